@@ -1,0 +1,1 @@
+"""The one place that talks to Backlog: addresses, credentials, pacing, retries, paging."""

@@ -1,0 +1,1 @@
+"""CLI sub-commands; each goes through datasets/, never around it."""

@@ -1,1 +1,1 @@
-"""datasets layer (see DESIGN.md)."""
+"""The control plane: accounts, datasets and runs. Surfaces use ``service.ControlPlane`` only."""

@@ -1,0 +1,1 @@
+"""Alembic migrations of the control plane, run programmatically by ``migrate.upgrade``."""

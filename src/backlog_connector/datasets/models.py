@@ -1,0 +1,123 @@
+"""The control-plane tables (SQLAlchemy 2.0). Migrations in ``migrations/`` create them.
+
+Credentials live only in ``Account.secret``: a Fernet token of a small JSON document.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite keeps no zone)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the control plane; pass UTC times")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    """Now, in UTC, to the microsecond."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime, dict[str, Any]: sa.JSON}
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    base_url: Mapped[str] = mapped_column(sa.String(500))
+    space: Mapped[str] = mapped_column(sa.String(300))
+    address_kind: Mapped[str] = mapped_column(sa.String(10))  # "fqdn" | "base_url"
+    auth_kind: Mapped[str] = mapped_column(sa.String(10))  # "api_key" | "oauth"
+    api_key_in_query: Mapped[bool] = mapped_column(default=False)
+    secret: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    user_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    user_login: Mapped[str | None] = mapped_column(sa.String(300))
+    user_name: Mapped[str | None] = mapped_column(sa.String(300))
+    user_role: Mapped[int | None]
+    space_key: Mapped[str | None] = mapped_column(sa.String(300))
+    space_name: Mapped[str | None] = mapped_column(sa.String(300))
+    space_timezone: Mapped[str | None] = mapped_column(sa.String(100))
+    rate_budget: Mapped[dict[str, Any] | None]
+    verified_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    datasets: Mapped[list[Dataset]] = relationship(back_populates="account")
+
+
+class Dataset(Base):
+    __tablename__ = "datasets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"), index=True)
+    report: Mapped[str] = mapped_column(sa.String(100))
+    options: Mapped[dict[str, Any]]
+    update_mode: Mapped[str] = mapped_column(sa.String(10))
+    schedule: Mapped[str] = mapped_column(sa.String(200), default="manual")
+    timezone: Mapped[str | None] = mapped_column(sa.String(100))
+    retries: Mapped[int] = mapped_column(default=0)
+    retry_interval: Mapped[str] = mapped_column(sa.String(20), default="5m")
+    retry_interval_seconds: Mapped[int] = mapped_column(default=300)
+    table_name: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    webhook_url: Mapped[str | None] = mapped_column(sa.String(2000))
+    enabled: Mapped[bool] = mapped_column(default=True)
+    #: set when options, mode or account change: the next run ignores the saved cursor
+    force_full: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    account: Mapped[Account] = relationship(back_populates="datasets")
+
+
+class Run(Base):
+    __tablename__ = "runs"
+    __table_args__ = (sa.Index("ix_runs_dataset_id_id", "dataset_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(sa.ForeignKey("datasets.id", ondelete="CASCADE"))
+    trigger: Mapped[str] = mapped_column(sa.String(10))
+    attempt: Mapped[int] = mapped_column(default=1)
+    status: Mapped[str] = mapped_column(sa.String(10), index=True)
+    created_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    rows_read: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    rows_written: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    rows_deleted: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    table_rows: Mapped[int | None] = mapped_column(sa.BigInteger)
+    requests: Mapped[dict[str, Any] | None]
+    rate_limited: Mapped[int] = mapped_column(default=0)
+    retries: Mapped[int] = mapped_column(default=0)
+    wait_seconds: Mapped[float] = mapped_column(default=0.0)
+    last_remaining: Mapped[dict[str, Any] | None]
+    complete: Mapped[bool | None]
+    incomplete_reason: Mapped[str | None] = mapped_column(sa.Text)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    error_action: Mapped[str | None] = mapped_column(sa.String(20))
+    cursor_before: Mapped[dict[str, Any] | None]
+    cursor_after: Mapped[dict[str, Any] | None]

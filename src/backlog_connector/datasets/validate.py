@@ -1,0 +1,89 @@
+"""Checks of user input. Each raises ``InvalidOptionError`` naming the problem and the fix."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from backlog_connector.backlog.errors import InvalidOptionError
+
+_NAME = re.compile(r"^[^\W_][\w .-]{0,99}$")
+_TABLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+MAX_RETRIES = 10
+
+
+def name(value: str, what: str) -> str:
+    """An account or dataset name: 1-100 letters, digits, spaces, '.', '_' or '-'."""
+    if not isinstance(value, str) or not _NAME.match(value) or value != value.strip():
+        raise InvalidOptionError(
+            f"invalid {what} name {value!r}: use 1 to 100 letters, digits, spaces, '.', '_' or"
+            " '-', starting with a letter or digit (e.g. 'Backlog Issues')"
+        )
+    return value
+
+
+def table(value: str) -> str:
+    """A table name given with ``--table``: a lower-case SQL identifier."""
+    if not _TABLE.match(value) or "__" in value:
+        raise InvalidOptionError(
+            f"invalid table name {value!r}: use lower-case letters, digits and single '_'"
+            " (at most 63, not starting with a digit; '__' is kept for child tables),"
+            " e.g. 'backlog_issues'"
+        )
+    return value
+
+
+def duration(value: str, what: str = "retry interval") -> int:
+    """A duration like '30s', '5m', '2h' or '1d', in seconds (at least 1 s)."""
+    match = _DURATION.match(value) if isinstance(value, str) else None
+    if not match or int(match.group(1)) < 1:
+        raise InvalidOptionError(
+            f"invalid {what} {value!r}: give a positive number and a unit s, m, h or d,"
+            " e.g. '30s', '5m' or '2h'"
+        )
+    return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+def retries(value: int) -> int:
+    """A retry count between 0 and ``MAX_RETRIES``."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_RETRIES:
+        raise InvalidOptionError(
+            f"invalid retries {value!r}: give a whole number from 0 to {MAX_RETRIES}"
+        )
+    return value
+
+
+def timezone(value: str) -> str:
+    """An IANA time zone name such as 'Asia/Tokyo'."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidOptionError(
+            f"unknown time zone {value!r}: give an IANA name such as 'Asia/Tokyo', 'UTC' or"
+            " 'Europe/Berlin'"
+        ) from None
+    return value
+
+
+def webhook_url(value: str | None) -> str | None:
+    """An http(s) URL, or None/'' for no webhook."""
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidOptionError(
+            f"invalid webhook URL {value!r}: give an http:// or https:// URL with a host"
+        )
+    return value
+
+
+def schedule(value: str, *, min_interval_seconds: int) -> str:
+    """A schedule spec, checked by the scheduler's parser; returns its canonical text."""
+    from backlog_connector.scheduler.schedule import parse_schedule
+
+    if not isinstance(value, str):
+        raise InvalidOptionError(f"invalid schedule {value!r}: give the schedule as text")
+    return parse_schedule(value, min_interval_seconds=min_interval_seconds).spec

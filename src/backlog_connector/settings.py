@@ -1,0 +1,159 @@
+"""Settings: environment variables, a settings file in the data home, then defaults.
+
+Precedence, highest first: values passed to ``Settings(...)``; environment variables
+(``BACKLOG_CONNECTOR_...``, nested with ``__``, e.g.
+``BACKLOG_CONNECTOR_SCHEDULER__MIN_INTERVAL_SECONDS=5``); the settings file of the data home
+(``settings.toml`` or ``settings.json``, same names: ``[scheduler] min_interval_seconds = 5``);
+the defaults.
+
+The data home is ``$BACKLOG_CONNECTOR_HOME`` (default ``~/.local/share/backlog-connector``); it
+holds the control-plane database, ``warehouse.duckdb`` and the secret key file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    InitSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from backlog_connector.backlog.errors import ConfigurationError
+
+ENV_PREFIX = "BACKLOG_CONNECTOR_"
+SETTINGS_FILES = ("settings.toml", "settings.json")
+WAREHOUSE_FILE = "warehouse.duckdb"
+CONTROL_DB_FILE = "control.sqlite"
+KEY_FILE = "secret.key"
+
+
+def default_home() -> Path:
+    """``$BACKLOG_CONNECTOR_HOME``, else ``~/.local/share/backlog-connector``."""
+    env = os.environ.get(ENV_PREFIX + "HOME")
+    if env:
+        return Path(env).expanduser()
+    return Path.home() / ".local" / "share" / "backlog-connector"
+
+
+class SchedulerSettings(BaseModel):
+    """How the ``serve`` scheduler behaves."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: the shortest interval a schedule may use; lower it (e.g. to 5) for demos and tests
+    min_interval_seconds: int = Field(default=60, ge=1)
+
+
+class Settings(BaseSettings):
+    """Everything configurable. ``home`` is resolved to an absolute path."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    home: Path = Field(default_factory=default_home)
+    scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    #: fixes the REST API token (otherwise generated at the first start of ``serve``)
+    api_token: SecretStr | None = None
+    #: fixes the web sign-in password (otherwise generated at the first start of ``serve``)
+    admin_password: SecretStr | None = None
+    #: SQLAlchemy URL of the control plane; default: a SQLite file in the data home
+    database_url: SecretStr | None = None
+    #: Fernet key for saved credentials; default: the 0600 key file in the data home
+    secret_key: SecretStr | None = None
+
+    @property
+    def warehouse_path(self) -> Path:
+        """The DuckDB file of the datasets."""
+        return self.home / WAREHOUSE_FILE
+
+    @property
+    def key_file(self) -> Path:
+        """The 0600 file holding the Fernet key when ``secret_key`` is not set."""
+        return self.home / KEY_FILE
+
+    def control_db_url(self) -> str:
+        """The control plane's SQLAlchemy URL (may hold a password: never print it)."""
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return f"sqlite:///{self.home / CONTROL_DB_FILE}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, HomeFileSource(settings_cls, init_settings)
+
+
+class HomeFileSource(PydanticBaseSettingsSource):
+    """``settings.toml`` or ``settings.json`` in the data home (the home named by the caller,
+    by ``$BACKLOG_CONNECTOR_HOME``, or the default)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], init: PydanticBaseSettingsSource) -> None:
+        super().__init__(settings_cls)
+        init_kwargs = init.init_kwargs if isinstance(init, InitSettingsSource) else {}
+        home = init_kwargs.get("home")
+        self.home = Path(home).expanduser() if home is not None else default_home()
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # unused: __call__ reads the whole file at once
+
+    def __call__(self) -> dict[str, Any]:
+        for name in SETTINGS_FILES:
+            path = self.home / name
+            if path.is_file():
+                return _read_settings_file(path)
+        return {}
+
+
+def _read_settings_file(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(
+            f"cannot read the settings file {path}: {exc}; fix its syntax or remove it"
+        ) from None
+    if not isinstance(data, dict):
+        raise ConfigurationError(
+            f"the settings file {path} must hold a table/object of settings; fix or remove it"
+        )
+    data.pop("home", None)  # the file lives in the home; it cannot move it
+    return data
+
+
+def load_settings(home: Path | None = None) -> Settings:
+    """Settings for ``home`` (default: ``$BACKLOG_CONNECTOR_HOME`` or the default home).
+
+    Raises ``ConfigurationError`` naming the bad setting instead of pydantic's traceback.
+    """
+    try:
+        settings = Settings(home=home) if home is not None else Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigurationError(
+            f"invalid settings ({problems}); fix the BACKLOG_CONNECTOR_* environment variables"
+            " or the settings file in the data home"
+        ) from None
+    settings.home = settings.home.expanduser().resolve()
+    return settings

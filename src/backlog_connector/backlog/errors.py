@@ -110,6 +110,12 @@ class RetryLaterError(BacklogConnectorError):
         self.retry_after = retry_after
         self.attempts = attempts
 
+    def __str__(self) -> str:
+        text = super().__str__()
+        if self.attempts > 1:
+            text += f" [gave up after {self.attempts} attempts]"
+        return text
+
 
 class RateLimitedError(RetryLaterError):
     """Backlog's per-user rate limit is spent (HTTP 429, code 13)."""
@@ -120,7 +126,15 @@ class ServerError(RetryLaterError):
 
 
 class NetworkError(RetryLaterError):
-    """The connection failed, was reset, or timed out."""
+    """The connection failed, was reset, or timed out.
+
+    ``request_sent`` is False when the connection was never made, so the server cannot have
+    acted on the request (a write may then be retried safely).
+    """
+
+    def __init__(self, message: str, *, request_sent: bool = True, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.request_sent = request_sent
 
 
 class BadResponseError(RetryLaterError):

@@ -1,0 +1,82 @@
+// Backlog Connector web UI: small progressive enhancements. Every page works without it.
+(function () {
+  "use strict";
+
+  // Wizard step 2: choosing a report re-renders the step with that report's options.
+  document.querySelectorAll("input[data-autosubmit]").forEach(function (input) {
+    input.addEventListener("change", function () {
+      var form = input.form;
+      var action = document.createElement("input");
+      action.type = "hidden";
+      action.name = "action";
+      action.value = "refresh";
+      form.appendChild(action);
+      form.submit();
+    });
+  });
+
+  // Wizard step 1: the new-account fields only matter when "Add a new account" is chosen.
+  var newAccount = document.querySelector("[data-new-account]");
+  if (newAccount) {
+    var sync = function () {
+      var chosen = document.querySelector("input[name=account]:checked");
+      newAccount.hidden = !!chosen && chosen.value !== "__new__";
+    };
+    document.querySelectorAll("input[data-toggle-new]").forEach(function (r) {
+      r.addEventListener("change", sync);
+    });
+    sync();
+  }
+
+  // Schedule: show the fields of the chosen mode only.
+  var panels = document.querySelectorAll("[data-mode-panel]");
+  if (panels.length) {
+    var syncMode = function () {
+      var chosen = document.querySelector("input[name=schedule_mode]:checked");
+      panels.forEach(function (p) {
+        p.hidden = !chosen || p.getAttribute("data-mode-panel") !== chosen.value;
+      });
+    };
+    document.querySelectorAll("input[name=schedule_mode]").forEach(function (r) {
+      r.addEventListener("change", syncMode);
+    });
+    syncMode();
+  }
+
+  // Dataset page: follow a run in progress, then reload to show its rows and history.
+  var box = document.getElementById("run-progress");
+  if (box && box.getAttribute("data-run-id")) {
+    var runId = box.getAttribute("data-run-id");
+    var dataset = box.getAttribute("data-dataset");
+    var statusEl = box.querySelector("[data-run-status]");
+    var detailEl = box.querySelector("[data-run-detail]");
+    var url = "/datasets/" + encodeURIComponent(dataset) + "/runs/" + runId + ".json";
+    box.hidden = false;
+    var poll = function () {
+      fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+        .then(function (run) {
+          statusEl.textContent = run.status;
+          detailEl.textContent = run.rows_read ? run.rows_read.toLocaleString() + " rows read" : "";
+          if (run.status === "queued" || run.status === "running") {
+            setTimeout(poll, 700);
+          } else {
+            box.classList.add(run.status === "succeeded" ? "done" : "failed");
+            var here = new URL(window.location.href);
+            here.searchParams.delete("run");
+            setTimeout(function () { window.location.replace(here.toString()); }, 400);
+          }
+        })
+        .catch(function () { setTimeout(poll, 2000); });
+    };
+    poll();
+  }
+
+  // Buttons that start slow work: disable them once pressed so nobody submits twice.
+  document.querySelectorAll("form[data-run-form]").forEach(function (form) {
+    form.addEventListener("submit", function () {
+      var b = form.querySelector("button");
+      if (b) { b.disabled = true; b.textContent = "Starting…"; }
+    });
+  });
+})();

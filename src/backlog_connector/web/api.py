@@ -1,0 +1,422 @@
+"""The REST API under ``/api``: everything the CLI does, over HTTP, through the control plane.
+
+Every route but ``/api/health`` needs a bearer token or a signed-in session (``web.auth``).
+Errors answer JSON ``{"detail": message, "error": type, "action": ...}``: 404 for an unknown
+name, 409 for a conflict (name taken, account in use, already running), 422 for invalid input,
+400 for another configuration problem (e.g. Backlog refused the key), 503 when Backlog could
+not be reached. No response holds a secret: keys are write-only, and validation errors never
+echo what was sent.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from starlette.background import BackgroundTask
+
+from backlog_connector.backlog.errors import (
+    BacklogConnectorError,
+    ConfigurationError,
+    InvalidAddressError,
+    InvalidOptionError,
+    RetryLaterError,
+)
+from backlog_connector.datasets.errors import AccountInUseError, NameTakenError, UnknownNameError
+from backlog_connector.datasets.service import ControlPlane
+from backlog_connector.scheduler.loop import AlreadyRunningError, Scheduler
+from backlog_connector.web.auth import require_user
+
+# --- errors --------------------------------------------------------------------------------
+
+
+class NotRunningError(ConfigurationError):
+    """The run asked to stop is not queued or running."""
+
+
+_STATUS_BY_ERROR: tuple[tuple[type[BacklogConnectorError], int], ...] = (
+    (UnknownNameError, status.HTTP_404_NOT_FOUND),
+    (NameTakenError, status.HTTP_409_CONFLICT),
+    (AccountInUseError, status.HTTP_409_CONFLICT),
+    (AlreadyRunningError, status.HTTP_409_CONFLICT),
+    (NotRunningError, status.HTTP_409_CONFLICT),
+    (InvalidOptionError, status.HTTP_422_UNPROCESSABLE_CONTENT),
+    (InvalidAddressError, status.HTTP_422_UNPROCESSABLE_CONTENT),
+    (ConfigurationError, status.HTTP_400_BAD_REQUEST),
+    (RetryLaterError, status.HTTP_503_SERVICE_UNAVAILABLE),
+    (BacklogConnectorError, status.HTTP_502_BAD_GATEWAY),
+)
+
+
+def error_response(exc: BacklogConnectorError) -> JSONResponse:
+    """The JSON answer for an error of the tree (its message never holds a secret)."""
+    code = next(c for kind, c in _STATUS_BY_ERROR if isinstance(exc, kind))
+    body: dict[str, Any] = {"detail": str(exc), "error": type(exc).__name__,
+                            "action": exc.action}  # fmt: skip
+    if isinstance(exc, AccountInUseError):
+        body["datasets"] = list(exc.datasets)
+    return JSONResponse(body, status_code=code)
+
+
+def validation_response(exc: RequestValidationError) -> JSONResponse:
+    """422 naming each bad field; the submitted values are left out (they may be keys)."""
+    problems = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "request"
+        problems.append({"field": where, "problem": str(err.get("msg", "invalid"))})
+    message = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
+    return JSONResponse(
+        {"detail": f"invalid request: {message}", "error": "RequestValidationError",
+         "action": "configuration", "problems": problems},
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+    )  # fmt: skip
+
+
+class ApiRoute(APIRoute):
+    """A route whose control-plane errors become JSON answers (only under this router)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except BacklogConnectorError as exc:
+                return error_response(exc)
+            except RequestValidationError as exc:
+                return validation_response(exc)
+
+        return handle
+
+
+# --- request bodies ------------------------------------------------------------------------
+
+OptionValue = str | int | float | bool
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+
+class AccountCreate(_Body):
+    """A new account: a name, the space (``fqdn`` or ``base_url``) and an API key."""
+
+    name: str
+    fqdn: str | None = Field(None, description="SPACE.backlog.com, .jp or .backlogtool.com")
+    base_url: str | None = Field(None, description="explicit base URL (Enterprise, emulator)")
+    api_key: SecretStr = Field(description="write-only; never returned")
+    api_key_in_query: bool = False
+
+
+class AccountUpdate(_Body):
+    """Changes to an account (verified against the space before saving)."""
+
+    api_key: SecretStr | None = None
+    fqdn: str | None = None
+    base_url: str | None = None
+    api_key_in_query: bool | None = None
+
+
+class DatasetCreate(_Body):
+    """A new dataset (see ``reports`` for each report's options and update modes)."""
+
+    name: str
+    account: str
+    report: str
+    options: dict[str, OptionValue] = Field(default_factory=dict)
+    update_mode: str | None = Field(None, description="replace | append | merge")
+    schedule: str = Field("manual", description="manual, every 15m, daily 09:00, ...")
+    timezone: str | None = Field(None, description="IANA zone; default: the space's")
+    retries: int = 0
+    retry_interval: str = "5m"
+    description: str = ""
+    table: str | None = None
+    webhook_url: str | None = None
+    enabled: bool = True
+
+
+class DatasetUpdate(_Body):
+    """Changes to a dataset; fields left out stay as they are."""
+
+    description: str | None = None
+    account: str | None = None
+    options: dict[str, OptionValue] | None = None
+    update_mode: str | None = None
+    schedule: str | None = None
+    timezone: str | None = None
+    retries: int | None = None
+    retry_interval: str | None = None
+    webhook_url: str | None = None
+    enabled: bool | None = None
+
+
+class RunRequest(_Body):
+    """Run now; ``full`` ignores the saved cursor and reads everything."""
+
+    full: bool = False
+
+
+def _options(raw: dict[str, OptionValue]) -> dict[str, str]:
+    return {k: (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in raw.items()}
+
+
+# --- dependencies --------------------------------------------------------------------------
+
+
+def control_plane(request: Request) -> ControlPlane:
+    """The app's control plane."""
+    cp: ControlPlane = request.app.state.control_plane
+    return cp
+
+
+def scheduler(request: Request) -> Scheduler:
+    """The app's scheduler."""
+    sched: Scheduler = request.app.state.scheduler
+    return sched
+
+
+CP = Annotated[ControlPlane, Depends(control_plane)]
+Sched = Annotated[Scheduler, Depends(scheduler)]
+
+public = APIRouter(prefix="/api", route_class=ApiRoute, tags=["service"])
+router = APIRouter(
+    prefix="/api",
+    route_class=ApiRoute,
+    dependencies=[Depends(require_user)],
+    responses={401: {"description": "no valid token or session"}},
+)
+
+
+@public.get("/health", summary="Liveness (no authentication)")
+def health(request: Request) -> dict[str, Any]:
+    """``ok`` while the process answers; says whether the scheduler thread runs."""
+    sched: Scheduler | None = getattr(request.app.state, "scheduler", None)
+    return {"status": "ok", "scheduler": bool(sched and sched.running)}
+
+
+# --- accounts ------------------------------------------------------------------------------
+
+
+@router.get("/accounts", tags=["accounts"], summary="List accounts")
+def list_accounts(cp: CP) -> list[dict[str, Any]]:
+    """Saved accounts (never their keys)."""
+    return [a.to_dict() for a in cp.list_accounts()]
+
+
+@router.post("/accounts", tags=["accounts"], status_code=201, summary="Add an account")
+def add_account(body: AccountCreate, cp: CP) -> dict[str, Any]:
+    """Verify the key against the space, then save the account (key encrypted)."""
+    info = cp.add_account(body.name, fqdn=body.fqdn, base_url=body.base_url,
+                          api_key=body.api_key.get_secret_value(),
+                          api_key_in_query=body.api_key_in_query)  # fmt: skip
+    return info.to_dict()
+
+
+@router.get("/accounts/{name}", tags=["accounts"], summary="Show an account")
+def get_account(name: str, cp: CP) -> dict[str, Any]:
+    """One account."""
+    return cp.get_account(name).to_dict()
+
+
+@router.patch("/accounts/{name}", tags=["accounts"], summary="Change an account")
+def update_account(name: str, body: AccountUpdate, cp: CP) -> dict[str, Any]:
+    """Change the key and/or the address (verified first)."""
+    key = body.api_key.get_secret_value() if body.api_key is not None else None
+    info = cp.update_account(name, api_key=key, fqdn=body.fqdn, base_url=body.base_url,
+                             api_key_in_query=body.api_key_in_query)  # fmt: skip
+    return info.to_dict()
+
+
+@router.delete("/accounts/{name}", tags=["accounts"], status_code=204, summary="Remove")
+def remove_account(name: str, cp: CP, sched: Sched, force: bool = False) -> Response:
+    """Forget an account; 409 while datasets use it unless ``force`` (deletes them too)."""
+    cp.remove_account(name, force=force)
+    sched.wake()
+    return Response(status_code=204)
+
+
+@router.post("/accounts/{name}/verify", tags=["accounts"], summary="Verify an account")
+def verify_account(name: str, cp: CP) -> dict[str, Any]:
+    """Check the saved key against the space again."""
+    return cp.verify_account(name).to_dict()
+
+
+@router.get("/accounts/{name}/rate-limit", tags=["accounts"], summary="Rate budget")
+def rate_budget(name: str, cp: CP) -> dict[str, Any]:
+    """The last known rate-limit budget of the account's Backlog user, per category."""
+    return cp.rate_budget(name)
+
+
+@router.get("/accounts/{name}/projects", tags=["accounts"], summary="Projects")
+def list_projects(name: str, cp: CP) -> list[dict[str, Any]]:
+    """The projects the account's user can see."""
+    return cp.list_projects(name)
+
+
+# --- reports -------------------------------------------------------------------------------
+
+
+@router.get("/reports", tags=["reports"], summary="The report catalog")
+def list_reports(cp: CP) -> list[dict[str, Any]]:
+    """Every report: options, key, update modes."""
+    return [r.to_dict() for r in cp.list_reports()]
+
+
+@router.get("/reports/{name}", tags=["reports"], summary="One report")
+def get_report(name: str, cp: CP) -> dict[str, Any]:
+    """One report of the catalog."""
+    for report in cp.list_reports():
+        if report.name == name:
+            return report.to_dict()
+    names = ", ".join(r.name for r in cp.list_reports())
+    raise UnknownNameError(f"no report named {name!r}; the reports are: {names}")
+
+
+# --- datasets ------------------------------------------------------------------------------
+
+
+def _with_schedule(info: dict[str, Any], sched: Scheduler) -> dict[str, Any]:
+    status_ = next((s for s in sched.status() if s.dataset == info["name"]), None)
+    info["scheduler"] = status_.to_dict() if status_ else None
+    return info
+
+
+@router.get("/datasets", tags=["datasets"], summary="List datasets")
+def list_datasets(cp: CP, sched: Sched) -> list[dict[str, Any]]:
+    """Every dataset with its last run, row count and next due time."""
+    by_name = {s.dataset: s.to_dict() for s in sched.status()}
+    return [{**d.to_dict(), "scheduler": by_name.get(d.name)} for d in cp.list_datasets()]
+
+
+@router.post("/datasets", tags=["datasets"], status_code=201, summary="Create a dataset")
+def create_dataset(body: DatasetCreate, cp: CP, sched: Sched) -> dict[str, Any]:
+    """A named dataset; its schedule starts at once."""
+    info = cp.create_dataset(
+        body.name, account=body.account, report=body.report, options=_options(body.options),
+        update_mode=body.update_mode, schedule=body.schedule, timezone=body.timezone,
+        retries=body.retries, retry_interval=body.retry_interval, description=body.description,
+        table=body.table, webhook_url=body.webhook_url, enabled=body.enabled,
+    )  # fmt: skip
+    sched.wake()
+    return info.to_dict()
+
+
+@router.get("/datasets/{name}", tags=["datasets"], summary="Show a dataset")
+def get_dataset(name: str, cp: CP, sched: Sched) -> dict[str, Any]:
+    """One dataset, its last run and its next due time."""
+    return _with_schedule(cp.get_dataset(name).to_dict(), sched)
+
+
+@router.patch("/datasets/{name}", tags=["datasets"], summary="Change a dataset")
+def update_dataset(name: str, body: DatasetUpdate, cp: CP, sched: Sched) -> dict[str, Any]:
+    """Change the fields sent; the others stay."""
+    changes = body.model_dump(exclude_unset=True)
+    if "options" in changes and changes["options"] is not None:
+        changes["options"] = _options(changes["options"])
+    if not changes:
+        raise InvalidOptionError("nothing to change: send at least one field")
+    info = cp.update_dataset(name, **changes)
+    sched.wake()
+    return info.to_dict()
+
+
+@router.delete("/datasets/{name}", tags=["datasets"], status_code=204, summary="Delete")
+def delete_dataset(name: str, cp: CP, sched: Sched, drop_table: bool = True) -> Response:
+    """Forget a dataset and its runs; ``drop_table`` (default) drops its tables too."""
+    if sched.active_job(name) is not None:
+        raise AlreadyRunningError(f"dataset {name!r} is running; wait for the run to end")
+    cp.delete_dataset(name, drop_table=drop_table)
+    sched.wake()
+    return Response(status_code=204)
+
+
+@router.get("/datasets/{name}/preview", tags=["data"], summary="Preview rows")
+def preview(name: str, cp: CP, limit: Annotated[int, Query(ge=0, le=1000)] = 20) -> dict[str, Any]:
+    """The first rows of the main table: column names and rows as objects."""
+    table = cp.preview(name, limit)
+    return {"columns": list(table.column_names), "rows": jsonable_encoder(table.to_pylist())}
+
+
+@router.get("/datasets/{name}/schema", tags=["data"], summary="Table columns")
+def schema(name: str, cp: CP) -> list[dict[str, str]]:
+    """The main table's columns and their types."""
+    return [{"name": column, "type": kind} for column, kind in cp.schema(name)]
+
+
+@router.get("/datasets/{name}/export", tags=["data"], summary="Download the table")
+def export(
+    name: str, cp: CP, format: Annotated[str, Query(pattern="^(csv|parquet)$")] = "csv"
+) -> FileResponse:
+    """The main table as a CSV or Parquet file."""
+    folder = tempfile.TemporaryDirectory(prefix="bc-export-")
+    try:
+        path = cp.export(name, format, Path(folder.name) / f"{cp.get_dataset(name).table}.{format}")
+    except BaseException:
+        folder.cleanup()
+        raise
+    media = "text/csv" if format == "csv" else "application/vnd.apache.parquet"
+    return FileResponse(path, media_type=media, filename=path.name,
+                        background=BackgroundTask(folder.cleanup))  # fmt: skip
+
+
+# --- runs ----------------------------------------------------------------------------------
+
+
+def _run_view(run: dict[str, Any], sched: Scheduler) -> dict[str, Any]:
+    job = sched.job_for_run(run["id"])
+    run["progress"] = job.to_dict()["progress"] if job is not None else None
+    run["links"] = {"self": f"/api/runs/{run['id']}"}
+    return run
+
+
+@router.get("/datasets/{name}/runs", tags=["runs"], summary="Run history")
+def history(
+    name: str, cp: CP, sched: Sched, limit: Annotated[int, Query(ge=1, le=1000)] = 50
+) -> list[dict[str, Any]]:
+    """The dataset's runs, newest first."""
+    return [_run_view(r.to_dict(), sched) for r in cp.history(name, limit)]
+
+
+@router.post("/datasets/{name}/runs", tags=["runs"], status_code=202, summary="Run now")
+def run_now(
+    name: str, cp: CP, sched: Sched, response: Response, body: RunRequest | None = None
+) -> dict[str, Any]:
+    """Queue a run and answer at once (202) with the queued run; poll its ``links.self``.
+
+    409 when the dataset already has a run queued or under way.
+    """
+    job = sched.run_now(name, full=body.full if body else False)
+    assert job.run_id is not None
+    response.headers["Location"] = f"/api/runs/{job.run_id}"
+    return _run_view(cp.get_run(job.run_id).to_dict(), sched)
+
+
+@router.get("/runs/{run_id}", tags=["runs"], summary="One run (poll for progress)")
+def get_run(run_id: int, cp: CP, sched: Sched) -> dict[str, Any]:
+    """A run's status and figures; while it runs, ``progress`` has rows and pages so far."""
+    return _run_view(cp.get_run(run_id).to_dict(), sched)
+
+
+@router.post("/runs/{run_id}/cancel", tags=["runs"], status_code=202, summary="Cancel a run")
+def cancel_run(run_id: int, cp: CP, sched: Sched) -> dict[str, Any]:
+    """Ask a queued or running run to stop; it ends as ``cancelled``, the table unchanged."""
+    run = cp.get_run(run_id)
+    job = sched.job_for_run(run_id)
+    if job is None or job.finished or run.status not in ("queued", "running"):
+        raise NotRunningError(f"run {run_id} is {run.status}, not running: nothing to cancel")
+    job.cancel.set()
+    return _run_view(run.to_dict(), sched)
+
+
+@router.get("/scheduler", tags=["runs"], summary="Next due times")
+def scheduler_status(sched: Sched) -> list[dict[str, Any]]:
+    """Each dataset's next and last due time, running run and pending retry."""
+    return [s.to_dict() for s in sched.status()]

@@ -1,0 +1,90 @@
+"""The ``serve`` application: REST API, web pages and the scheduler in one process."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from backlog_connector.datasets.service import ControlPlane
+from backlog_connector.scheduler.loop import Scheduler
+from backlog_connector.web import api, pages
+from backlog_connector.web.auth import (
+    SESSION_COOKIE,
+    SESSION_MAX_AGE,
+    ensure_credentials,
+    session_secret,
+)
+
+log = logging.getLogger("backlog_connector.web")
+
+STATIC_DIR = Path(__file__).parent / "static"
+#: how long a stopping service waits for cancelled runs to record themselves
+STOP_TIMEOUT_SECONDS = 8.0
+
+
+def create_app(
+    control_plane: ControlPlane,
+    *,
+    scheduler: Scheduler | None = None,
+    run_scheduler: bool = True,
+    public_url: str | None = None,
+) -> FastAPI:
+    """The FastAPI app over ``control_plane``.
+
+    Creates the API token, admin password and session key when missing; the ones generated now
+    are on ``app.state.new_secrets`` for the caller to show once. With ``run_scheduler`` the
+    app's lifespan marks orphaned runs failed, starts the scheduler thread, and on shutdown
+    cancels running runs and waits for them (at most ``STOP_TIMEOUT_SECONDS``).
+    """
+    new_secrets = ensure_credentials(control_plane.settings)
+    sched = scheduler or Scheduler(control_plane, public_url=public_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if run_scheduler:
+            orphans = control_plane.fail_orphaned_runs()
+            if orphans:
+                log.warning("marked %d run(s) failed: their process stopped mid-run", orphans)
+            sched.start()
+        try:
+            yield
+        finally:
+            if run_scheduler:
+                sched.stop(timeout=STOP_TIMEOUT_SECONDS)
+
+    app = FastAPI(
+        title="Backlog Connector",
+        summary="Backlog issue data into analytics datasets: accounts, datasets, runs.",
+        version=_version(),
+        lifespan=lifespan,
+    )
+    app.state.control_plane = control_plane
+    app.state.scheduler = sched
+    app.state.new_secrets = new_secrets
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=session_secret(control_plane.home),
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_MAX_AGE,
+        same_site="lax",
+    )
+    app.include_router(api.public)
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("backlog-connector")
+    except PackageNotFoundError:
+        return "0"

@@ -1,0 +1,68 @@
+"""``backlog-connector serve``: the web UI, the REST API and the scheduler in one process."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import sys
+
+import click
+
+from backlog_connector.backlog.errors import ConfigurationError
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on (0 picks a free one).")  # fmt: skip
+@click.option("--public-url", default=None,
+              help="How others reach this service (used in webhook run links); default: "
+                   "http://HOST:PORT.")  # fmt: skip
+@click.option("--log-level", default="info", show_default=True,
+              type=click.Choice(["debug", "info", "warning", "error"]))  # fmt: skip
+def serve(host: str, port: int, public_url: str | None, log_level: str) -> None:
+    """Serve the web UI and the REST API (/api, OpenAPI at /docs) and run the schedules.
+
+    This process owns the DuckDB warehouse and runs every sync itself. SIGTERM or Ctrl-C stops
+    it within a few seconds; runs cut short are recorded as cancelled.
+    """
+    import uvicorn
+
+    from backlog_connector.datasets.service import ControlPlane
+    from backlog_connector.web.app import create_app
+
+    logging.basicConfig(
+        level=log_level.upper(), stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )  # fmt: skip
+    try:
+        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot listen on {host}:{port}: {exc.strerror}; choose another --port or --host"
+        ) from None
+    bound = sock.getsockname()[1]
+    url = f"http://{host if ':' not in host else f'[{host}]'}:{bound}"
+    try:
+        control_plane = ControlPlane.open()
+    except ConfigurationError as exc:
+        sock.close()
+        raise click.ClickException(str(exc)) from None
+    try:
+        app = create_app(control_plane, public_url=public_url or url)
+        secrets = app.state.new_secrets
+        if secrets.api_token:
+            click.echo(f"API token (shown once; store it now): {secrets.api_token}")
+        if secrets.admin_password:
+            click.echo(f"Admin password for the web UI (shown once): {secrets.admin_password}")
+        click.echo(f"Serving on {url}  (web UI {url}/, API {url}/api, docs {url}/docs)")
+        sys.stdout.flush()
+        config = uvicorn.Config(
+            app, log_level=log_level, timeout_graceful_shutdown=3, access_log=False
+        )
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        sock.close()
+        control_plane.close()

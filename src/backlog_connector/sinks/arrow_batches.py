@@ -1,0 +1,82 @@
+"""Arrow-side checks and shaping of a batch before DuckDB sees it (bounded: one batch at a time)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from backlog_connector.sinks.errors import BadBatchError
+
+_POSITION = "__backlog_connector_position"
+
+
+def as_table(batch: pa.RecordBatch | pa.Table) -> pa.Table:
+    """A zero-copy ``pa.Table`` view of a record batch (DuckDB scans either)."""
+    if isinstance(batch, pa.Table):
+        return batch
+    if isinstance(batch, pa.RecordBatch):
+        return pa.Table.from_batches([batch])
+    raise BadBatchError(
+        f"a TableBatch must carry a pyarrow.RecordBatch, got {type(batch).__name__}"
+    )
+
+
+def check_columns(table: pa.Table, where: str, required: Sequence[str]) -> None:
+    """Reject duplicate column names (DuckDB compares names case-insensitively) and missing or
+    NULL key columns."""
+    seen: dict[str, str] = {}
+    for name in table.column_names:
+        other = seen.setdefault(name.lower(), name)
+        if other != name or table.column_names.count(name) > 1:
+            raise BadBatchError(
+                f"{where}: the batch has two columns named {other!r} and {name!r}; DuckDB "
+                "column names ignore case, so the report must give them distinct names"
+            )
+    for name in required:
+        if name not in table.column_names:
+            raise BadBatchError(
+                f"{where}: the batch lacks the key column {name!r}; every batch must carry "
+                f"the key columns {tuple(required)!r}"
+            )
+        nulls = table.column(name).null_count
+        if nulls:
+            raise BadBatchError(
+                f"{where}: key column {name!r} is NULL in {nulls} row(s); keys must be set"
+            )
+
+
+def last_per_key(table: pa.Table, key: Sequence[str]) -> pa.Table:
+    """``table`` with only the last row for each key (a page fetched twice must not duplicate)."""
+    if not key or table.num_rows < 2:
+        return table
+    if len(key) == 1 and pc.count_distinct(table.column(key[0])).as_py() == table.num_rows:
+        return table
+    numbered = table.append_column(_POSITION, pa.array(range(table.num_rows), pa.int64()))
+    last = numbered.group_by(list(key), use_threads=False).aggregate([(_POSITION, "max")])
+    if last.num_rows == table.num_rows:
+        return table
+    return table.take(pc.sort_indices(last.column(f"{_POSITION}_max")))
+
+
+def keys_table(keys: Sequence[tuple[Any, ...]], schema: pa.Schema, key: Sequence[str]) -> pa.Table:
+    """The key tuples of ``SinkRun.delete`` as an Arrow table typed like the key columns."""
+    for item in keys:
+        if not isinstance(item, tuple) or len(item) != len(key):
+            raise BadBatchError(
+                f"delete() takes tuples of {len(key)} value(s) for the key {tuple(key)!r}, "
+                f"got {item!r}"
+            )
+    columns = {}
+    for position, name in enumerate(key):
+        values = [item[position] for item in keys]
+        try:
+            columns[name] = pa.array(values, type=schema.field(name).type)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise BadBatchError(
+                f"delete(): the values for key column {name!r} do not fit its type "
+                f"{schema.field(name).type}: {exc}"
+            ) from exc
+    return pa.table(columns)

@@ -1,0 +1,273 @@
+"""The DuckDB warehouse: one file, one writing process, one database instance per process.
+
+``DuckDBSink(path)`` opens the file read-write; every run and every read helper works on its own
+``cursor()`` of that one connection, so datasets running in several threads share one database
+instance (and the state table). Other processes read with ``open_read_only(path)``, which DuckDB
+allows only while no process has the file open for writing.
+
+Every cursor runs with ``TimeZone = 'UTC'``, so TIMESTAMPTZ values print and export in UTC.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import weakref
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal
+
+import duckdb
+import pyarrow as pa
+
+from backlog_connector.backlog.errors import InvalidOptionError
+from backlog_connector.reports.base import TableSpec, UpdateMode
+from backlog_connector.sinks import duckdb_meta as meta
+from backlog_connector.sinks.base import Sink, SinkRun
+from backlog_connector.sinks.duckdb_run import DuckDBSinkRun
+from backlog_connector.sinks.errors import (
+    UnknownTableError,
+    WarehouseBusyError,
+    WarehouseError,
+    WarehouseOpenError,
+)
+from backlog_connector.sinks.naming import INTERNAL_PREFIX, check_table_name, quote
+
+ExportFormat = Literal["csv", "parquet"]
+EXPORT_FORMATS: tuple[ExportFormat, ...] = ("csv", "parquet")
+
+
+class DuckDBWarehouse:
+    """Read access to a warehouse file: tables, columns, counts, previews, exports, state.
+
+    Thread-safe: each call uses a cursor of its own.
+    """
+
+    def __init__(self, path: Path, *, read_only: bool, memory_limit: str | None = None) -> None:
+        self._path = Path(path)
+        self._lock = threading.Lock()
+        self._con: duckdb.DuckDBPyConnection | None = _connect(self._path, read_only=read_only)
+        if memory_limit is not None:
+            with self._cursor() as cur:
+                cur.execute("SET GLOBAL memory_limit = ?", [memory_limit])
+
+    @property
+    def path(self) -> Path:
+        """The warehouse file."""
+        return self._path
+
+    def list_tables(self) -> list[str]:
+        """The dataset tables (children included, the connector's own tables left out), sorted."""
+        with self._cursor() as cur:
+            names = meta.existing_tables(cur).values()
+        return sorted(n for n in names if not n.lower().startswith(INTERNAL_PREFIX))
+
+    def describe(self, table: str) -> list[tuple[str, str]]:
+        """(column, DuckDB type) of ``table``, in table order."""
+        with self._cursor() as cur:
+            name = _resolve(cur, table)
+            return [(r[0], r[1]) for r in cur.execute(f"DESCRIBE {quote(name)}").fetchall()]
+
+    def row_count(self, table: str) -> int:
+        """The number of rows in ``table``."""
+        with self._cursor() as cur:
+            name = _resolve(cur, table)
+            row = cur.execute(f"SELECT count(*) FROM {quote(name)}").fetchone()
+        return int(row[0]) if row else 0
+
+    def preview(self, table: str, limit: int = 20) -> pa.Table:
+        """The first ``limit`` rows of ``table`` (storage order) as an Arrow table."""
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+            raise InvalidOptionError(
+                f"preview limit must be a whole number of rows >= 0, got {limit!r}"
+            )
+        with self._cursor() as cur:
+            name = _resolve(cur, table)
+            result: pa.Table = cur.sql(
+                f"SELECT * FROM {quote(name)} LIMIT ?", params=[limit]
+            ).to_arrow_table()
+        return result
+
+    def export(self, table: str, fmt: str, path: Path) -> int:
+        """Write ``table`` to ``path`` as CSV (with a header) or Parquet; return the row count.
+
+        The file appears complete or not at all: DuckDB writes a temporary file beside it, which
+        is renamed over ``path`` at the end.
+        """
+        if fmt not in EXPORT_FORMATS:
+            raise InvalidOptionError(
+                f"export format {fmt!r} is not supported; use one of {', '.join(EXPORT_FORMATS)}"
+            )
+        target = Path(path)
+        if not target.parent.is_dir():
+            raise InvalidOptionError(
+                f"cannot export to {target}: the directory {target.parent} does not exist; "
+                "create it or choose another output path"
+            )
+        if target.is_dir():
+            raise InvalidOptionError(
+                f"cannot export to {target}: it is a directory; add a file name"
+            )
+        partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+        with self._cursor() as cur:
+            name = _resolve(cur, table)
+            cur.execute("BEGIN TRANSACTION")  # count and file from the same snapshot
+            try:
+                relation = cur.sql(f"SELECT * FROM {quote(name)}")
+                if fmt == "csv":
+                    relation.write_csv(str(partial), header=True)
+                else:
+                    relation.write_parquet(str(partial))
+                row = cur.execute(f"SELECT count(*) FROM {quote(name)}").fetchone()
+            except BaseException:
+                partial.unlink(missing_ok=True)
+                raise
+            finally:
+                cur.execute("ROLLBACK")
+        os.replace(partial, target)
+        return int(row[0]) if row else 0
+
+    def read_state(self, base: str) -> dict[str, Any] | None:
+        """The state (cursor) last committed for the dataset table ``base``, or None."""
+        with self._cursor() as cur:
+            return meta.read_state(cur, base)
+
+    def close(self) -> None:
+        """Release the connection (cursors still open are closed with it)."""
+        with self._lock:
+            con, self._con = self._con, None
+        if con is not None:
+            con.close()
+
+    def __enter__(self) -> DuckDBWarehouse:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self._path)!r})"
+
+    @contextlib.contextmanager
+    def _cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        cur = self._new_cursor()
+        try:
+            yield cur
+        except duckdb.Error as exc:
+            raise WarehouseError(f"DuckDB failed on {self._path}: {exc}") from exc
+        finally:
+            cur.close()
+
+    def _new_cursor(self) -> duckdb.DuckDBPyConnection:
+        with self._lock:
+            if self._con is None:
+                raise WarehouseError(f"the warehouse {self._path} is closed; open it again")
+            cur = self._con.cursor()
+        cur.execute("SET TimeZone = 'UTC'")
+        return cur
+
+
+class DuckDBSink(DuckDBWarehouse, Sink):
+    """The default warehouse writer: Replace / Append / Merge into one DuckDB file.
+
+    ``memory_limit`` (e.g. ``"512MB"``) caps DuckDB's buffer pool for the whole process;
+    DuckDB spills the rest of a large run to disk.
+    """
+
+    def __init__(self, path: Path, *, memory_limit: str | None = None) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        super().__init__(path, read_only=False, memory_limit=memory_limit)
+        self._runs: weakref.WeakSet[DuckDBSinkRun] = weakref.WeakSet()
+        with self._cursor() as cur:
+            meta.ensure_meta_tables(cur)
+
+    def open_run(
+        self,
+        base: str,
+        tables: Sequence[TableSpec],
+        mode: UpdateMode,
+        *,
+        run_id: str,
+    ) -> SinkRun:
+        """Start a run writing ``tables`` under ``base`` in one transaction (see ``duckdb_run``)."""
+        check_table_name(base)
+        try:
+            mode = UpdateMode(mode)
+        except ValueError:
+            modes = ", ".join(m.value for m in UpdateMode)
+            raise InvalidOptionError(f"update mode {mode!r} is not one of {modes}") from None
+        if not isinstance(run_id, str) or not run_id:
+            raise InvalidOptionError("run_id must be a non-empty string")
+        run = DuckDBSinkRun(self._new_cursor(), base, tables, mode, run_id)
+        self._runs.add(run)
+        return run
+
+    def drop(self, base: str) -> list[str]:
+        """Drop the dataset table ``base``, its child tables and its state; return the names
+        dropped (empty when there was nothing)."""
+        check_table_name(base)
+        with self._cursor() as cur:
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                names = set(meta.forget(cur, base))
+                existing = meta.existing_tables(cur)
+                names.add(base.lower())
+                dropped = sorted(existing[n] for n in names if n in existing)
+                for name in dropped:
+                    cur.execute(f"DROP TABLE {quote(name)}")
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+        return dropped
+
+    def close(self) -> None:
+        """Roll back runs still open, then release the connection."""
+        for run in list(self._runs):
+            run.abort()
+        super().close()
+
+
+def open_read_only(path: Path) -> DuckDBWarehouse:
+    """Open a warehouse for reading only (fails while another process writes to it)."""
+    if not Path(path).is_file():
+        raise WarehouseOpenError(
+            f"no warehouse at {path}: the file does not exist yet; run a dataset first"
+        )
+    return DuckDBWarehouse(path, read_only=True)
+
+
+def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    if path.is_dir():
+        raise WarehouseOpenError(f"the warehouse path {path} is a directory; give a file path")
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.Error as exc:
+        text = str(exc)
+        if "lock" in text.lower():
+            raise WarehouseBusyError(
+                f"the warehouse {path} is open for writing in another process ({text}); DuckDB "
+                "allows one writer per file: stop that process (for example `backlog-connector "
+                "serve`) or go through it, then try again"
+            ) from exc
+        if "different configuration" in text:
+            raise WarehouseOpenError(
+                f"the warehouse {path} is already open read-write in this process; use that "
+                "DuckDBSink's read helpers instead of open_read_only"
+            ) from exc
+        raise WarehouseOpenError(f"cannot open the warehouse {path}: {text}") from exc
+
+
+def _resolve(cur: duckdb.DuckDBPyConnection, table: str) -> str:
+    """The stored name of ``table`` (DuckDB names ignore case), or ``UnknownTableError``."""
+    found = meta.existing_tables(cur).get(str(table).lower())
+    if found is None or found.lower().startswith(INTERNAL_PREFIX):
+        raise UnknownTableError(
+            f"the warehouse has no table {table!r}; list the tables to see what exists "
+            "(a dataset's table appears after its first successful run)"
+        )
+    return found

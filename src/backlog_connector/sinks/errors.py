@@ -1,0 +1,70 @@
+"""Errors the warehouse writers raise, placed in the tree of ``backlog.errors``.
+
+::
+
+    ConfigurationError
+    ├── SchemaConflictError      a column changed type: run once with a full replace
+    ├── TableOwnershipError      the table exists but belongs to another dataset / was not made here
+    ├── WarehouseOpenError       the file cannot be opened (not a DuckDB file, a directory, ...)
+    ├── InvalidOptionError
+    │   └── InvalidTableNameError   a dataset or table name that cannot become a table name
+    └── NotFoundError
+        └── UnknownTableError    no such table in the warehouse
+    RetryLaterError
+    ├── WarehouseBusyError       another process holds the file open for writing
+    └── WriteConflictError       a concurrent transaction touched the same rows
+    GiveUpError
+    ├── BadBatchError            a report broke the contract (unknown suffix, NULL key, ...)
+    ├── RunFinishedError         a run was used after commit/abort (or after it failed)
+    └── WarehouseError           DuckDB failed in a way the sink does not understand
+"""
+
+from __future__ import annotations
+
+from backlog_connector.backlog.errors import (
+    ConfigurationError,
+    GiveUpError,
+    InvalidOptionError,
+    NotFoundError,
+    RetryLaterError,
+)
+
+
+class SchemaConflictError(ConfigurationError):
+    """A batch brought a column whose type differs from the table's column of the same name."""
+
+
+class TableOwnershipError(ConfigurationError):
+    """The table name is taken by another dataset or by a table the connector did not make."""
+
+
+class WarehouseOpenError(ConfigurationError):
+    """The warehouse file cannot be opened."""
+
+
+class InvalidTableNameError(InvalidOptionError):
+    """A dataset or table name that does not give a usable table name."""
+
+
+class UnknownTableError(NotFoundError):
+    """The warehouse holds no table of that name."""
+
+
+class WarehouseBusyError(RetryLaterError):
+    """Another process has the warehouse file open for writing (DuckDB allows one)."""
+
+
+class WriteConflictError(RetryLaterError):
+    """DuckDB refused the commit because a concurrent transaction wrote the same rows."""
+
+
+class BadBatchError(GiveUpError):
+    """A table spec or batch that breaks the report/sink contract (a bug in the report)."""
+
+
+class RunFinishedError(GiveUpError):
+    """The sink run was already committed, aborted, or rolled back after an error."""
+
+
+class WarehouseError(GiveUpError):
+    """An unexpected DuckDB failure."""

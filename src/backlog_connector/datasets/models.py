@@ -113,7 +113,7 @@ class Run(Base):
     requests: Mapped[dict[str, Any] | None]
     rate_limited: Mapped[int] = mapped_column(default=0)
     retries: Mapped[int] = mapped_column(default=0)
-    wait_seconds: Mapped[float] = mapped_column(default=0.0)
+    wait_seconds: Mapped[float] = mapped_column(sa.Float, default=0.0)
     last_remaining: Mapped[dict[str, Any] | None]
     complete: Mapped[bool | None]
     incomplete_reason: Mapped[str | None] = mapped_column(sa.Text)

@@ -17,10 +17,11 @@ from backlog_connector.backlog.address import SpaceAddress
 from backlog_connector.backlog.errors import BacklogConnectorError
 from backlog_connector.datasets.connect import open_client
 from backlog_connector.reports.base import ProgressEvent, RunContext, UpdateMode
-from backlog_connector.sinks.base import Sink, SinkRun
+from backlog_connector.sinks.base import SinkRun
 
 if TYPE_CHECKING:
     from backlog_connector.datasets.connect import Credentials
+    from backlog_connector.sinks.duckdb import DuckDBSink
 
 log = logging.getLogger("backlog_connector.datasets")
 
@@ -86,7 +87,7 @@ def redact(text: str, secrets: tuple[str, ...]) -> str:
 
 def execute(
     plan: RunPlan,
-    sink: Sink,
+    sink: DuckDBSink,
     *,
     on_start: Callable[[dict[str, Any] | None], None],
     progress: Progress | None = None,

@@ -643,26 +643,43 @@ class ControlPlane:
     # ------------------------------------------------------------------ data
 
     def preview(self, name: str, limit: int = 20) -> pa.Table:
-        """The first ``limit`` rows of the dataset's main table (empty if never run)."""
+        """The first ``limit`` rows of the dataset's main table.
+
+        Raises ``UnknownTableError`` (a ``NotFoundError``) if the dataset never ran."""
+        from backlog_connector.sinks.errors import UnknownTableError
+
         table = self.get_dataset(name).table
-        return self._warehouse().preview(table, max(0, int(limit)))
+        try:
+            return self._warehouse().preview(table, max(0, int(limit)))
+        except UnknownTableError:
+            raise UnknownTableError(
+                f"dataset {name!r} has no table yet; run it first: datasets run {name!r}"
+            ) from None
 
     def schema(self, name: str) -> list[tuple[str, str]]:
-        """The main table's columns and DuckDB types ([] if never run)."""
+        """The main table's columns and DuckDB types ([] if the dataset never ran)."""
+        from backlog_connector.sinks.errors import UnknownTableError
+
         table = self.get_dataset(name).table
-        return list(self._warehouse().describe(table))
+        try:
+            return list(self._warehouse().describe(table))
+        except UnknownTableError:
+            return []
 
     def export(self, name: str, fmt: str, path: Path) -> Path:
         """Write the main table to ``path`` as ``csv`` or ``parquet``."""
         if fmt not in ("csv", "parquet"):
             raise InvalidOptionError(f"invalid export format {fmt!r}: use csv or parquet")
+        from backlog_connector.sinks.errors import UnknownTableError
+
         table = self.get_dataset(name).table
         target = Path(path)
-        if target.parent and not target.parent.exists():
-            raise InvalidOptionError(
-                f"the folder {target.parent} does not exist; create it or pick another path"
-            )
-        self._warehouse().export(table, fmt, target)
+        try:
+            self._warehouse().export(table, fmt, target)
+        except UnknownTableError:
+            raise UnknownTableError(
+                f"dataset {name!r} has no table yet; run it first: datasets run {name!r}"
+            ) from None
         return target
 
     # ------------------------------------------------------------------ internals

@@ -1,0 +1,193 @@
+"""``backlog-connector accounts``: save, list, show, verify, update and remove accounts."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+
+from backlog_connector.commands.common import (
+    control_plane,
+    errors_to_exit_codes,
+    json_option,
+    print_json,
+    table,
+    when,
+)
+
+API_KEY_ENV = "BACKLOG_API_KEY"
+
+
+@click.group()
+def accounts() -> None:
+    """Saved Backlog accounts (a space address and an API key, encrypted at rest)."""
+
+
+def read_api_key(given: str | None) -> str:
+    """The key from ``--api-key``, else ``$BACKLOG_API_KEY``, else stdin (prompted on a tty)."""
+    if given:
+        return given
+    env = os.environ.get(API_KEY_ENV)
+    if env:
+        return env
+    if sys.stdin is None:
+        return ""
+    if sys.stdin.isatty():
+        key: str = click.prompt("API key", hide_input=True, err=True)
+        return key
+    return sys.stdin.readline().strip()
+
+
+def _address_options(func: Any) -> Any:
+    func = click.option(
+        "--base-url",
+        help="Explicit base URL (Backlog Enterprise, the emulator); plain http only to loopback.",
+    )(func)
+    return click.option(
+        "--fqdn", help="The space's host: SPACE.backlog.com, SPACE.backlog.jp, ...backlogtool.com."
+    )(func)
+
+
+@accounts.command("add")
+@click.argument("name")
+@_address_options
+@click.option("--api-key", help=f"The API key (else ${API_KEY_ENV}, else read from stdin).")
+@click.option(
+    "--api-key-in-query", is_flag=True, help="Send the key as ?apiKey= (old Backlog Enterprise)."
+)
+@json_option
+@errors_to_exit_codes
+def add(
+    name: str,
+    fqdn: str | None,
+    base_url: str | None,
+    api_key: str | None,
+    api_key_in_query: bool,
+    as_json: bool,
+) -> None:
+    """Verify the credentials against the space, then save them as account NAME."""
+    key = read_api_key(api_key)
+    with control_plane() as plane:
+        info = plane.add_account(
+            name, fqdn=fqdn, base_url=base_url, api_key=key, api_key_in_query=api_key_in_query
+        )
+    if as_json:
+        print_json(info.to_dict())
+        return
+    click.echo(
+        f"Saved account {info.name!r}: {info.user_name} ({info.user_role_name}) on"
+        f" {info.space_name} [{info.space}]"
+    )
+
+
+@accounts.command("list")
+@json_option
+@errors_to_exit_codes
+def list_(as_json: bool) -> None:
+    """Every saved account, with the datasets that use it."""
+    with control_plane() as plane:
+        infos = plane.list_accounts()
+    if as_json:
+        print_json([i.to_dict() for i in infos])
+        return
+    table(
+        ["name", "space", "user", "role", "auth", "verified", "datasets"],
+        [
+            [
+                i.name,
+                i.space,
+                i.user_name,
+                i.user_role_name,
+                i.auth,
+                when(i.verified_at),
+                ", ".join(i.datasets) or "-",
+            ]
+            for i in infos
+        ],
+    )
+
+
+@accounts.command("show")
+@click.argument("name")
+@json_option
+@errors_to_exit_codes
+def show(name: str, as_json: bool) -> None:
+    """One account: where, who, the space, the datasets using it, the last rate budget."""
+    with control_plane() as plane:
+        info = plane.get_account(name)
+        budget = plane.rate_budget(name)
+    if as_json:
+        print_json({**info.to_dict(), "rate_budget": budget})
+        return
+    _print_account(info.to_dict(), budget)
+
+
+@accounts.command("verify")
+@click.argument("name")
+@json_option
+@errors_to_exit_codes
+def verify(name: str, as_json: bool) -> None:
+    """Check the saved credentials against the space again (exit 2 if refused)."""
+    with control_plane() as plane:
+        info = plane.verify_account(name)
+        budget = plane.rate_budget(name)
+    if as_json:
+        print_json({**info.to_dict(), "rate_budget": budget})
+        return
+    click.echo(f"Account {name!r} works: {info.user_name} on {info.space_name} [{info.space}]")
+
+
+@accounts.command("update")
+@click.argument("name")
+@_address_options
+@click.option("--api-key", help="A new API key ('-' reads it from stdin).")
+@json_option
+@errors_to_exit_codes
+def update(
+    name: str, fqdn: str | None, base_url: str | None, api_key: str | None, as_json: bool
+) -> None:
+    """Change an account's key or address (verified before it is saved)."""
+    if api_key == "-":
+        api_key = sys.stdin.readline().strip()
+    with control_plane() as plane:
+        info = plane.update_account(name, api_key=api_key, fqdn=fqdn, base_url=base_url)
+    if as_json:
+        print_json(info.to_dict())
+        return
+    click.echo(f"Updated account {name!r} ({info.space})")
+
+
+@accounts.command("remove")
+@click.argument("name")
+@click.option("--force", is_flag=True, help="Also delete the datasets that use the account.")
+@errors_to_exit_codes
+def remove(name: str, force: bool) -> None:
+    """Forget an account (refused while datasets use it, unless --force)."""
+    with control_plane() as plane:
+        plane.remove_account(name, force=force)
+    click.echo(f"Removed account {name!r}")
+
+
+def _print_account(data: dict[str, Any], budget: dict[str, Any]) -> None:
+    rows = [
+        ["name", data["name"]],
+        ["space", f"{data['space_name']} ({data['space_key']}) [{data['space']}]"],
+        ["base URL", data["base_url"]],
+        ["time zone", data["space_timezone"]],
+        ["user", f"{data['user_name']} (id {data['user_id']}, {data['user_role_name']})"],
+        ["auth", data["auth"] + (" in query" if data["api_key_in_query"] else "")],
+        ["verified", data["verified_at"] or "-"],
+        ["datasets", ", ".join(data["datasets"]) or "-"],
+    ]
+    for category, values in sorted(budget.items()):
+        if isinstance(values, dict):
+            rows.append(
+                [
+                    f"budget {category}",
+                    f"{values.get('remaining')}/{values.get('limit') or '?'}"
+                    f" (reset {values.get('reset') or '?'})",
+                ]
+            )
+    table(["field", "value"], rows)

@@ -1,0 +1,344 @@
+"""``backlog-connector datasets``: create, list, show, run, preview, history, export, delete."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+import click
+
+from backlog_connector.commands.common import (
+    EXIT_FAILED,
+    control_plane,
+    errors_to_exit_codes,
+    json_option,
+    parse_options,
+    print_json,
+    stderr,
+    table,
+    when,
+)
+from backlog_connector.commands.progress import RunProgress
+
+
+@click.group()
+def datasets() -> None:
+    """Named datasets: a report's rows, through an account, into a table."""
+
+
+def _schedule_options(func: Any) -> Any:
+    for decorator in reversed(
+        [
+            click.option("--schedule", help="manual, 'every 15m', 'daily 09:00', 'cron ...'"),
+            click.option("--timezone", help="IANA zone of the schedule (default: the space's)."),
+            click.option("--retries", type=int, help="Attempts after a failed run (0-10)."),
+            click.option("--retry-interval", help="Wait before a retry: 30s, 5m, 1h, ..."),
+            click.option("--description", help="What the dataset is for."),
+            click.option("--webhook-url", help="Receives a JSON POST when a run finally fails."),
+        ]
+    ):
+        func = decorator(func)
+    return func
+
+
+@datasets.command("create")
+@click.argument("name")
+@click.option("--account", required=True, help="A saved account (see 'accounts list').")
+@click.option("--report", required=True, help="A report of the catalog (see 'reports').")
+@click.option("--option", "options", multiple=True, metavar="K=V", help="A report option.")
+@click.option("--update-mode", type=click.Choice(["replace", "append", "merge"]))
+@click.option("--table", "table_name", help="Table name (default: from the dataset name).")
+@_schedule_options
+@click.option("--disabled", is_flag=True, help="Create it paused (the scheduler skips it).")
+@json_option
+@errors_to_exit_codes
+def create(
+    name: str,
+    account: str,
+    report: str,
+    options: tuple[str, ...],
+    update_mode: str | None,
+    table_name: str | None,
+    schedule: str | None,
+    timezone: str | None,
+    retries: int | None,
+    retry_interval: str | None,
+    description: str | None,
+    webhook_url: str | None,
+    disabled: bool,
+    as_json: bool,
+) -> None:
+    """Create dataset NAME from a report of an account."""
+    parsed = parse_options(options)
+    with control_plane() as plane:
+        info = plane.create_dataset(
+            name,
+            account=account,
+            report=report,
+            options=parsed,
+            update_mode=update_mode,
+            schedule=schedule or "manual",
+            timezone=timezone,
+            retries=retries if retries is not None else 0,
+            retry_interval=retry_interval or "5m",
+            description=description or "",
+            table=table_name,
+            webhook_url=webhook_url,
+            enabled=not disabled,
+        )
+    if as_json:
+        print_json(info.to_dict())
+        return
+    click.echo(
+        f"Created dataset {info.name!r}: report {info.report}, {info.update_mode}, table"
+        f" {info.table}, schedule {info.schedule}. Run it: backlog-connector datasets run"
+        f" {_quoted(info.name)}"
+    )
+
+
+@datasets.command("update")
+@click.argument("name")
+@click.option("--account", help="Move the dataset to another saved account.")
+@click.option("--option", "options", multiple=True, metavar="K=V", help="Replaces all options.")
+@click.option("--update-mode", type=click.Choice(["replace", "append", "merge"]))
+@_schedule_options
+@click.option("--enable/--disable", "enabled", default=None, help="Resume or pause it.")
+@json_option
+@errors_to_exit_codes
+def update(name: str, options: tuple[str, ...], as_json: bool, **fields: Any) -> None:
+    """Change a dataset's account, options, mode, schedule, retries or description."""
+    changes = {k: v for k, v in fields.items() if v is not None}
+    if options:
+        changes["options"] = parse_options(options)
+    if not changes:
+        raise click.UsageError("nothing to change: give at least one option, e.g. --schedule")
+    with control_plane() as plane:
+        info = plane.update_dataset(name, **changes)
+    if as_json:
+        print_json(info.to_dict())
+        return
+    click.echo(f"Updated dataset {info.name!r}")
+
+
+@datasets.command("list")
+@json_option
+@errors_to_exit_codes
+def list_(as_json: bool) -> None:
+    """Every dataset with its last run."""
+    with control_plane() as plane:
+        infos = plane.list_datasets()
+    if as_json:
+        print_json([i.to_dict() for i in infos])
+        return
+    table(
+        ["name", "report", "account", "mode", "schedule", "rows", "last run", "when"],
+        [
+            [
+                i.name,
+                i.report,
+                i.account,
+                i.update_mode,
+                i.schedule + ("" if i.enabled else " (paused)"),
+                i.rows,
+                i.last_run.status if i.last_run else "never",
+                when(i.last_run.finished_at or i.last_run.created_at) if i.last_run else "-",
+            ]
+            for i in infos
+        ],
+    )
+
+
+@datasets.command("show")
+@click.argument("name")
+@json_option
+@errors_to_exit_codes
+def show(name: str, as_json: bool) -> None:
+    """One dataset: its settings, its last run and its columns."""
+    with control_plane() as plane:
+        info = plane.get_dataset(name)
+        columns = plane.schema(name)
+    if as_json:
+        print_json({**info.to_dict(), "columns": [{"name": c, "type": t} for c, t in columns]})
+        return
+    last = info.last_run
+    table(
+        ["field", "value"],
+        [
+            ["name", info.name],
+            ["description", info.description or "-"],
+            ["account", info.account],
+            ["report", info.report],
+            ["options", ", ".join(f"{k}={v}" for k, v in info.options.items()) or "-"],
+            ["update mode", info.update_mode],
+            [
+                "schedule",
+                f"{info.schedule} ({info.timezone})" + ("" if info.enabled else ", paused"),
+            ],
+            ["retries", f"{info.retries} every {info.retry_interval}"],
+            ["table", info.table],
+            ["rows", info.rows],
+            ["webhook", info.webhook_url or "-"],
+            ["last run", f"#{last.id} {last.status} {when(last.finished_at)}" if last else "never"],
+            ["created", when(info.created_at)],
+            ["updated", when(info.updated_at)],
+        ],
+    )
+    if columns:
+        table(["column", "type"], columns, title=f"table {info.table}")
+
+
+@datasets.command("run")
+@click.argument("names", nargs=-1, required=True)
+@click.option("--full", is_flag=True, help="Ignore the saved cursor: read everything again.")
+@json_option
+@errors_to_exit_codes
+def run(names: tuple[str, ...], full: bool, as_json: bool) -> None:
+    """Run datasets now; several names run together, sharing each user's rate budget.
+    Exit code 1 if any run did not succeed."""
+    with control_plane() as plane:
+        for name in names:
+            plane.get_dataset(name)  # unknown names: exit 2 before anything runs
+        display = RunProgress(list(dict.fromkeys(names)), stderr())
+        with display.shown():
+            runs = plane.run_datasets(names, full=full, progress=display)
+            for r in runs:
+                display.finish(r.dataset, r.status)
+    if as_json:
+        print_json([r.to_dict() for r in runs])
+    else:
+        table(
+            [
+                "dataset",
+                "run",
+                "status",
+                "rows read",
+                "written",
+                "deleted",
+                "requests",
+                "429s",
+                "waited s",
+                "seconds",
+            ],
+            [
+                [
+                    r.dataset,
+                    r.id,
+                    r.status,
+                    r.rows_read,
+                    r.rows_written,
+                    r.rows_deleted,
+                    r.requests_total,
+                    r.rate_limited,
+                    f"{r.wait_seconds:.1f}",
+                    f"{r.duration_seconds or 0:.1f}",
+                ]
+                for r in runs
+            ],
+        )
+        for r in runs:
+            if r.error:
+                click.echo(f"{r.dataset}: {r.status}: {r.error}", err=True)
+            elif r.complete is False:
+                click.echo(f"{r.dataset}: incomplete: {r.incomplete_reason}", err=True)
+    if any(r.status != "succeeded" for r in runs):
+        raise SystemExit(EXIT_FAILED)
+
+
+@datasets.command("preview")
+@click.argument("name")
+@click.option("--limit", type=click.IntRange(0, 10_000), default=20, show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
+@errors_to_exit_codes
+def preview(name: str, limit: int, fmt: str) -> None:
+    """The first rows of the dataset's table."""
+    with control_plane() as plane:
+        data = plane.preview(name, limit)
+    rows = data.to_pylist()
+    if fmt == "json":
+        print_json(rows)
+    elif fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(data.column_names)
+        writer.writerows([["" if v is None else v for v in row.values()] for row in rows])
+        click.echo(buffer.getvalue(), nl=False)
+    else:
+        table(data.column_names, [list(row.values()) for row in rows])
+
+
+@datasets.command("history")
+@click.argument("name")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@json_option
+@errors_to_exit_codes
+def history(name: str, limit: int, as_json: bool) -> None:
+    """The dataset's runs, newest first, with their errors."""
+    with control_plane() as plane:
+        runs = plane.history(name, limit)
+    if as_json:
+        print_json([r.to_dict() for r in runs])
+        return
+    table(
+        [
+            "run",
+            "trigger",
+            "attempt",
+            "status",
+            "started",
+            "seconds",
+            "rows",
+            "requests",
+            "429s",
+            "error",
+        ],
+        [
+            [
+                r.id,
+                r.trigger,
+                r.attempt,
+                r.status + ("" if r.complete is not False else " (incomplete)"),
+                when(r.started_at),
+                f"{r.duration_seconds:.1f}" if r.duration_seconds is not None else "-",
+                r.rows_written,
+                r.requests_total,
+                r.rate_limited,
+                r.error or r.incomplete_reason or "",
+            ]
+            for r in runs
+        ],
+    )
+
+
+@datasets.command("export")
+@click.argument("name")
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), required=True)
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@errors_to_exit_codes
+def export(name: str, fmt: str, output: Path) -> None:
+    """Write the dataset's table to a CSV or Parquet file."""
+    with control_plane() as plane:
+        path = plane.export(name, fmt, output)
+    click.echo(f"Wrote {path}")
+
+
+@datasets.command("delete")
+@click.argument("name")
+@click.option("--keep-table", is_flag=True, help="Keep the table in the warehouse.")
+@errors_to_exit_codes
+def delete(name: str, keep_table: bool) -> None:
+    """Delete a dataset, its run history and (unless --keep-table) its table."""
+    with control_plane() as plane:
+        plane.delete_dataset(name, drop_table=not keep_table)
+    click.echo(f"Deleted dataset {name!r}")
+
+
+def _quoted(name: str) -> str:
+    return f"'{name}'" if " " in name else name

@@ -1,0 +1,71 @@
+"""Live progress of runs on stderr: pages, rows, and waits for the rate budget shown as such."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+
+from backlog_connector.reports.base import ProgressEvent
+
+
+class RunProgress:
+    """One line per dataset; call it as the ``progress`` callback of ``run_datasets``."""
+
+    def __init__(self, names: Sequence[str], console: Console) -> None:
+        self._progress = Progress(
+            SpinnerColumn(),
+            TextColumn("[bold]{task.description}"),
+            TextColumn("{task.fields[pages]:>5} pages"),
+            TextColumn("{task.fields[rows]:>9,} rows"),
+            TextColumn("{task.fields[note]}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        )
+        self._lock = threading.Lock()
+        self._tasks: dict[str, TaskID] = {
+            name: self._progress.add_task(name, total=None, pages=0, rows=0, note="")
+            for name in names
+        }
+        self._pages = dict.fromkeys(names, 0)
+        self._rows = dict.fromkeys(names, 0)
+        self._wait_until: dict[str, float] = {}
+
+    def __call__(self, name: str, event: ProgressEvent) -> None:
+        with self._lock:
+            task = self._tasks.get(name)
+            if task is None:
+                return
+            note = ""
+            if event.kind == "page":
+                self._pages[name] += 1
+                self._rows[name] = max(self._rows[name], event.rows)
+            elif event.kind == "rows":
+                self._rows[name] = max(self._rows[name], event.rows)
+            elif event.kind == "wait":
+                self._wait_until[name] = time.monotonic() + event.wait_seconds
+                note = f"[yellow]waiting {event.wait_seconds:.1f} s for the rate budget"
+            elif event.message:
+                note = event.message
+            if event.kind != "wait" and self._wait_until.get(name, 0) > time.monotonic():
+                note = "[yellow]waiting for the rate budget"
+            self._progress.update(task, pages=self._pages[name], rows=self._rows[name], note=note)
+
+    def finish(self, name: str, status: str) -> None:
+        """Show the final status of a dataset's run."""
+        colour = {"succeeded": "green", "failed": "red"}.get(status, "yellow")
+        with self._lock:
+            task = self._tasks.get(name)
+            if task is not None:
+                self._progress.update(task, note=f"[{colour}]{status}", total=1, completed=1)
+
+    @contextmanager
+    def shown(self) -> Iterator[RunProgress]:
+        """Display the lines while the block runs."""
+        with self._progress:
+            yield self

@@ -1,0 +1,86 @@
+"""Settings: env > settings file in the home > defaults; bad values are clear errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from backlog_connector.backlog.errors import ConfigurationError
+from backlog_connector.settings import load_settings
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("BACKLOG_CONNECTOR_"):
+            monkeypatch.delenv(name)
+
+
+def test_defaults_live_in_the_home(tmp_path: Path) -> None:
+    settings = load_settings(tmp_path)
+    assert settings.home == tmp_path.resolve()
+    assert settings.scheduler.min_interval_seconds == 60
+    assert settings.warehouse_path == tmp_path.resolve() / "warehouse.duckdb"
+    assert settings.control_db_url() == f"sqlite:///{tmp_path.resolve() / 'control.sqlite'}"
+    assert settings.api_token is None
+    assert settings.admin_password is None
+
+
+def test_home_comes_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BACKLOG_CONNECTOR_HOME", str(tmp_path / "h"))
+    assert load_settings().home == (tmp_path / "h").resolve()
+
+
+def test_env_beats_file_beats_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "settings.toml").write_text(
+        "[scheduler]\nmin_interval_seconds = 7\n", encoding="utf-8"
+    )
+    assert load_settings(tmp_path).scheduler.min_interval_seconds == 7
+    monkeypatch.setenv("BACKLOG_CONNECTOR_SCHEDULER__MIN_INTERVAL_SECONDS", "5")
+    monkeypatch.setenv("BACKLOG_CONNECTOR_API_TOKEN", "tok-123")
+    monkeypatch.setenv("BACKLOG_CONNECTOR_ADMIN_PASSWORD", "pw-456")
+    settings = load_settings(tmp_path)
+    assert settings.scheduler.min_interval_seconds == 5
+    assert settings.api_token is not None
+    assert settings.api_token.get_secret_value() == "tok-123"
+    assert settings.admin_password is not None
+    assert "pw-456" not in repr(settings)
+    assert "tok-123" not in repr(settings)
+
+
+def test_json_settings_file(tmp_path: Path) -> None:
+    (tmp_path / "settings.json").write_text(
+        json.dumps({"database_url": "sqlite:////tmp/x.db"}), encoding="utf-8"
+    )
+    assert load_settings(tmp_path).control_db_url() == "sqlite:////tmp/x.db"
+
+
+@pytest.mark.parametrize(
+    ("env", "value", "named"),
+    [
+        ("BACKLOG_CONNECTOR_SCHEDULER__MIN_INTERVAL_SECONDS", "often", "min_interval_seconds"),
+        ("BACKLOG_CONNECTOR_SCHEDULER__MIN_INTERVAL_SECONDS", "0", "min_interval_seconds"),
+    ],
+)
+def test_bad_values_name_the_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env: str, value: str, named: str
+) -> None:
+    monkeypatch.setenv(env, value)
+    with pytest.raises(ConfigurationError, match=named):
+        load_settings(tmp_path)
+
+
+def test_broken_settings_file_is_named(tmp_path: Path) -> None:
+    (tmp_path / "settings.toml").write_text("scheduler = [", encoding="utf-8")
+    with pytest.raises(ConfigurationError, match=r"settings\.toml"):
+        load_settings(tmp_path)
+
+
+def test_unknown_setting_in_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "settings.toml").write_text("colour = 'blue'\n", encoding="utf-8")
+    with pytest.raises(ConfigurationError, match="colour"):
+        load_settings(tmp_path)

@@ -1,0 +1,81 @@
+"""Bounded batching: raw page rows in, ``TableBatch``es for a main table and its children out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from backlog_connector.reports.base import TableBatch
+from backlog_connector.reports.columns import Row, Rows, TableShape
+
+#: rows per batch: large enough for fast columnar work, small enough to keep memory flat
+BATCH_ROWS = 2000
+
+Explode = Callable[[Rows], list[Row]]
+
+
+@dataclass(frozen=True)
+class ChildTable:
+    """A child table: its shape and how its rows come out of the main table's raw rows."""
+
+    shape: TableShape
+    explode: Explode
+
+
+class BatchBuffer:
+    """Collects raw rows and turns them into batches every ``limit`` rows.
+
+    Each flush yields the main table's batch first, then the children's (a merge sink replaces a
+    parent's children when the parent is written, so the children must follow it).
+    """
+
+    def __init__(
+        self,
+        main: TableShape,
+        children: Sequence[ChildTable] = (),
+        *,
+        space: str,
+        limit: int = BATCH_ROWS,
+    ) -> None:
+        self.main = main
+        self.children = tuple(children)
+        self.space = space
+        self.limit = limit
+        self.rows_out = 0
+        self._rows: list[Row] = []
+
+    def add(self, rows: Iterable[Row]) -> Iterator[TableBatch]:
+        """Buffer ``rows``; yield full batches as the buffer reaches ``limit``."""
+        self._rows.extend(rows)
+        while len(self._rows) >= self.limit:
+            chunk, self._rows = self._rows[: self.limit], self._rows[self.limit :]
+            yield from self._emit(chunk)
+
+    def flush(self) -> Iterator[TableBatch]:
+        """Yield what is left (nothing if the buffer is empty)."""
+        if self._rows:
+            chunk, self._rows = self._rows, []
+            yield from self._emit(chunk)
+
+    def _emit(self, rows: Rows) -> Iterator[TableBatch]:
+        self.rows_out += len(rows)
+        yield TableBatch(self.main.suffix, self.main.batch(rows, self.space))
+        for child in self.children:
+            child_rows = child.explode(rows)
+            if child_rows:
+                yield TableBatch(child.shape.suffix, child.shape.batch(child_rows, self.space))
+
+
+def batches_of(
+    main: TableShape,
+    pages: Iterable[Rows],
+    *,
+    space: str,
+    children: Sequence[ChildTable] = (),
+    limit: int = BATCH_ROWS,
+) -> Iterator[TableBatch]:
+    """Every batch of ``pages`` (an iterable of row lists), bounded to ``limit`` rows each."""
+    buffer = BatchBuffer(main, children, space=space, limit=limit)
+    for page in pages:
+        yield from buffer.add(page)
+    yield from buffer.flush()

@@ -1,0 +1,175 @@
+"""Declared columns and the column-wise building of Arrow batches from Backlog's JSON objects.
+
+A ``Column`` knows its name, its Arrow type and how to pull its values out of a list of raw
+objects (the dicts of one or more pages). Values are gathered a column at a time with list
+comprehensions over the raw dicts, never through a flattened dict per row: that keeps the
+issues read path fast. Nested objects are looked up once per batch and shared by the columns
+under them (``status.id``, ``status.name``, ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from backlog_connector.reports.base import TableSpec
+from backlog_connector.reports.naming import column_name
+from backlog_connector.reports.values import STRING, to_array
+
+Row = dict[str, Any]
+Rows = Sequence[Row]
+_EMPTY: Row = {}
+
+SPACE_COLUMN = "_space"
+
+
+class Lookup:
+    """Per-batch cache of nested objects, keyed by path prefix, shared by the batch's columns."""
+
+    def __init__(self, rows: Rows) -> None:
+        self.rows = rows
+        self._objects: dict[tuple[str, ...], list[Row]] = {(): list(rows)}
+        self._memo: dict[str, Any] = {}
+
+    def objects(self, prefix: tuple[str, ...]) -> list[Row]:
+        """The nested object at ``prefix`` for every row ({} where absent or not an object)."""
+        found = self._objects.get(prefix)
+        if found is None:
+            key = prefix[-1]
+            found = [
+                o if isinstance(o := parent.get(key), dict) else _EMPTY
+                for parent in self.objects(prefix[:-1])
+            ]
+            self._objects[prefix] = found
+        return found
+
+    def memo(self, name: str, compute: Callable[[Rows], Any]) -> Any:
+        """``compute(rows)``, worked out once per batch and shared by the columns that ask."""
+        if name not in self._memo:
+            self._memo[name] = compute(self.rows)
+        return self._memo[name]
+
+    def values(self, path: tuple[str, ...]) -> list[Any]:
+        """The value at ``path`` for every row (None where missing)."""
+        key = path[-1]
+        return [o.get(key) for o in self.objects(path[:-1])]
+
+
+Getter = Callable[[Lookup], Sequence[Any]]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One declared column: its name, its Arrow type and where its values come from."""
+
+    name: str
+    type: pa.DataType
+    get: Getter
+
+    def array(self, lookup: Lookup) -> pa.Array:
+        """This column's typed values for the rows of ``lookup``."""
+        return to_array(self.get(lookup), self.type)
+
+
+def field(path: str, arrow_type: pa.DataType, *, name: str | None = None,
+          fallback: str | None = None) -> Column:
+    """A column read from a dotted source path, named by the flattening rule
+    (``status.name`` -> ``status_name``). ``fallback`` is read where ``path`` is missing
+    or null (``dueDate`` falls back to the legacy ``limitDate``)."""
+    keys = tuple(path.split("."))
+    if fallback is None:
+        def get(lookup: Lookup) -> list[Any]:
+            return lookup.values(keys)
+    else:
+        alt = tuple(fallback.split("."))
+
+        def get(lookup: Lookup) -> list[Any]:
+            return [
+                a if a is not None else b
+                for a, b in zip(lookup.values(keys), lookup.values(alt), strict=True)
+            ]
+
+    return Column(name or column_name(path), arrow_type, get)
+
+
+def derived(name: str, arrow_type: pa.DataType, get: Getter) -> Column:
+    """A column computed from the raw rows (counts, joined names, custom fields, ...)."""
+    return Column(name, arrow_type, get)
+
+
+def count_of(path: str) -> Getter:
+    """Length of the list at ``path`` (0 when absent)."""
+    keys = tuple(path.split("."))
+    return lambda lookup: [len(v) if isinstance(v, list) else 0 for v in lookup.values(keys)]
+
+
+def names_of(path: str, key: str = "name") -> Getter:
+    """The ``key`` of each object in the list at ``path``, joined with ", " (None if empty)."""
+    keys = tuple(path.split("."))
+
+    def get(lookup: Lookup) -> list[str | None]:
+        return [join_names(v, key) for v in lookup.values(keys)]
+
+    return get
+
+
+def join_names(items: Any, key: str = "name") -> str | None:
+    """``[{"name": "a"}, {"name": "b"}]`` -> ``"a, b"``; None for an empty or missing list."""
+    if not isinstance(items, list):
+        return None
+    names = [str(n) for i in items if isinstance(i, dict) and (n := i.get(key)) is not None]
+    return ", ".join(names) if names else None
+
+
+def user_fields(prefix: str) -> list[Column]:
+    """The columns of a nested Backlog user: numeric id, login id (``userId``) and name."""
+    return [
+        field(f"{prefix}.id", pa.int64()),
+        field(f"{prefix}.userId", pa.string()),
+        field(f"{prefix}.name", pa.string()),
+    ]
+
+
+@dataclass(frozen=True)
+class TableShape:
+    """A table's columns plus the facts of its ``TableSpec``; builds its record batches."""
+
+    suffix: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    description: str = ""
+    parent_key: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        names = [c.name for c in self.columns]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"table {self.suffix or '(main)'} declares {duplicates} twice")
+        missing = [k for k in self.key if k not in names]
+        if missing:
+            raise ValueError(f"key columns {missing} are not declared")
+
+    @property
+    def schema(self) -> pa.Schema:
+        """Declared columns plus ``_space``."""
+        return pa.schema([pa.field(c.name, c.type) for c in self.columns]
+                         + [pa.field(SPACE_COLUMN, STRING)])
+
+    def spec(self) -> TableSpec:
+        """The contract's view of this table."""
+        return TableSpec(self.suffix, self.schema, self.key, self.description, self.parent_key)
+
+    def with_columns(self, extra: Sequence[Column]) -> TableShape:
+        """The same table with ``extra`` columns appended (a run's custom fields)."""
+        return TableShape(self.suffix, (*self.columns, *extra), self.key, self.description,
+                          self.parent_key)
+
+    def batch(self, rows: Rows, space: str) -> pa.RecordBatch:
+        """A record batch of ``rows`` (raw JSON objects) with ``_space`` = ``space``."""
+        lookup = Lookup(rows)
+        arrays = [c.array(lookup) for c in self.columns]
+        arrays.append(pa.repeat(pa.scalar(space, STRING), len(rows)))
+        return pa.RecordBatch.from_arrays(arrays, schema=self.schema)

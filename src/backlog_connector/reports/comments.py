@@ -1,0 +1,238 @@
+"""``comments`` and ``issue_status_history``: the comments of issues updated since the last
+run, and the status changes recorded in their change logs (the basis of cycle-time charts).
+
+Both walk the same way: search the chosen projects' issues updated since the day before the
+cursor (all issues on a first run), then read every comment of each issue that changed. Reading
+all of a changed issue's comments (not only new ids) also picks up edited comments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from backlog_connector.reports.base import RunContext, TableBatch, UpdateMode
+from backlog_connector.reports.batching import BatchBuffer, ChildTable
+from backlog_connector.reports.columns import (
+    Lookup,
+    Row,
+    Rows,
+    TableShape,
+    count_of,
+    derived,
+    field,
+    user_fields,
+)
+from backlog_connector.reports.common import (
+    PROJECTS_OPTION,
+    PROJECTS_PARSER,
+    CatalogReport,
+    as_rows,
+    resolve_projects,
+)
+from backlog_connector.reports.sync import (
+    PAGE_SIZE,
+    IssueTracker,
+    fingerprint,
+    iso_timestamp,
+    search_window,
+)
+from backlog_connector.reports.values import INT, STRING, TIMESTAMP, parse_timestamp
+
+CURSOR_VERSION = 1
+
+
+def _changed_fields(lookup: Lookup) -> list[str | None]:
+    return [
+        ", ".join(str(c.get("field")) for c in as_rows(log)) or None
+        for log in lookup.values(("changeLog",))
+    ]
+
+
+COMMENTS_TABLE = TableShape(
+    "",
+    (
+        field("id", INT),
+        field("issueId", INT),
+        field("issueKey", STRING),
+        field("projectId", INT),
+        field("content", STRING),
+        *user_fields("createdUser"),
+        field("created", TIMESTAMP),
+        field("updated", TIMESTAMP),
+        derived("change_count", INT, count_of("changeLog")),
+        derived("changed_fields", STRING, _changed_fields),
+        derived("star_count", INT, count_of("stars")),
+    ),
+    key=("id",),
+    description="one row per comment of the chosen projects' issues",
+)
+
+CHANGE_LOG_TABLE = TableShape(
+    "change_log",
+    (
+        field("commentId", INT),
+        field("position", INT),
+        field("issueId", INT),
+        field("field", STRING),
+        field("newValue", STRING),
+        field("originalValue", STRING),
+        field("attachmentInfo.id", INT),
+        field("attachmentInfo.name", STRING),
+        field("attributeInfo.id", INT),
+        field("attributeInfo.typeId", INT),
+        field("notificationInfo.type", STRING),
+    ),
+    key=("comment_id", "position"),
+    description="one row per field change recorded by a comment",
+    parent_key=("comment_id",),
+)
+
+STATUS_HISTORY_TABLE = TableShape(
+    "",
+    (
+        field("commentId", INT),
+        field("issueId", INT),
+        field("issueKey", STRING),
+        field("projectId", INT),
+        field("fromStatus", STRING),
+        field("toStatus", STRING),
+        field("fromStatusId", INT),
+        field("toStatusId", INT),
+        field("changedAt", TIMESTAMP),
+        *user_fields("changedBy"),
+    ),
+    key=("comment_id",),
+    description="one row per status change: issue, from, to, when, by whom",
+)
+
+
+def comment_changes(comments: Rows) -> list[Row]:
+    """Each entry of each comment's ``changeLog``, numbered from 0."""
+    return [
+        {**change, "commentId": comment.get("id"), "issueId": comment.get("issueId"),
+         "position": position}
+        for comment in comments
+        for position, change in enumerate(as_rows(comment.get("changeLog")))
+    ]
+
+
+class CommentWalk:
+    """The comments of the issues that changed since the cursor, issue by issue."""
+
+    def __init__(self, ctx: RunContext) -> None:
+        self.ctx = ctx
+        selector = ctx.options.get("projects")
+        self.projects = resolve_projects(ctx, selector)
+        self.filters = [] if selector is None else [
+            ("projectId[]", p["id"]) for p in self.projects
+        ]
+        self.digest = fingerprint(ctx.options)
+        cursor = ctx.cursor
+        usable = (ctx.mode is not UpdateMode.REPLACE and cursor is not None
+                  and cursor.get("version") == CURSOR_VERSION
+                  and cursor.get("options") == self.digest and cursor.get("updated"))
+        self.since = parse_timestamp(cursor["updated"]) if usable and cursor else None
+        self.tracker = IssueTracker(self.since)
+
+    def comments(self) -> Iterator[list[Row]]:
+        """Per changed issue, its comments (oldest first) tagged with issue id, key, project."""
+        window = search_window(self.filters, self.since)
+        params = [*window, ("sort", "updated"), ("order", "asc")]
+        for page in self.ctx.client.iter_offset("/issues", params, page_size=PAGE_SIZE):
+            for issue in self.tracker.keep(page):
+                tags = {"issueId": issue.get("id"), "issueKey": issue.get("issueKey"),
+                        "projectId": issue.get("projectId")}
+                pages = self.ctx.client.iter_ids(f"/issues/{issue['id']}/comments", [],
+                                                 order="asc")
+                comments = [{**c, **tags} for p in pages for c in as_rows(p)]
+                self.ctx.rows_read += len(comments)
+                yield comments
+
+    def finish(self) -> None:
+        """Set the next cursor (the greatest ``updated`` of the issues walked)."""
+        since = self.tracker.next_since()
+        self.ctx.new_cursor = {"version": CURSOR_VERSION, "options": self.digest,
+                               "updated": None if since is None else iso_timestamp(since)}
+
+
+class CommentsReport(CatalogReport):
+    name = "comments"
+    title = "Comments"
+    description = ("The comments of the chosen projects' issues, incremental: each run reads "
+                   "the comments of the issues updated since the last one.")
+    options = (PROJECTS_OPTION,)
+    parsers = PROJECTS_PARSER
+    tables = (COMMENTS_TABLE.spec(), CHANGE_LOG_TABLE.spec())
+    update_modes = (UpdateMode.MERGE, UpdateMode.REPLACE)
+    default_update_mode = UpdateMode.MERGE
+    incremental = True
+
+    def read(self, ctx: RunContext) -> Iterator[TableBatch]:
+        walk = CommentWalk(ctx)
+        buffer = BatchBuffer(COMMENTS_TABLE, (ChildTable(CHANGE_LOG_TABLE, comment_changes),),
+                             space=ctx.space)
+        for comments in walk.comments():
+            yield from buffer.add(comments)
+        yield from buffer.flush()
+        walk.finish()
+
+
+class StatusNames:
+    """Status name -> id per project, fetched once per project when first needed."""
+
+    def __init__(self, ctx: RunContext) -> None:
+        self.ctx = ctx
+        self._by_project: dict[Any, dict[str, int]] = {}
+
+    def id_of(self, project_id: Any, name: Any) -> int | None:
+        if project_id is None or not isinstance(name, str):
+            return None
+        names = self._by_project.get(project_id)
+        if names is None:
+            statuses = as_rows(self.ctx.client.get(f"/projects/{project_id}/statuses"))
+            names = {str(s.get("name")): s["id"] for s in statuses
+                     if isinstance(s.get("id"), int)}
+            self._by_project[project_id] = names
+        return names.get(name)
+
+
+def status_changes(comments: Rows, statuses: StatusNames) -> list[Row]:
+    """One row per ``status`` entry in the change logs of ``comments``."""
+    rows: list[Row] = []
+    for comment in comments:
+        for change in as_rows(comment.get("changeLog")):
+            if change.get("field") != "status":
+                continue
+            project_id = comment.get("projectId")
+            rows.append({
+                "commentId": comment.get("id"), "issueId": comment.get("issueId"),
+                "issueKey": comment.get("issueKey"), "projectId": project_id,
+                "fromStatus": change.get("originalValue"), "toStatus": change.get("newValue"),
+                "fromStatusId": statuses.id_of(project_id, change.get("originalValue")),
+                "toStatusId": statuses.id_of(project_id, change.get("newValue")),
+                "changedAt": comment.get("created"), "changedBy": comment.get("createdUser"),
+            })
+    return rows
+
+
+class IssueStatusHistoryReport(CatalogReport):
+    name = "issue_status_history"
+    title = "Issue status history"
+    description = ("Every status change of the chosen projects' issues, from the comments' "
+                   "change logs: issue, from status, to status, when, by whom.")
+    options = (PROJECTS_OPTION,)
+    parsers = PROJECTS_PARSER
+    tables = (STATUS_HISTORY_TABLE.spec(),)
+    update_modes = (UpdateMode.MERGE, UpdateMode.REPLACE)
+    default_update_mode = UpdateMode.MERGE
+    incremental = True
+
+    def read(self, ctx: RunContext) -> Iterator[TableBatch]:
+        walk = CommentWalk(ctx)
+        statuses = StatusNames(ctx)
+        buffer = BatchBuffer(STATUS_HISTORY_TABLE, space=ctx.space)
+        for comments in walk.comments():
+            yield from buffer.add(status_changes(comments, statuses))
+        yield from buffer.flush()
+        walk.finish()

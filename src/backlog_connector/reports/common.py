@@ -1,0 +1,88 @@
+"""What most reports share: option validation, project selection, progress-reporting pages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, ClassVar
+
+from backlog_connector.backlog.errors import InvalidOptionError
+from backlog_connector.reports.base import OptionSpec, ProgressEvent, Report, RunContext
+from backlog_connector.reports.columns import Row
+from backlog_connector.reports.options import Parser, parse_projects, validate_options
+
+PROJECTS_OPTION = OptionSpec(
+    "projects",
+    "which projects: all (default), or project keys / numeric ids separated by commas",
+    kind="list",
+    default=None,
+)
+PROJECTS_PARSER: dict[str, Parser] = {"projects": parse_projects}
+
+
+class CatalogReport(Report):
+    """A report whose options are validated from its ``OptionSpec``s (plus ``parsers``)."""
+
+    parsers: ClassVar[Mapping[str, Parser]] = {}
+
+    def validate_options(self, raw: Mapping[str, str]) -> dict[str, Any]:
+        return validate_options(self.name, self.options, raw, self.parsers)
+
+    def describe(self) -> dict[str, Any]:
+        """Plain data for a catalog listing (``backlog-connector reports``)."""
+        return {
+            "name": self.name,
+            "title": self.title,
+            "description": self.description,
+            "options": [
+                {"name": o.name, "description": o.description, "kind": o.kind,
+                 "choices": list(o.choices), "default": o.default, "required": o.required}
+                for o in self.options
+            ],
+            "key": list(self.key),
+            "update_modes": [m.value for m in self.update_modes],
+            "default_update_mode": self.default_update_mode.value,
+            "incremental": self.incremental,
+            "tables": [t.suffix for t in self.tables],
+        }
+
+
+def resolve_projects(ctx: RunContext, selector: list[int | str] | None) -> list[Row]:
+    """The project objects chosen by the ``projects`` option (None = every visible project).
+
+    An unknown key or id is an ``InvalidOptionError`` that lists the keys that do exist.
+    """
+    projects: list[Row] = [p for p in ctx.client.get("/projects") if isinstance(p, dict)]
+    if selector is None:
+        return projects
+    by_id = {p.get("id"): p for p in projects}
+    by_key = {str(p.get("projectKey", "")).upper(): p for p in projects}
+    chosen: list[Row] = []
+    for item in selector:
+        project = by_id.get(item) if isinstance(item, int) else by_key.get(item.upper())
+        if project is None:
+            keys = ", ".join(sorted(k for k in by_key if k)) or "none"
+            raise InvalidOptionError(
+                f"Option 'projects': no project {item!r} is visible to this account. "
+                f"Projects it can see: {keys}."
+            )
+        if project not in chosen:
+            chosen.append(project)
+    return chosen
+
+
+def counted(ctx: RunContext, pages: Iterable[list[Row]]) -> Iterator[list[Row]]:
+    """Pass pages through, counting rows into ``ctx.rows_read`` and reporting progress."""
+    for number, page in enumerate(pages, start=1):
+        ctx.rows_read += len(page)
+        ctx.progress(ProgressEvent("page", rows=ctx.rows_read, pages=number))
+        yield page
+
+
+def as_rows(value: Any) -> list[Row]:
+    """The objects of a JSON list (anything else in it is ignored)."""
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def tagged(rows: list[Row], **extra: Any) -> list[Row]:
+    """Copies of ``rows`` with ``extra`` keys added (e.g. the project a list belongs to)."""
+    return [{**row, **extra} for row in rows]

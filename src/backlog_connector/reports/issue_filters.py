@@ -1,0 +1,124 @@
+"""The ``issues`` report's filter options and their translation into ``GET /issues`` params.
+
+Statuses, issue types, categories, milestones and assignees may be given by numeric id or by
+name; names are looked up in the chosen projects at run time, and an unknown name is an
+``InvalidOptionError`` that lists the names that exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from backlog_connector.backlog.errors import InvalidOptionError
+from backlog_connector.reports.base import OptionSpec, RunContext
+from backlog_connector.reports.columns import Row
+from backlog_connector.reports.common import PROJECTS_OPTION, PROJECTS_PARSER, as_rows
+from backlog_connector.reports.options import Parser, parse_ids_or_names
+
+Params = list[tuple[str, Any]]
+
+#: option value -> Backlog's ``parentChild`` parameter
+PARENT_CHILD = {"all": 0, "not_child": 1, "child": 2, "standalone": 3, "parent": 4}
+
+
+@dataclass(frozen=True)
+class NamedFilter:
+    """A filter option whose items are ids or names of a per-project list."""
+
+    option: str
+    param: str
+    path: str  # under /projects/:id
+    what: str
+    names: Callable[[Row], Iterable[Any]] = lambda row: (row.get("name"),)
+
+
+NAMED_FILTERS = (
+    NamedFilter("statuses", "statusId[]", "/statuses", "status"),
+    NamedFilter("issue_types", "issueTypeId[]", "/issueTypes", "issue type"),
+    NamedFilter("categories", "categoryId[]", "/categories", "category"),
+    NamedFilter("milestones", "milestoneId[]", "/versions", "milestone"),
+    NamedFilter("assignees", "assigneeId[]", "/users", "user",
+                lambda row: (row.get("userId"), row.get("name"))),
+)
+
+DATE_FILTERS = (
+    ("created_since", "createdSince"), ("created_until", "createdUntil"),
+    ("updated_since", "updatedSince"), ("updated_until", "updatedUntil"),
+)
+
+ISSUE_OPTIONS: tuple[OptionSpec, ...] = (
+    PROJECTS_OPTION,
+    *(OptionSpec(f.option, f"only these {f.what} ids or names, comma-separated", kind="list")
+      for f in NAMED_FILTERS),
+    *(OptionSpec(name, f"{name.replace('_', ' ')} date, yyyy-MM-dd", kind="date")
+      for name, _param in DATE_FILTERS),
+    OptionSpec("keyword", "free-text search, as in Backlog's issue search"),
+    OptionSpec("parent_child", "parent/child issues: " + ", ".join(PARENT_CHILD),
+               kind="choice", choices=tuple(PARENT_CHILD), default="all"),
+)
+
+ISSUE_PARSERS: dict[str, Parser] = {
+    **PROJECTS_PARSER, **{f.option: parse_ids_or_names for f in NAMED_FILTERS}
+}
+
+
+def check_dates(options: dict[str, Any]) -> None:
+    """A since date after its until date can match nothing: say so instead."""
+    for field in ("created", "updated"):
+        since, until = options.get(f"{field}_since"), options.get(f"{field}_until")
+        if since and until and since > until:
+            raise InvalidOptionError(
+                f"Option '{field}_since' ({since}) is after '{field}_until' ({until}); "
+                "swap them or drop one."
+            )
+
+
+def search_params(ctx: RunContext, projects: list[Row], *, all_projects: bool) -> Params:
+    """The filter parameters of ``GET /issues`` and ``/issues/count`` for ``ctx.options``."""
+    options = ctx.options
+    params: Params = []
+    if not all_projects:
+        params += [("projectId[]", p["id"]) for p in projects]
+    for spec in NAMED_FILTERS:
+        items = options.get(spec.option)
+        if items:
+            params += [(spec.param, i) for i in _resolve(ctx, spec, projects, items)]
+    for option, param in DATE_FILTERS:
+        if options.get(option):
+            params.append((param, options[option]))
+    if options.get("keyword"):
+        params.append(("keyword", options["keyword"]))
+    parent_child = PARENT_CHILD[options.get("parent_child") or "all"]
+    if parent_child:
+        params.append(("parentChild", parent_child))
+    return params
+
+
+def _resolve(
+    ctx: RunContext, spec: NamedFilter, projects: list[Row], items: list[int | str]
+) -> list[int]:
+    ids = [i for i in items if isinstance(i, int)]
+    wanted = [i for i in items if isinstance(i, str)]
+    if not wanted:
+        return ids
+    known: dict[str, int] = {}
+    shown: set[str] = set()
+    for project in projects:
+        for row in as_rows(ctx.client.get(f"/projects/{project['id']}{spec.path}")):
+            for name in spec.names(row):
+                if name is not None and isinstance(row.get("id"), int):
+                    known.setdefault(str(name).casefold(), row["id"])
+                    shown.add(str(name))
+    for name in wanted:
+        found = known.get(name.casefold())
+        if found is None:
+            sample = sorted(shown)[:30]
+            raise InvalidOptionError(
+                f"Option {spec.option!r}: no {spec.what} named {name!r} in the chosen projects. "
+                f"Known: {', '.join(sample) or 'none'} (or give numeric ids)."
+            )
+        if found not in ids:
+            ids.append(found)
+    return ids

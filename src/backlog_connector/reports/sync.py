@@ -1,0 +1,120 @@
+"""Helpers of incremental runs: the search window, the issue tracker, the activity log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from backlog_connector.reports.base import RunContext
+from backlog_connector.reports.columns import Row
+from backlog_connector.reports.common import as_rows
+from backlog_connector.reports.values import parse_timestamp
+
+Params = list[tuple[str, Any]]
+
+ISSUE_DELETED = 4
+#: issues per search request (Backlog's maximum)
+PAGE_SIZE = 100
+
+
+def fingerprint(options: dict[str, Any]) -> str:
+    """A short digest of the options: a cursor only applies to runs with the same options."""
+    return hashlib.sha256(orjson.dumps(options, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
+
+
+def latest_activity_id(ctx: RunContext) -> int | None:
+    """The id of the space's newest activity (None when it has none)."""
+    newest = as_rows(ctx.client.get("/space/activities", [("count", 1), ("order", "desc")]))
+    found = newest[0].get("id") if newest else None
+    return found if isinstance(found, int) else None
+
+
+def deleted_issue_ids(
+    ctx: RunContext, after: int | None, project_ids: Collection[int] | None
+) -> list[int]:
+    """Ids of issues deleted after activity ``after`` (None: as far back as the log goes),
+    limited to ``project_ids`` when given."""
+    deleted: list[int] = []
+    params = [("activityTypeId[]", ISSUE_DELETED)]
+    for page in ctx.client.iter_ids("/space/activities", params, order="asc", min_id=after):
+        for activity in as_rows(page):
+            activity_id = activity.get("id")
+            if after is not None and isinstance(activity_id, int) and activity_id <= after:
+                continue
+            if activity.get("type") != ISSUE_DELETED:
+                continue
+            project = activity.get("project")
+            if project_ids is not None and (
+                not isinstance(project, dict) or project.get("id") not in project_ids
+            ):
+                continue
+            content = activity.get("content")
+            issue_id = content.get("id") if isinstance(content, dict) else None
+            if isinstance(issue_id, int) and issue_id not in deleted:
+                deleted.append(issue_id)
+    return deleted
+
+
+def iso_timestamp(epoch: int) -> str:
+    """``2013-08-05T06:15:06Z`` for epoch seconds."""
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def search_window(filters: Params, since: int | None) -> Params:
+    """The search filters, narrowed to the day before the cursor's date in incremental runs
+    (``updatedSince`` takes a date whose zone Backlog does not document)."""
+    if since is None:
+        return list(filters)
+    day = (dt.datetime.fromtimestamp(since, dt.UTC).date() - dt.timedelta(days=1)).isoformat()
+    narrowed = [(k, v) for k, v in filters if k != "updatedSince"]
+    user_since = next((v for k, v in filters if k == "updatedSince"), None)
+    return [*narrowed, ("updatedSince", max(day, user_since) if user_since else day)]
+
+
+@dataclass
+class IssueTracker:
+    """Filters the pages of one run: no issue twice, none updated before the cursor; tracks
+    what the count check and the next cursor need."""
+
+    since: int | None  # epoch seconds of the previous cursor (None: full run)
+    kept: set[int] = field(default_factory=set)
+    fetched: set[int] = field(default_factory=set)
+    greatest: int | None = None
+    floor: int | None = None  # earliest update of a re-read we dropped
+
+    def keep(self, page: list[Row]) -> list[Row]:
+        """The issues of ``page`` to write."""
+        rows: list[Row] = []
+        for issue in page:
+            issue_id = issue.get("id")
+            raw = issue.get("updated")
+            updated = parse_timestamp(raw) if isinstance(raw, str) else None
+            if issue_id in self.kept:
+                # Updated while we paged: the first copy is written, the next run takes this one.
+                if updated is not None and (self.floor is None or updated < self.floor):
+                    self.floor = updated
+                continue
+            if isinstance(issue_id, int):
+                self.fetched.add(issue_id)
+            if self.since is not None and updated is not None and updated < self.since:
+                continue
+            if isinstance(issue_id, int):
+                self.kept.add(issue_id)
+            if updated is not None and (self.greatest is None or updated > self.greatest):
+                self.greatest = updated
+            rows.append(issue)
+        return rows
+
+    def next_since(self) -> int | None:
+        """Where the next run starts: the greatest ``updated`` written, pulled back to a
+        dropped re-read if there was one."""
+        if self.greatest is None:
+            return self.since if self.floor is None else self.floor
+        if self.floor is not None:
+            return min(self.greatest, self.floor)
+        return self.greatest

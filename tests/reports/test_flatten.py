@@ -1,0 +1,208 @@
+"""Flattening, typing and batching of Backlog's JSON shapes (no server needed)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pyarrow as pa
+import pytest
+
+from backlog_connector.reports.batching import BatchBuffer, batches_of
+from backlog_connector.reports.columns import TableShape, field
+from backlog_connector.reports.issue_columns import ISSUE_CHILDREN, ISSUES_TABLE
+from backlog_connector.reports.naming import column_name, sanitize, snake_case
+from backlog_connector.reports.people import TEAM_MEMBERS_TABLE, TEAMS_TABLE, team_members
+from backlog_connector.reports.project_lists import CATEGORIES_TABLE
+from backlog_connector.reports.values import DATE, FLOAT, INT, STRING, TIMESTAMP, to_array
+
+UTC = dt.UTC
+
+ADMIN = {"id": 1, "userId": "admin", "name": "admin", "roleType": 1, "lang": "ja",
+         "nulabAccount": None, "mailAddress": "eguchi@nulab.example",
+         "lastLoginTime": "2022-09-01T06:35:39Z"}
+EGUCHI = {"id": 2, "userId": "eguchi", "name": "eguchi", "roleType": 2, "lang": None,
+          "nulabAccount": {"nulabId": "tSa", "name": "eguchi", "uniqueId": "eguchi"},
+          "mailAddress": "eguchi@nulab.example", "lastLoginTime": "2022-09-01T06:35:39Z"}
+
+# The issue example of backlog-api.md §4.7
+DOC_ISSUE = {
+    "id": 1, "projectId": 1, "issueKey": "BLG-1", "keyId": 1,
+    "issueType": {"id": 2, "projectId": 1, "name": "タスク", "color": "#7ea800",
+                  "displayOrder": 0},
+    "summary": "first issue", "description": "", "resolution": None,
+    "priority": {"id": 3, "name": "中"},
+    "status": {"id": 1, "projectId": 1, "name": "未対応", "color": "#ed8077",
+               "displayOrder": 1000},
+    "assignee": EGUCHI, "category": [], "versions": [],
+    "milestone": [{"id": 30, "projectId": 1, "name": "wait for release", "description": "",
+                   "startDate": None, "releaseDueDate": None, "archived": False,
+                   "displayOrder": 0}],
+    "startDate": None, "dueDate": "2013-02-15T00:00:00Z", "estimatedHours": 2.5,
+    "actualHours": None, "parentIssueId": None, "createdUser": ADMIN,
+    "created": "2012-07-23T06:10:15Z", "updatedUser": ADMIN, "updated": "2013-02-07T08:09:49Z",
+    "customFields": [{"id": 1073742490, "fieldTypeId": 5, "name": "しんぐるりすと",
+                      "value": {"id": 1, "name": "たまご", "displayOrder": 0}}],
+    "attachments": [{"id": 1, "name": "IMGP0088.JPG", "size": 85079}],
+    "sharedFiles": [],
+    "stars": [{"id": 10, "comment": None, "url": "https://xx.backlog.jp/view/BLG-1",
+               "title": "t", "presenter": EGUCHI, "created": "2013-07-08T10:24:28Z"}],
+}
+
+# An issue as old spaces send it (backlog4j fixtures, around 2014)
+OLD_ISSUE = {
+    "id": 7, "projectId": 1, "issueKey": "BLG-7", "keyId": 7,
+    "issueType": {"id": 2, "name": "Task"},
+    "summary": "old", "description": "x",
+    "priority": {"id": 3, "name": "Normal"},
+    "status": {"id": 2, "name": "In Progress"},           # no colour, no projectId
+    "assignee": {"id": 5, "name": "no login id"},          # a user without userId
+    "category": [{"id": 12, "name": "Dev", "displayOrder": 0}],   # category without projectId
+    "versions": [], "milestone": [],
+    "limitDate": "2014-06-30T15:00:00Z",                  # legacy alias of dueDate, JST midnight
+    "createdUser": ADMIN, "created": "2014-06-01T00:00:00Z",
+    "updatedUser": ADMIN, "updated": "2014-06-02T00:00:00Z",
+    "someFieldFromTheFuture": {"x": 1},
+}
+
+
+def _row(batch: pa.RecordBatch, index: int = 0) -> dict[str, object]:
+    return {name: batch.column(name)[index].as_py() for name in batch.schema.names}
+
+
+def test_camel_case_becomes_snake_case() -> None:
+    assert snake_case("projectKey") == "project_key"
+    assert snake_case("useOriginalImageSizeAtWiki") == "use_original_image_size_at_wiki"
+    assert snake_case("key_id") == "key_id"
+    assert snake_case("URLPath") == "url_path"
+    assert column_name("status.name") == "status_name"
+    assert column_name("assignee.id") == "assignee_id"
+    assert column_name("nulabAccount.uniqueId") == "nulab_account_unique_id"
+    assert sanitize("Story Points (SP)") == "story_points_sp"
+    assert sanitize("しんぐる りすと") == "しんぐる_りすと"
+    assert sanitize("!!!") == ""
+
+
+def test_doc_issue_is_flattened_and_typed() -> None:
+    batch = ISSUES_TABLE.batch([DOC_ISSUE], "acme.backlog.com")
+    row = _row(batch)
+    assert row["id"] == 1
+    assert row["issue_key"] == "BLG-1"
+    assert row["issue_type_name"] == "タスク"
+    assert row["issue_type_color"] == "#7ea800"
+    assert row["status_name"] == "未対応"
+    assert row["priority_name"] == "中"
+    assert row["resolution_id"] is None
+    assert row["resolution_name"] is None
+    assert (row["assignee_id"], row["assignee_user_id"], row["assignee_name"]) == (
+        2, "eguchi", "eguchi")
+    assert row["created_user_name"] == "admin"
+    assert row["updated_user_name"] == "admin"
+    assert row["milestone_names"] == "wait for release"
+    assert row["category_names"] is None
+    assert row["due_date"] == dt.date(2013, 2, 15)
+    assert row["start_date"] is None
+    assert row["estimated_hours"] == 2.5
+    assert row["actual_hours"] is None
+    assert row["created"] == dt.datetime(2012, 7, 23, 6, 10, 15, tzinfo=UTC)
+    assert row["updated"] == dt.datetime(2013, 2, 7, 8, 9, 49, tzinfo=UTC)
+    assert (row["attachment_count"], row["shared_file_count"], row["star_count"]) == (1, 0, 1)
+    assert row["_space"] == "acme.backlog.com"
+    types = dict(zip(batch.schema.names, batch.schema.types, strict=True))
+    assert types["id"] == pa.int64()
+    assert types["assignee_id"] == pa.int64()
+    assert types["created"] == pa.timestamp("s", tz="UTC")
+    assert types["due_date"] == pa.date32()
+    assert types["estimated_hours"] == pa.float64()
+
+
+def test_old_issue_shape_still_loads() -> None:
+    row = _row(ISSUES_TABLE.batch([OLD_ISSUE], "s"))
+    assert row["status_name"] == "In Progress"
+    assert row["status_color"] is None
+    assert row["assignee_id"] == 5
+    assert row["assignee_user_id"] is None
+    # limitDate stands in for dueDate; 15:00Z is the midnight of 1 July in Tokyo
+    assert row["due_date"] == dt.date(2014, 7, 1)
+    assert row["category_names"] == "Dev"
+    assert row["resolution_name"] is None
+    assert row["attachment_count"] == 0
+    assert "some_field_from_the_future" not in row
+
+
+def test_issue_child_tables() -> None:
+    children = {c.shape.suffix: c for c in ISSUE_CHILDREN}
+    cats = children["categories"].explode([OLD_ISSUE, DOC_ISSUE])
+    batch = children["categories"].shape.batch(cats, "s")
+    assert batch.to_pylist() == [
+        {"issue_id": 7, "category_id": 12, "category_name": "Dev", "_space": "s"}]
+    miles = children["milestones"].explode([DOC_ISSUE])
+    assert [(m["issueId"], m["id"]) for m in miles] == [(1, 30)]
+    values = children["custom_fields"].shape.batch(children["custom_fields"].explode(
+        [DOC_ISSUE]), "s").to_pylist()
+    assert values == [{
+        "issue_id": 1, "field_id": 1073742490, "field_name": "しんぐるりすと",
+        "field_type_id": 5, "value_text": None, "value_number": None, "value_date": None,
+        "item_ids": [1], "item_names": "たまご", "other_value": None, "_space": "s"}]
+
+
+def test_category_without_project_id_takes_the_listed_project() -> None:
+    rows = [{"id": 12, "name": "開発", "displayOrder": 2147483646,
+             "projectId": 5, "projectKey": "DEV"}]
+    assert CATEGORIES_TABLE.batch(rows, "s").to_pylist() == [
+        {"id": 12, "project_id": 5, "project_key": "DEV", "name": "開発",
+         "display_order": 2147483646, "_space": "s"}]
+
+
+def test_teams_member_count_names_and_child_rows() -> None:
+    team = {"id": 1, "name": "test", "members": [EGUCHI, ADMIN], "displayOrder": None,
+            "createdUser": ADMIN, "created": "2013-05-30T09:11:36Z", "updatedUser": ADMIN,
+            "updated": "2013-05-30T09:11:36Z"}
+    row = _row(TEAMS_TABLE.batch([team], "s"))
+    assert row["member_count"] == 2
+    assert row["member_names"] == "eguchi, admin"
+    members = TEAM_MEMBERS_TABLE.batch(team_members([team]), "s").to_pylist()
+    assert [(m["team_id"], m["member_id"], m["member_user_id"]) for m in members] == [
+        (1, 2, "eguchi"), (1, 1, "admin")]
+
+
+@pytest.mark.parametrize(
+    ("values", "arrow_type", "expected"),
+    [
+        ([1, "2", None, "x", True], INT, [1, 2, None, None, 1]),
+        ([1.5, 2, "3.5", None, "n/a"], FLOAT, [1.5, 2.0, 3.5, None, None]),
+        (["a", 1, None, {"k": 1}], STRING, ["a", "1", None, '{"k":1}']),
+        (["2014-08-11T00:00:00Z", "2024-06-24", "bad", None, 5], DATE,
+         [dt.date(2014, 8, 11), dt.date(2024, 6, 24), None, None, None]),
+        (["2013-08-05T06:15:06Z", "2013-08-05T15:15:06+09:00", None], TIMESTAMP,
+         [dt.datetime(2013, 8, 5, 6, 15, 6, tzinfo=UTC)] * 2 + [None]),
+        (["2013-08-05T06:15:06Z", "garbage", 1603881873], TIMESTAMP,
+         [dt.datetime(2013, 8, 5, 6, 15, 6, tzinfo=UTC), None,
+          dt.datetime(2020, 10, 28, 10, 44, 33, tzinfo=UTC)]),
+    ],
+)
+def test_values_of_the_wrong_kind_become_null(
+    values: list[object], arrow_type: pa.DataType, expected: list[object]
+) -> None:
+    array = to_array(values, arrow_type)
+    assert array.type == arrow_type
+    assert array.to_pylist() == expected
+
+
+def test_batches_are_bounded_and_children_follow_their_parents() -> None:
+    shape = TableShape("", (field("id", INT), field("name", STRING)), key=("id",))
+    pages = [[{"id": i, "name": f"n{i}"} for i in range(start, start + 100)]
+             for start in range(0, 450, 100)][:5]
+    pages[-1] = pages[-1][:50]
+    sizes = [b.batch.num_rows for b in batches_of(shape, pages, space="s", limit=120)]
+    assert sizes == [120, 120, 120, 90]
+    buffer = BatchBuffer(ISSUES_TABLE, ISSUE_CHILDREN, space="s", limit=2)
+    suffixes = [b.suffix for b in buffer.add([DOC_ISSUE, OLD_ISSUE])]
+    assert suffixes == ["", "categories", "milestones", "custom_fields"]
+    assert list(buffer.flush()) == []
+
+
+def test_shape_rejects_duplicate_columns_and_unknown_keys() -> None:
+    with pytest.raises(ValueError, match="twice"):
+        TableShape("", (field("id", INT), field("id", INT)), key=("id",))
+    with pytest.raises(ValueError, match="not declared"):
+        TableShape("", (field("id", INT),), key=("nope",))

@@ -58,7 +58,8 @@ def last_per_key(table: pa.Table, key: Sequence[str]) -> pa.Table:
     last = numbered.group_by(list(key), use_threads=False).aggregate([(_POSITION, "max")])
     if last.num_rows == table.num_rows:
         return table
-    return table.take(pc.sort_indices(last.column(f"{_POSITION}_max")))
+    positions = last.column(f"{_POSITION}_max")
+    return table.take(positions.take(pc.sort_indices(positions)))
 
 
 def keys_table(keys: Sequence[tuple[Any, ...]], schema: pa.Schema, key: Sequence[str]) -> pa.Table:

@@ -26,7 +26,7 @@ from backlog_connector.backlog.errors import InvalidOptionError
 from backlog_connector.reports.base import TableSpec, UpdateMode
 from backlog_connector.sinks import duckdb_meta as meta
 from backlog_connector.sinks.base import Sink, SinkRun
-from backlog_connector.sinks.duckdb_run import DuckDBSinkRun
+from backlog_connector.sinks.duckdb_run import DuckDBSinkRun, check_specs
 from backlog_connector.sinks.errors import (
     UnknownTableError,
     WarehouseBusyError,
@@ -202,6 +202,7 @@ class DuckDBSink(DuckDBWarehouse, Sink):
             raise InvalidOptionError(f"update mode {mode!r} is not one of {modes}") from None
         if not isinstance(run_id, str) or not run_id:
             raise InvalidOptionError("run_id must be a non-empty string")
+        check_specs(base, tables, mode)
         run = DuckDBSinkRun(self._new_cursor(), base, tables, mode, run_id)
         self._runs.add(run)
         return run

@@ -102,7 +102,6 @@ class DuckDBSinkRun(SinkRun):
         self._loaded_at = datetime.now(UTC)
         self._open = True
         self._stats = WriteStats()
-        check_specs(base, tables, mode)
         self._tables = {s.suffix: _Table(table_name(base, s.suffix), s) for s in tables}
         self._cleared = f"_backlog_connector_cleared_{next(_view_numbers)}"
         with self._guard("opening the run"):

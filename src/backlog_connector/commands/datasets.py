@@ -20,7 +20,7 @@ from backlog_connector.commands.common import (
     table,
     when,
 )
-from backlog_connector.commands.progress import RunProgress
+from backlog_connector.commands.progress import run_with_progress
 
 
 @click.group()
@@ -198,13 +198,7 @@ def run(names: tuple[str, ...], full: bool, as_json: bool) -> None:
     """Run datasets now; several names run together, sharing each user's rate budget.
     Exit code 1 if any run did not succeed."""
     with control_plane() as plane:
-        for name in names:
-            plane.get_dataset(name)  # unknown names: exit 2 before anything runs
-        display = RunProgress(list(dict.fromkeys(names)), stderr())
-        with display.shown():
-            runs = plane.run_datasets(names, full=full, progress=display)
-            for r in runs:
-                display.finish(r.dataset, r.status)
+        runs = run_with_progress(plane, names, stderr(), full=full)
     if as_json:
         print_json([r.to_dict() for r in runs])
     else:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from typing import Any
 
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
+from backlog_connector.datasets.info import RunInfo
 from backlog_connector.reports.base import ProgressEvent
 
 
@@ -69,3 +72,23 @@ class RunProgress:
         """Display the lines while the block runs."""
         with self._progress:
             yield self
+
+
+def run_with_progress(
+    plane: Any, names: Sequence[str], console: Console, *, full: bool = False
+) -> list[RunInfo]:
+    """Run the datasets together (as ``run_datasets`` does), showing a line per dataset that
+    stops with its status as soon as that run ends."""
+    unique = list(dict.fromkeys(names))
+    for name in unique:
+        plane.get_dataset(name)  # an unknown name fails before anything runs
+    display = RunProgress(unique, console)
+    queued = [plane.queue_run(name) for name in unique]
+
+    def one(run: RunInfo) -> RunInfo:
+        done: RunInfo = plane.execute_runs([run.id], full=full, progress=display)[0]
+        display.finish(done.dataset, done.status)
+        return done
+
+    with display.shown(), ThreadPoolExecutor(len(queued), thread_name_prefix="run") as pool:
+        return list(pool.map(one, queued))

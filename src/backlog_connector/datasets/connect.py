@@ -125,6 +125,7 @@ def fetch_identity(client: BacklogClient) -> Identity:
 def budget_from_rate_limit(body: Any) -> dict[str, Any]:
     """``GET /rateLimit``'s body as ``{category: {limit, remaining, reset}}`` (reset in ISO)."""
     limits = body.get("rateLimit", body) if isinstance(body, dict) else {}
+    seen_at = datetime.now(UTC).isoformat()
     budget: dict[str, Any] = {}
     for category, values in limits.items():
         if not isinstance(values, dict):
@@ -134,6 +135,7 @@ def budget_from_rate_limit(body: Any) -> dict[str, Any]:
             "limit": values.get("limit"),
             "remaining": values.get("remaining"),
             "reset": _epoch_iso(reset),
+            "seen_at": seen_at,
         }
     return budget
 

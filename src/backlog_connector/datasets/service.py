@@ -774,10 +774,14 @@ class ControlPlane:
             return account_info(row)
 
     def _share_budget(self, s: Session, account: Account, budget: dict[str, Any]) -> None:
-        """The budget belongs to the Backlog user: every account of that user gets it."""
+        """The budget belongs to the Backlog user: every account of that user gets it.
+        Per category, newer values replace older ones; values a source lacks are kept."""
         if not budget:
             return
-        merged = {**(account.rate_budget or {}), **budget}
+        merged: dict[str, Any] = {k: dict(v) for k, v in (account.rate_budget or {}).items()}
+        for category, values in budget.items():
+            known = merged.setdefault(category, {})
+            known.update({k: v for k, v in values.items() if v is not None})
         peers = s.scalars(
             sa.select(Account).where(
                 Account.space == account.space, Account.user_id == account.user_id

@@ -1,0 +1,183 @@
+"""``backlog-connector demo``: emulator -> account -> one dataset per seed report -> DuckDB.
+
+Running it again reuses the saved account (its base URL follows the emulator's new port; the
+keys are the same for the same seed) and the datasets.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import click
+
+from backlog_connector.backlog.errors import ConfigurationError, GiveUpError
+from backlog_connector.commands.common import (
+    EXIT_FAILED,
+    control_plane,
+    errors_to_exit_codes,
+    stderr,
+    table,
+)
+from backlog_connector.commands.progress import run_with_progress
+
+ACCOUNT = "demo"
+#: the nine reports of the original connector, and the update mode the demo uses for each
+SEED_REPORTS: dict[str, str | None] = {
+    "space": None,
+    "projects": None,
+    "users": None,
+    "teams": None,
+    "issue_types": None,
+    "categories": None,
+    "issues": "merge",
+    "recent_updates": None,
+    "rate_limit": None,
+}
+START_TIMEOUT = 60.0
+
+
+@click.command()
+@click.option("--issues", default=2000, show_default=True, type=click.IntRange(1, 200_000))
+@click.option("--projects", default=3, show_default=True, type=click.IntRange(1, 50))
+@click.option("--seed", default=1, show_default=True, type=int)
+@click.option(
+    "--plan",
+    type=click.Choice(["paid", "free", "unlimited"]),
+    default="paid",
+    show_default=True,
+    help="The emulated space's rate limits.",
+)
+@errors_to_exit_codes
+def demo(issues: int, projects: int, seed: int, plan: str) -> None:
+    """Start the emulator, save an account, create one dataset per seed report, run them all,
+    and show where the data is."""
+    err = stderr()
+    args = ["--seed", str(seed), "--projects", str(projects), "--issues", str(issues)]
+    err.print(f"Starting the Backlog emulator ({issues} issues, {plan} plan)...")
+    with emulator(["--port", "0", "--plan", plan, *args]) as hello, control_plane() as plane:
+        base_url, api_key = hello["base_url"], hello["api_keys"]["admin"]
+        err.print(f"Emulator at {base_url}")
+        _save_account(plane, base_url, api_key)
+        names = _ensure_datasets(plane)
+        started = time.monotonic()
+        runs = run_with_progress(plane, names, err)
+        elapsed = time.monotonic() - started
+        warehouse = plane.warehouse_path
+        home = plane.home
+    table(
+        ["dataset", "status", "rows", "written", "requests", "seconds"],
+        [
+            [
+                r.dataset,
+                r.status,
+                r.table_rows,
+                r.rows_written,
+                r.requests_total,
+                f"{r.duration_seconds or 0:.1f}",
+            ]
+            for r in runs
+        ],
+        title=f"Demo: {len(runs)} datasets in {elapsed:.1f} s",
+    )
+    for r in runs:
+        if r.error:
+            click.echo(f"{r.dataset}: {r.status}: {r.error}", err=True)
+    query = "select status_name, count(*) from issues group by 1 order by 2 desc"
+    click.echo(
+        f"\nThe data is in {warehouse} (control plane and key in {home}). Query it:\n"
+        f"  {sys.executable} -c \"import duckdb; print(duckdb.connect('{warehouse}',"
+        f" read_only=True).sql('{query}'))\"\n"
+        "Browse it in the web UI:\n"
+        "  backlog-connector serve    # then open http://127.0.0.1:8080\n"
+        "More: backlog-connector datasets list | datasets preview issues | datasets history issues"
+    )
+    if any(r.status != "succeeded" for r in runs):
+        raise SystemExit(EXIT_FAILED)
+
+
+def _save_account(plane: Any, base_url: str, api_key: str) -> None:
+    """Add the demo account, or point the saved one at this emulator's port."""
+    existing = {a.name for a in plane.list_accounts()}
+    if ACCOUNT in existing:
+        plane.update_account(ACCOUNT, api_key=api_key, base_url=base_url)
+        stderr().print(f"Updated account {ACCOUNT!r} to {base_url}")
+    else:
+        plane.add_account(ACCOUNT, base_url=base_url, api_key=api_key)
+        stderr().print(f"Saved account {ACCOUNT!r}")
+
+
+def _ensure_datasets(plane: Any) -> list[str]:
+    """One dataset per seed report, named after it; existing demo datasets are reused."""
+    existing = {d.name: d for d in plane.list_datasets()}
+    for report, mode in SEED_REPORTS.items():
+        found = existing.get(report)
+        if found is None:
+            plane.create_dataset(
+                report,
+                account=ACCOUNT,
+                report=report,
+                update_mode=mode,
+                description=f"Demo: the {report} report of the emulated space",
+            )
+        elif (found.account, found.report) != (ACCOUNT, report):
+            raise ConfigurationError(
+                f"a dataset named {report!r} exists and is not the demo's (account"
+                f" {found.account!r}, report {found.report!r}); run the demo with another data"
+                " home (BACKLOG_CONNECTOR_HOME=/tmp/demo) or delete that dataset"
+            )
+    return list(SEED_REPORTS)
+
+
+@contextmanager
+def emulator(args: Sequence[str]) -> Iterator[dict[str, Any]]:
+    """Run ``backlog-connector emulator ARGS`` in the background; yield its first JSON line;
+    stop it afterwards."""
+    command = [sys.executable, "-c", "from backlog_connector.cli import main; main()", "emulator"]
+    process = subprocess.Popen(
+        [*command, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        yield _first_line(process)
+    finally:
+        _stop(process)
+
+
+def _first_line(process: subprocess.Popen[bytes]) -> dict[str, Any]:
+    assert process.stdout is not None
+    ready, _, _ = select.select([process.stdout], [], [], START_TIMEOUT)
+    line = process.stdout.readline() if ready else b""
+    try:
+        hello: dict[str, Any] = json.loads(line)
+        hello["api_keys"]["admin"]
+        str(hello["base_url"])
+    except (ValueError, KeyError, TypeError):
+        raise GiveUpError(
+            f"the emulator did not start within {START_TIMEOUT:.0f} s (exit code"
+            f" {process.poll()}); try 'backlog-connector emulator --port 0' to see why"
+        ) from None
+    return hello
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    if process.stdout is not None:
+        process.stdout.close()

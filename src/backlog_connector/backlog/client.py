@@ -471,6 +471,8 @@ class BacklogClient:
         headers = RateLimitHeaders.parse(response.headers)
         if headers is None:
             return DEFAULT_RATE_LIMIT_WAIT
+        if headers.remaining > 0:
+            return None  # the window is not spent: a plain backoff will do
         return max(headers.reset - time.time(), 0.0) + self.budgets.margin
 
     # -- OAuth --------------------------------------------------------------------------------

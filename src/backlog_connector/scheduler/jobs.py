@@ -56,10 +56,9 @@ class Job:
         with self._lock:
             if self.status == "queued":
                 self.status, self.started_at = "running", utc_now()
-            if event.kind == "rows":
-                self.rows += event.rows
-            if event.kind == "page":
-                self.pages += max(event.pages, 1)
+            # Reports send running totals (rows read so far, pages so far).
+            self.rows = max(self.rows, event.rows)
+            self.pages = max(self.pages, event.pages)
             if event.message:
                 self.message = event.message
 

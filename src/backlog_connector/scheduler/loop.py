@@ -203,6 +203,11 @@ class Scheduler:
                 self._next[dataset.name] = None
             return
         last = self.due_times.last_due(dataset.name, schedule.spec, dataset.timezone)
+        if last is None and schedule.kind != "interval":
+            # First sight of a calendar schedule: due times from now on count, so remember
+            # "now" as the mark; otherwise each tick would look only past its own moment.
+            last = now
+            self.due_times.remember(dataset.name, schedule.spec, dataset.timezone, now)
         due = next_due(schedule, dataset.timezone, last, now)
         if due is not None and due <= now:
             self.due_times.remember(dataset.name, schedule.spec, dataset.timezone, due)

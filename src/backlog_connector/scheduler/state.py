@@ -22,7 +22,8 @@ STATE_FILE = "scheduler-state.json"
 
 @dataclass(frozen=True)
 class DueEntry:
-    """The last due time the scheduler acted on, for one schedule in one zone."""
+    """The last due time the scheduler acted on (or, for a calendar schedule not yet due, the
+    moment it was first seen), for one schedule in one zone."""
 
     spec: str
     timezone: str

@@ -58,7 +58,8 @@ def test_journey(browser: Browser, plane: ControlPlane, emulator: Emulator) -> N
     page = wizard(browser, 2, {"report": "issues", "action": "refresh"}, page)
     projects = re.findall(r'name="opt.projects" value="([A-Z]+)"', page)
     truth = [p["key"] for p in plane.list_projects("emu")]
-    assert projects == truth and projects
+    assert projects == truth
+    assert projects
     assert "parent_child" in page  # the issue filters are there too
     chosen = projects[0]
     page = wizard(browser, 2, {"report": "issues", "opt.projects": chosen, "action": "next"}, page)
@@ -101,18 +102,22 @@ def test_journey(browser: Browser, plane: ControlPlane, emulator: Emulator) -> N
         time.sleep(0.2)
     assert status["status"] == "succeeded", status
     rows = plane.history(NAME)[0].table_rows
-    assert rows and rows > 0
+    assert rows
+    assert rows > 0
 
     page = browser.get(URL).text
     assert "課題の一覧 (issues)" in page
     assert page.count(f"{chosen}-") >= min(rows, 20)  # preview rows carry the issue keys
-    assert "<svg" in page and "<title>Run " in page  # the chart, one bar per run
+    assert "<svg" in page
+    assert "<title>Run " in page
     assert re.search(rf'<td class="num">{run_id}</td>\s*<td><span class="badge succeeded">', page)
-    assert "issue_key" in page and "BIGINT" in page  # the schema
+    assert "issue_key" in page
+    assert "BIGINT" in page
 
     # the list shows it with its rows; search and filters narrow it
     listing = browser.get("/datasets").text
-    assert f'href="{URL}"' in listing and f"{rows:,}" in listing
+    assert f'href="{URL}"' in listing
+    assert f"{rows:,}" in listing
     assert NAME in browser.get("/datasets?q=backlog").text
     assert "No dataset matches" in browser.get("/datasets?q=nothing-like-it").text
     assert "No dataset matches" in browser.get("/datasets?report=users").text
@@ -125,7 +130,8 @@ def test_journey(browser: Browser, plane: ControlPlane, emulator: Emulator) -> N
             "update_mode": "merge", "retries": "2", "retry_interval": "1m", "enabled": "1",
             "opt.projects": chosen}  # fmt: skip
     bad = browser.post(URL + "/edit", {**form, "cron": "0 9 * *"})
-    assert bad.status_code == 400 and "five fields" in field_error(bad.text, "cron")
+    assert bad.status_code == 400
+    assert "five fields" in field_error(bad.text, "cron")
     assert plane.get_dataset(NAME).schedule == "daily 06:30"
     saved = browser.post(URL + "/edit", {**form, "cron": "0 9 * * 1-5"})
     assert saved.status_code == 303
@@ -134,14 +140,17 @@ def test_journey(browser: Browser, plane: ControlPlane, emulator: Emulator) -> N
 
     # accounts: the budget per category, the datasets using it, never the key
     accounts = browser.get("/accounts").text
-    assert "search" in accounts and NAME in accounts
-    assert key not in accounts and key not in browser.get("/accounts/emu/edit").text
+    assert "search" in accounts
+    assert NAME in accounts
+    assert key not in accounts
+    assert key not in browser.get("/accounts/emu/edit").text
     verified = browser.post("/accounts/emu/verify", {})
     assert verified.status_code == 303
     assert "works" in browser.get("/accounts").text
     refused = browser.post("/accounts/emu/remove", {})
     assert refused.status_code == 409
-    assert NAME in html.unescape(refused.text) and "used by" in html.unescape(refused.text)
+    assert NAME in html.unescape(refused.text)
+    assert "used by" in html.unescape(refused.text)
     assert [a.name for a in plane.list_accounts()] == ["emu"]
 
     # delete, after the confirmation page

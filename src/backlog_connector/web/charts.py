@@ -44,7 +44,7 @@ def _short(value: float) -> str:
     return f"{value:g}"
 
 
-def runs_chart(points: Sequence[RunPoint], *, width: int = 720, height: int = 170) -> Markup:
+def runs_chart(points: Sequence[RunPoint], *, width: int = 1000, height: int = 190) -> Markup:
     """Bars of rows written per run and a line of run duration, oldest run on the left.
 
     Failed and cancelled runs show as short red bars so that gaps are visible; every bar has a

@@ -296,6 +296,16 @@ def _report(plane: ControlPlane, name: str) -> ReportInfo | None:
     return next((r for r in plane.list_reports() if r.name == name), None)
 
 
+def _split_options(report: ReportInfo) -> tuple[list[Any], list[Any]]:
+    """The options shown up front (projects, required ones, choices) and the optional filters
+    folded away below them."""
+    main, filters = [], []
+    for opt in report.options:
+        up_front = opt.name in PROJECT_OPTIONS or opt.required or opt.kind == "choice"
+        (main if up_front or len(report.options) <= 2 else filters).append(opt)
+    return main, filters
+
+
 def _projects(plane: ControlPlane, account: str) -> tuple[list[dict[str, Any]] | None, str]:
     """The account's projects for the picker, or None and why they could not be listed."""
     if not account or account == NEW_ACCOUNT:
@@ -318,6 +328,7 @@ def _wizard_context(
         "carried": forms.carried_fields(values, step), "accounts": accounts,
         "v": values.get, "vl": values.getlist, "report": report,
         "project_options": PROJECT_OPTIONS, "projects": None, "projects_error": "",
+        "split_options": _split_options,
     }  # fmt: skip
     if step.slug == "data":
         context["reports"] = plane.list_reports()
@@ -679,7 +690,7 @@ def _render_edit(
     context: dict[str, Any] = {
         "nav": "datasets", "ds": ds, "report": report, "errors": errors or {},
         "v": values.get, "vl": values.getlist, "project_options": PROJECT_OPTIONS,
-        "projects": None, "projects_error": "",
+        "projects": None, "projects_error": "", "split_options": _split_options,
     }  # fmt: skip
     context.update(_schedule_context(request, values, account))
     context.update(_update_context(values, report))

@@ -41,3 +41,6 @@ def make_client() -> Iterator[Callable[..., BacklogClient]]:
     yield make
     for client in made:
         client.close()
+
+
+MakeClient = Callable[..., BacklogClient]

@@ -327,7 +327,7 @@ class BacklogClient:
     ) -> Any:
         category = category_for(method, path)
         if path == "/users/myself" and self._user_key is None:
-            response, seconds = self._send(method, path, query, form)
+            response, seconds = self._send_counted(method, path, query, form, category)
             self._account(method, path, query, category, response, seconds)
             return self._interpret(method, path, response)
         user = self._resolve_user_key()
@@ -340,7 +340,7 @@ class BacklogClient:
                 if wait <= 0:
                     budget.note_sent()
                     sent_at = self.budgets.clock()
-                    response, seconds = self._send(method, path, query, form)
+                    response, seconds = self._send_counted(method, path, query, form, category)
                     headers = RateLimitHeaders.parse(response.headers)
                     if headers is not None and response.status_code != 429:
                         budget.observe(headers, sent_at, self.budgets.clock())
@@ -354,6 +354,21 @@ class BacklogClient:
         return self._interpret(method, path, response)
 
     # -- the wire ---------------------------------------------------------------------------
+
+    def _send_counted(
+        self,
+        method: str,
+        path: str,
+        query: list[tuple[str, str]],
+        form: list[tuple[str, str]] | None,
+        category: str,
+    ) -> tuple[httpx.Response, float]:
+        """:meth:`_send`, counting a request that failed on the wire as well."""
+        try:
+            return self._send(method, path, query, form)
+        except NetworkError:
+            self.stats.add_request(category, 0)
+            raise
 
     def _send(
         self,

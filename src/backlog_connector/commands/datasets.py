@@ -23,6 +23,10 @@ from backlog_connector.commands.common import (
 from backlog_connector.commands.progress import run_with_progress
 
 
+#: previews with more columns than this are shown one record at a time
+WIDE = 8
+
+
 @click.group()
 def datasets() -> None:
     """Named datasets: a report's rows, through an account, into a table."""
@@ -264,8 +268,11 @@ def preview(name: str, limit: int, fmt: str) -> None:
         writer.writerow(data.column_names)
         writer.writerows([["" if v is None else v for v in row.values()] for row in rows])
         click.echo(buffer.getvalue(), nl=False)
-    else:
+    elif len(data.column_names) <= WIDE:
         table(data.column_names, [list(row.values()) for row in rows])
+    else:  # too wide to read across: one record per block, like psql's expanded display
+        for number, row in enumerate(rows, 1):
+            table(["column", "value"], [[k, v] for k, v in row.items()], title=f"row {number}")
 
 
 @datasets.command("history")

@@ -171,7 +171,7 @@ class RecentUpdatesReport(CatalogReport):
         last = cursor.get("max_id") if cursor else None
         params = [("activityTypeId[]", t) for t in ctx.options.get("activity_types") or ()]
         buffer = BatchBuffer(ACTIVITIES_TABLE, (ChildTable(CHANGES_TABLE, activity_changes),),
-                             space=ctx.space)
+                             space=ctx.space, limit=self.batch_rows)
         greatest = last if isinstance(last, int) else None
         pages = ctx.client.iter_ids("/space/activities", params, order="asc", min_id=greatest)
         for page in counted(ctx, pages):

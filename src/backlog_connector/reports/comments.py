@@ -171,7 +171,7 @@ class CommentsReport(CatalogReport):
     def read(self, ctx: RunContext) -> Iterator[TableBatch]:
         walk = CommentWalk(ctx)
         buffer = BatchBuffer(COMMENTS_TABLE, (ChildTable(CHANGE_LOG_TABLE, comment_changes),),
-                             space=ctx.space)
+                             space=ctx.space, limit=self.batch_rows)
         for comments in walk.comments():
             yield from buffer.add(comments)
         yield from buffer.flush()
@@ -231,7 +231,7 @@ class IssueStatusHistoryReport(CatalogReport):
     def read(self, ctx: RunContext) -> Iterator[TableBatch]:
         walk = CommentWalk(ctx)
         statuses = StatusNames(ctx)
-        buffer = BatchBuffer(STATUS_HISTORY_TABLE, space=ctx.space)
+        buffer = BatchBuffer(STATUS_HISTORY_TABLE, space=ctx.space, limit=self.batch_rows)
         for comments in walk.comments():
             yield from buffer.add(status_changes(comments, statuses))
         yield from buffer.flush()

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from backlog_connector.backlog.errors import InvalidOptionError
 from backlog_connector.reports.base import OptionSpec, ProgressEvent, Report, RunContext
+from backlog_connector.reports.batching import BATCH_ROWS
 from backlog_connector.reports.columns import Row
 from backlog_connector.reports.options import Parser, parse_projects, validate_options
 
@@ -23,6 +24,10 @@ class CatalogReport(Report):
     """A report whose options are validated from its ``OptionSpec``s (plus ``parsers``)."""
 
     parsers: ClassVar[Mapping[str, Parser]] = {}
+
+    def __init__(self, *, batch_rows: int = BATCH_ROWS) -> None:
+        #: rows per yielded batch (memory bound); tests lower it to interleave with paging
+        self.batch_rows = batch_rows
 
     def validate_options(self, raw: Mapping[str, str]) -> dict[str, Any]:
         return validate_options(self.name, self.options, raw, self.parsers)

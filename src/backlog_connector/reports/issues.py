@@ -75,7 +75,7 @@ class IssuesReport(CatalogReport):
         top_activity = latest_activity_id(ctx)  # before the issues: later deletions are seen next
         window = search_window(filters, since)
         tracker = IssueTracker(since)
-        buffer = BatchBuffer(shape, ISSUE_CHILDREN, space=ctx.space)
+        buffer = BatchBuffer(shape, ISSUE_CHILDREN, space=ctx.space, limit=self.batch_rows)
         pages = ctx.client.iter_offset(
             "/issues", [*window, ("sort", "updated"), ("order", "asc")], page_size=PAGE_SIZE
         )
@@ -84,20 +84,27 @@ class IssuesReport(CatalogReport):
         yield from buffer.flush()
 
         expected = _count(ctx, window)
-        ctx.complete = expected is None or expected == len(tracker.fetched)
+        # Merge runs delete what was deleted since the last run; every run needs the issues
+        # deleted while it paged, which the count no longer includes.
+        merge = ctx.mode is UpdateMode.MERGE
+        after = ctx.cursor.get("activity_id") if merge and ctx.cursor else top_activity
+        project_ids = None if selector is None else {p["id"] for p in projects}
+        deleted = deleted_issue_ids(ctx, after, project_ids)
+        if merge:
+            ctx.deleted_keys = [(i,) for i in deleted]
+        live = len(tracker.fetched.difference(deleted))
+        ctx.complete = expected is None or expected == live
         next_since = tracker.next_since()
         if not ctx.complete:
             ctx.incomplete_reason = (
-                f"read {len(tracker.fetched)} distinct issues but issues/count reported "
-                f"{expected} for the same filters (issues changed while the run paged)"
+                f"read {live} distinct issues but issues/count reported {expected} for the "
+                "same filters: issues changed while the run paged"
+                + (" (the next run reads the same window again)" if since is not None
+                   else " (the next run reads everything again)")
             )
             if since is not None:
-                next_since = since  # read the same window again next time
+                next_since = since
 
-        if ctx.mode is UpdateMode.MERGE:
-            after = ctx.cursor.get("activity_id") if ctx.cursor else None
-            project_ids = None if selector is None else {p["id"] for p in projects}
-            ctx.deleted_keys = [(i,) for i in deleted_issue_ids(ctx, after, project_ids)]
         if top_activity is None and ctx.cursor:
             top_activity = ctx.cursor.get("activity_id")
         ctx.new_cursor = {

@@ -103,6 +103,6 @@ class TeamsReport(CatalogReport):
     def read(self, ctx: RunContext) -> Iterator[TableBatch]:
         pages = ctx.client.iter_offset("/teams", {"order": "asc"}, page_size=100)
         yield from batches_of(
-            TEAMS_TABLE, counted(ctx, pages), space=ctx.space,
+            TEAMS_TABLE, counted(ctx, pages), space=ctx.space, limit=self.batch_rows,
             children=(ChildTable(TEAM_MEMBERS_TABLE, team_members),),
         )

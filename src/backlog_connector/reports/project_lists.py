@@ -54,7 +54,7 @@ class ProjectListReport(CatalogReport):
 
     def read(self, ctx: RunContext) -> Iterator[TableBatch]:
         pages = counted(ctx, project_rows(ctx, self.path))
-        yield from batches_of(self.shape, pages, space=ctx.space)
+        yield from batches_of(self.shape, pages, space=ctx.space, limit=self.batch_rows)
 
 
 ISSUE_TYPES_TABLE = TableShape(

@@ -89,3 +89,4 @@ def emulator(
             pass
     finally:
         emu.stop()
+

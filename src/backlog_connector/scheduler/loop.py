@@ -125,7 +125,6 @@ class Scheduler:
         self._futures: dict[str, Future[None]] = {}  # job id -> future
         self._jobs: dict[str, Job] = {}  # job id -> job, finished ones trimmed
         self._retries: dict[str, PendingRetry] = {}
-        self._next: dict[str, datetime | None] = {}
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -190,8 +189,6 @@ class Scheduler:
         with self._lock:
             for gone in set(self._retries) - names:
                 del self._retries[gone]
-            for gone in set(self._next) - names:
-                del self._next[gone]
         for dataset in datasets:
             self._consider(dataset, now)
         self._start_due_retries(now)
@@ -199,8 +196,6 @@ class Scheduler:
     def _consider(self, dataset: DatasetInfo, now: datetime) -> None:
         schedule = self._schedule_of(dataset)
         if schedule is None or schedule.is_manual or not dataset.enabled:
-            with self._lock:
-                self._next[dataset.name] = None
             return
         last = self.due_times.last_due(dataset.name, schedule.spec, dataset.timezone)
         if last is None and schedule.kind != "interval":
@@ -214,9 +209,6 @@ class Scheduler:
             with self._lock:
                 self._retries.pop(dataset.name, None)  # the scheduled run supersedes a retry
             self._start(dataset.name, trigger="schedule", attempt=1, due=due)
-            due = next_due(schedule, dataset.timezone, due, now)
-        with self._lock:
-            self._next[dataset.name] = due
 
     def _schedule_of(self, dataset: DatasetInfo) -> Schedule | None:
         try:
@@ -390,17 +382,21 @@ class Scheduler:
     def status(self) -> list[DatasetStatus]:
         """Each dataset's next due time, running job and pending retry."""
         out = []
+        now = self.clock()
         for dataset in self.cp.list_datasets():
             schedule = self._schedule_of(dataset)
             spec = schedule.spec if schedule else dataset.schedule
+            last = self.due_times.last_due(dataset.name, spec, dataset.timezone)
+            nxt = None
+            if schedule is not None and dataset.enabled:
+                mark = now if last is None and schedule.kind != "interval" else last
+                nxt = next_due(schedule, dataset.timezone, mark, now)
             with self._lock:
-                nxt = self._next.get(dataset.name)
                 active = self._active.get(dataset.name)
                 retry = self._retries.get(dataset.name)
             out.append(DatasetStatus(
                 dataset=dataset.name, schedule=dataset.schedule, timezone=dataset.timezone,
-                enabled=dataset.enabled, next_due=nxt,
-                last_due=self.due_times.last_due(dataset.name, spec, dataset.timezone),
+                enabled=dataset.enabled, next_due=nxt, last_due=last,
                 running_job=active.id if active else None,
                 retry_at=retry.at if retry else None,
                 retry_attempt=retry.attempt if retry else None,

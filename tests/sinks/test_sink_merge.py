@@ -119,6 +119,10 @@ def test_merge_creates_the_tables_on_first_run(sink: DuckDBSink) -> None:
     ("batch", "message"),
     [
         (TableBatch("", pa.RecordBatch.from_pylist([{"id": None, "summary": "x"}])), "NULL"),
+        (
+            TableBatch("", issues([7]).batch.set_column(0, "id", pa.array([None], pa.int64()))),
+            "NULL",
+        ),
         (TableBatch("", pa.RecordBatch.from_pylist([{"summary": "x"}])), "lacks the key"),
         (TableBatch("custom_fields", pa.RecordBatch.from_pylist([{"field_id": 1}])), "issue_id"),
     ],

@@ -24,23 +24,28 @@ def as_table(batch: pa.RecordBatch | pa.Table) -> pa.Table:
     )
 
 
-def check_columns(table: pa.Table, where: str, required: Sequence[str]) -> None:
-    """Reject duplicate column names (DuckDB compares names case-insensitively) and missing or
-    NULL key columns."""
+def check_columns(names: Sequence[str], where: str, required: Sequence[str]) -> None:
+    """Reject duplicate column names (DuckDB compares names case-insensitively) and missing
+    key columns."""
     seen: dict[str, str] = {}
-    for name in table.column_names:
+    for name in names:
         other = seen.setdefault(name.lower(), name)
-        if other != name or table.column_names.count(name) > 1:
+        if other is not name:
             raise BadBatchError(
                 f"{where}: the batch has two columns named {other!r} and {name!r}; DuckDB "
                 "column names ignore case, so the report must give them distinct names"
             )
     for name in required:
-        if name not in table.column_names:
+        if name not in names:
             raise BadBatchError(
                 f"{where}: the batch lacks the key column {name!r}; every batch must carry "
                 f"the key columns {tuple(required)!r}"
             )
+
+
+def check_keys_set(table: pa.Table, where: str, required: Sequence[str]) -> None:
+    """Reject NULL values in the key columns."""
+    for name in required:
         nulls = table.column(name).null_count
         if nulls:
             raise BadBatchError(

@@ -39,7 +39,13 @@ import pyarrow as pa
 
 from backlog_connector.reports.base import TableBatch, TableSpec, UpdateMode
 from backlog_connector.sinks import duckdb_meta as meta
-from backlog_connector.sinks.arrow_batches import as_table, check_columns, keys_table, last_per_key
+from backlog_connector.sinks.arrow_batches import (
+    as_table,
+    check_columns,
+    check_keys_set,
+    keys_table,
+    last_per_key,
+)
 from backlog_connector.sinks.base import SinkRun, WriteStats, table_name
 from backlog_connector.sinks.errors import (
     BadBatchError,
@@ -66,6 +72,8 @@ class _Table:
     name: str
     spec: TableSpec
     columns: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: batch schema -> the batch columns to insert, once checked and evolved for
+    inserts: dict[pa.Schema, list[str]] = field(default_factory=dict)
 
 
 def arrow_columns(cur: duckdb.DuckDBPyConnection, view: str) -> list[tuple[str, str]]:
@@ -120,16 +128,21 @@ class DuckDBSinkRun(SinkRun):
             table = self._table_for(batch.suffix)
             data = as_table(batch.batch)
             where = f"table {table.name!r}"
-            if self._mode is UpdateMode.APPEND:
-                _reject_append_columns(data, where)
             required = self._required_keys(table)
-            check_columns(data, where, required)
+            insert = table.inserts.get(data.schema)  # batches of a table mostly share a schema
+            if insert is None:
+                if self._mode is UpdateMode.APPEND:
+                    _reject_append_columns(data.column_names, where)
+                check_columns(data.column_names, where, required)
+            check_keys_set(data, where, required)
             if data.num_rows == 0:
                 return
             if self._mode is UpdateMode.MERGE:
                 data = last_per_key(data, table.spec.key)
             with self._registered(data) as view:
-                insert = self._evolve(table, arrow_columns(self._cur, view))
+                if insert is None:
+                    insert = self._evolve(table, arrow_columns(self._cur, view))
+                    table.inserts[data.schema] = insert
                 if self._mode is UpdateMode.MERGE:
                     self._make_room(table, view)
                 self._insert(table, view, insert)
@@ -433,8 +446,8 @@ def _add(counter: dict[str, int], name: str, rows: int) -> None:
     counter[name] = counter.get(name, 0) + rows
 
 
-def _reject_append_columns(data: pa.Table, where: str) -> None:
-    clash = [n for n in data.column_names if n.lower() in (RUN_ID_COLUMN, LOADED_AT_COLUMN)]
+def _reject_append_columns(names: Sequence[str], where: str) -> None:
+    clash = [n for n in names if n.lower() in (RUN_ID_COLUMN, LOADED_AT_COLUMN)]
     if clash:
         raise BadBatchError(
             f"{where}: the batch carries {clash!r}, which the sink sets itself in append mode; "

@@ -438,7 +438,18 @@ class BacklogClient:
                 category,
                 headers.remaining if headers is not None else "?",
             )
-        self._emit(RequestDone(method, shown, category, response.status_code, seconds, size))
+        self._emit(
+            RequestDone(
+                method,
+                shown,
+                category,
+                response.status_code,
+                seconds,
+                size,
+                headers.remaining if headers is not None else None,
+                headers.reset if headers is not None else None,
+            )
+        )
 
     def _interpret(self, method: str, path: str, response: httpx.Response) -> Any:
         status = response.status_code

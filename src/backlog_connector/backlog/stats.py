@@ -80,7 +80,8 @@ class RequestStats:
 
 @dataclass(frozen=True, slots=True)
 class RequestDone:
-    """A response arrived (any status). ``url`` is redacted."""
+    """A response arrived (any status). ``url`` is redacted; ``remaining``/``reset`` are the
+    rate-limit headers when the response had them."""
 
     method: str
     url: str
@@ -88,6 +89,8 @@ class RequestDone:
     status: int
     seconds: float
     bytes: int
+    remaining: int | None = None
+    reset: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

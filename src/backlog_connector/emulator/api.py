@@ -91,7 +91,10 @@ class Api:
             path_known = True
             if method == call.method:
                 handler: Callable[[Call, tuple[str, ...]], Reply] = getattr(self, name)
-                return handler(call, match.groups())
+                # one request at a time touches the space: a reader can never cache the JSON
+                # of an issue that a concurrent write has just changed
+                with self.space.lock:
+                    return handler(call, match.groups())
         if path_known:
             raise ApiError(405, 7, f"{call.method} is not allowed on {call.path}.")
         raise not_found("No such API.", f"/api/v2{call.path} is not an endpoint of Backlog API v2.")
@@ -262,16 +265,14 @@ class Api:
     @route("GET", r"/issues")
     def get_issues(self, call: Call, args: tuple[str, ...]) -> Reply:
         count, offset = call.query.count(), call.query.offset()
-        with self.space.lock:
-            page = IssueQuery(self.space, call.user_id, call.query).page(offset, count)
+        page = IssueQuery(self.space, call.user_id, call.query).page(offset, count)
         return Reply(200, self.render.issues_bytes(page))
 
     @route("GET", r"/issues/count")
     def get_issue_count(self, call: Call, args: tuple[str, ...]) -> Reply:
         call.query.count()
         call.query.offset()
-        with self.space.lock:
-            return ok({"count": IssueQuery(self.space, call.user_id, call.query).count()})
+        return ok({"count": IssueQuery(self.space, call.user_id, call.query).count()})
 
     @route("GET", r"/issues/([^/]+)")
     def get_issue(self, call: Call, args: tuple[str, ...]) -> Reply:

@@ -89,4 +89,3 @@ def emulator(
             pass
     finally:
         emu.stop()
-

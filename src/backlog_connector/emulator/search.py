@@ -205,8 +205,7 @@ class IssueQuery:
     def matches(self) -> Iterator[Issue]:
         """Every matching issue in the requested order."""
         if self.sort == "created":
-            candidates = self._by_created()
-            return (i for i in candidates if all(p(i) for p in self.predicates))
+            return self._filtered()
         found = list(self._filtered())
         key = self._sort_key()
 
@@ -218,20 +217,44 @@ class IssueQuery:
         return iter(found)
 
     def page(self, offset: int, count: int) -> list[Issue]:
+        """The ``offset``/``count`` slice of :meth:`matches`."""
+        lists = self._lists()
+        if self.sort == "created" and not self.predicates and len(lists) == 1:
+            issues, size = lists[0], len(lists[0])
+            if self.descending:  # the common unfiltered walk: slice, no scan
+                return issues[max(0, size - offset - count) : max(0, size - offset)][::-1]
+            return issues[offset : offset + count]
         return list(itertools.islice(self.matches(), offset, offset + count))
 
     def count(self) -> int:
+        if not self.predicates:
+            return sum(len(x) for x in self._lists())
         return sum(1 for _ in self._filtered())
 
     def _filtered(self) -> Iterator[Issue]:
-        return (i for i in self._by_created() if all(p(i) for p in self.predicates))
+        source = iter(self._by_created())
+        preds = self.predicates
+        if not preds:
+            return source
+        if len(preds) == 1:
+            return filter(preds[0], source)
+
+        def every(i: Issue) -> bool:
+            for pred in preds:  # noqa: SIM110 - a plain loop: no generator per issue
+                if not pred(i):
+                    return False
+            return True
+
+        return filter(every, source)
+
+    def _lists(self) -> list[list[Issue]]:
+        """The candidate issues, one (created, id)-sorted list per project (or one for all)."""
+        if self.all_projects:
+            return [self.space.order]
+        return [self.space.by_project.get(pid, []) for pid in self.project_ids]
 
     def _by_created(self) -> Iterable[Issue]:
-        space = self.space
-        if self.all_projects:
-            lists: list[list[Issue]] = [space.order]
-        else:
-            lists = [space.by_project.get(pid, []) for pid in self.project_ids]
+        lists = self._lists()
         if self.descending:
             if len(lists) == 1:
                 return reversed(lists[0])

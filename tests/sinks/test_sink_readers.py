@@ -186,3 +186,16 @@ def test_close_rolls_back_open_runs(warehouse_path: Path) -> None:
         run.write(issues(range(100, 110)))
     with DuckDBSink(warehouse_path) as sink:
         assert rows(sink, "issues", "id") == [(i,) for i in range(1, 6)]
+
+
+def test_memory_limit(warehouse_path: Path, tmp_path: Path) -> None:
+    with DuckDBSink(warehouse_path, memory_limit="300MB") as sink:
+        same_instance = duckdb.connect(str(warehouse_path))
+        limit = same_instance.execute("SELECT current_setting('memory_limit')").fetchone()
+        same_instance.close()
+        assert limit is not None
+        assert limit[0] == "286.1 MiB"  # 300 MB
+        _fill(sink)
+    with pytest.raises(InvalidOptionError, match=r"e\.g\. '512MB'"):
+        DuckDBSink(tmp_path / "other.duckdb", memory_limit="lots")
+    assert not (tmp_path / "other.duckdb").exists()

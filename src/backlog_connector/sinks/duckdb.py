@@ -46,6 +46,8 @@ class DuckDBWarehouse:
     """
 
     def __init__(self, path: Path, *, read_only: bool, memory_limit: str | None = None) -> None:
+        if memory_limit is not None:
+            _check_memory_limit(memory_limit)
         self._path = Path(path)
         self._lock = threading.Lock()
         self._con: duckdb.DuckDBPyConnection | None = _connect(self._path, read_only=read_only)
@@ -179,9 +181,9 @@ class DuckDBSink(DuckDBWarehouse, Sink):
     """
 
     def __init__(self, path: Path, *, memory_limit: str | None = None) -> None:
+        self._runs: weakref.WeakSet[DuckDBSinkRun] = weakref.WeakSet()
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         super().__init__(path, read_only=False, memory_limit=memory_limit)
-        self._runs: weakref.WeakSet[DuckDBSinkRun] = weakref.WeakSet()
         with self._cursor() as cur:
             meta.ensure_meta_tables(cur)
 
@@ -240,6 +242,20 @@ def open_read_only(path: Path) -> DuckDBWarehouse:
             f"no warehouse at {path}: the file does not exist yet; run a dataset first"
         )
     return DuckDBWarehouse(path, read_only=True)
+
+
+def _check_memory_limit(memory_limit: str) -> None:
+    """Refuse a bad size before anything touches the file."""
+    probe = duckdb.connect(":memory:")
+    try:
+        probe.execute("SET memory_limit = ?", [memory_limit])
+    except duckdb.Error:
+        raise InvalidOptionError(
+            f"memory limit {memory_limit!r} is not a size DuckDB understands; "
+            "use a number and a unit, e.g. '512MB' or '2GB'"
+        ) from None
+    finally:
+        probe.close()
 
 
 def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:

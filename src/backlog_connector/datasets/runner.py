@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from backlog_connector.backlog.address import SpaceAddress
 from backlog_connector.backlog.errors import BacklogConnectorError
+from backlog_connector.backlog.stats import Event, RequestStats, Retrying, WaitingForBudget
 from backlog_connector.datasets.connect import open_client
 from backlog_connector.reports.base import ProgressEvent, RunContext, UpdateMode
 from backlog_connector.sinks.base import SinkRun
@@ -105,15 +106,24 @@ def execute(
         if progress is not None:
             progress(plan.dataset, event)
 
-    def listen(event: Any) -> None:
-        wait = _wait_seconds(event)
-        if wait and progress is not None:
+    def listen(event: Event) -> None:
+        if progress is None:
+            return
+        if isinstance(event, WaitingForBudget):
             progress(
                 plan.dataset,
                 ProgressEvent(
                     kind="wait",
-                    message=f"waiting {wait:.1f} s for the rate budget",
-                    wait_seconds=wait,
+                    message=f"waiting {event.seconds:.1f} s for the {event.category} rate budget",
+                    wait_seconds=event.seconds,
+                ),
+            )
+        elif isinstance(event, Retrying):
+            progress(
+                plan.dataset,
+                ProgressEvent(
+                    kind="note",
+                    message=f"attempt {event.attempt} failed; retrying in {event.delay:.1f} s",
                 ),
             )
 
@@ -174,7 +184,7 @@ def execute(
             finally:
                 if sink_run is not None:
                     sink_run.abort()
-                _collect_stats(client, outcome)
+                _collect_stats(client.stats, outcome)
     except Exception as exc:  # closing the client failed: keep what we know
         if outcome.status == "succeeded":
             outcome.status = "failed"
@@ -187,46 +197,23 @@ def execute(
     return outcome
 
 
-def _wait_seconds(event: Any) -> float:
-    """How long a client event says the client is waiting for the rate budget (0 if not)."""
-    kind = str(getattr(event, "kind", "") or type(event).__name__).lower()
-    if "wait" not in kind and "budget" not in kind:
-        return 0.0
-    for attr in ("seconds", "wait_seconds", "delay"):
-        value = getattr(event, attr, None)
-        if isinstance(value, int | float):
-            return float(value)
-    return 0.0
-
-
-def _collect_stats(client: Any, outcome: RunOutcome) -> None:
-    stats = getattr(client, "stats", None)
-    if stats is None:
-        return
-    requests = getattr(stats, "requests", {}) or {}
-    outcome.requests = {str(k): int(v) for k, v in dict(requests).items()}
-    outcome.rate_limited = int(getattr(stats, "rate_limited", 0) or 0)
-    outcome.retries = int(getattr(stats, "retries", 0) or 0)
-    outcome.wait_seconds = float(getattr(stats, "wait_seconds", 0.0) or 0.0)
-    remaining = getattr(stats, "last_remaining", {}) or {}
-    outcome.last_remaining = {str(k): int(v) for k, v in dict(remaining).items()}
-    limits = dict(getattr(stats, "last_limit", {}) or {})
-    resets = dict(getattr(stats, "last_reset", {}) or {})
+def _collect_stats(stats: RequestStats, outcome: RunOutcome) -> None:
+    data = stats.as_dict()  # a consistent copy (the client may still be counting)
+    outcome.requests = dict(data["requests"])
+    outcome.rate_limited = data["rate_limited"]
+    outcome.retries = data["retries"]
+    outcome.wait_seconds = data["wait_seconds"]
+    outcome.last_remaining = dict(data["last_remaining"])
     seen_at = datetime.now(UTC).isoformat()
     outcome.rate_budget = {
         category: {
-            "limit": limits.get(category),
-            "remaining": value,
-            "reset": _iso(resets.get(category)),
+            "remaining": remaining,
+            "reset": _iso(data["last_reset"].get(category)),
             "seen_at": seen_at,
         }
-        for category, value in outcome.last_remaining.items()
+        for category, remaining in outcome.last_remaining.items()
     }
 
 
-def _iso(value: Any) -> str | None:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, int | float):
-        return datetime.fromtimestamp(value, UTC).isoformat()
-    return None
+def _iso(epoch: int | None) -> str | None:
+    return datetime.fromtimestamp(epoch, UTC).isoformat() if epoch is not None else None

@@ -103,37 +103,75 @@ def test_merge_after_changes_equals_a_fresh_full_sync_20k(
     _merge_after_changes(make_emulator, tmp_path, 20_000)
 
 
-def test_a_change_while_paging_is_reported_and_healed(
+def _run_with_write_between_pages(
+    client: BacklogClient, sink: DuckDBSink, write: Callable[[int], None]
+) -> RunContext:
+    """A merge run of issues that calls ``write(first issue id read)`` after the first page."""
+    report = IssuesReport(batch_rows=100)  # a batch per page: the write lands between pages
+    ctx = RunContext(client=client, options=report.validate_options({}),
+                     space=client.address.fqdn, mode=UpdateMode.MERGE,
+                     cursor=sink.read_state("issues"))
+    run = sink.open_run("issues", report.tables, ctx.mode, run_id="between-pages")
+    written = False
+    for batch in report.read(ctx):
+        run.write(batch)
+        if not written and batch.suffix == "":
+            write(batch.batch.column("id")[0].as_py())
+            written = True
+    if ctx.deleted_keys:
+        run.delete(ctx.deleted_keys)
+    run.commit(ctx.new_cursor)
+    return ctx
+
+
+def test_an_update_behind_a_full_run_is_caught_by_the_next_run(
     make_emulator: Callable[..., Emulator], tmp_path: Path
 ) -> None:
-    """An issue updated after it was read moves to the end of ``sort=updated`` and pushes an
-    unread issue back across a page boundary: the count check catches it, and the next run
-    (full again, because the first one was incomplete) repairs the table."""
     emu = make_emulator(issues=450, projects=2)
     sink = DuckDBSink(tmp_path / "warehouse.duckdb")
-    report = IssuesReport(batch_rows=100)  # a batch per page: the edit lands between pages
     with client_for(emu) as client:
-        ctx = RunContext(client=client, options=report.validate_options({}),
-                         space=client.address.fqdn, mode=UpdateMode.MERGE)
-        run = sink.open_run("issues", report.tables, ctx.mode, run_id="r1")
-        touched = False
-        for batch in report.read(ctx):
-            run.write(batch)
-            if not touched and batch.suffix == "":
-                first_read = batch.batch.column("id")[0].as_py()
-                client.patch(f"/issues/{first_read}", [("summary", "edited mid-run")])
-                touched = True
-        run.commit(ctx.new_cursor)
-        assert not ctx.complete
-        assert ctx.incomplete_reason
-        assert "issues/count" in ctx.incomplete_reason
-        assert ctx.new_cursor
-        assert ctx.new_cursor["complete"] is False
+        edited: list[int] = []
 
-        healed = sync(client, sink, "issues")
-        assert healed.ctx.complete
-        assert healed.stats.rows_written["issues"] == 450  # a full read again
+        def edit(issue_id: int) -> None:
+            client.patch(f"/issues/{issue_id}", [("summary", "edited mid-run")])
+            edited.append(issue_id)
+
+        ctx = _run_with_write_between_pages(client, sink, edit)
+        assert ctx.complete, ctx.incomplete_reason
+        [row] = [r for r in table_rows(sink, "issues") if r["id"] == edited[0]]
+        assert row["summary"] != "edited mid-run"  # read before the edit
+
+        after = sync(client, sink, "issues")
+        assert after.ctx.complete
+        assert after.stats.rows_written["issues"] < 450  # incremental, not a full read
+        [row] = [r for r in table_rows(sink, "issues") if r["id"] == edited[0]]
+        assert row["summary"] == "edited mid-run"
         sync(client, sink, "issues", table="fresh", mode="replace")
         _assert_same_tables(sink, "issues", "fresh")
     sink.close()
 
+
+def test_a_deletion_while_paging_is_reported_and_healed(
+    make_emulator: Callable[..., Emulator], tmp_path: Path
+) -> None:
+    """Deleting an issue already read shifts the rest of the list forward by one, so one unread
+    issue slips past the page boundary: the count check reports the run incomplete, and the
+    next run reads everything again and repairs the table."""
+    emu = make_emulator(issues=450, projects=2)
+    sink = DuckDBSink(tmp_path / "warehouse.duckdb")
+    with client_for(emu) as client:
+        ctx = _run_with_write_between_pages(
+            client, sink, lambda issue_id: client.delete(f"/issues/{issue_id}"))
+        assert not ctx.complete
+        assert "issues/count" in (ctx.incomplete_reason or "")
+        assert ctx.new_cursor is not None
+        assert ctx.new_cursor["complete"] is False
+        assert sink.row_count("issues") == 448  # the deleted one gone, one slipped through
+
+        healed = sync(client, sink, "issues")
+        assert healed.ctx.complete
+        assert healed.stats.rows_written["issues"] == 449  # a full read again
+        sync(client, sink, "issues", table="fresh", mode="replace")
+        _assert_same_tables(sink, "issues", "fresh")
+        assert sink.row_count("issues") == 449
+    sink.close()

@@ -26,20 +26,47 @@ CURSOR_VERSION = 1
 
 #: Backlog's activity types (backlog-api.md §4.8)
 ACTIVITY_TYPES = {
-    1: "Issue created", 2: "Issue updated", 3: "Issue commented", 4: "Issue deleted",
-    5: "Wiki page created", 6: "Wiki page updated", 7: "Wiki page deleted",
-    8: "Shared file added", 9: "Shared file updated", 10: "Shared file deleted",
-    11: "Subversion commit", 12: "Git push", 13: "Git repository created",
-    14: "Issues bulk-updated", 15: "User joined project", 16: "User left project",
-    17: "Notification added to a comment", 18: "Pull request added",
-    19: "Pull request updated", 20: "Pull request commented", 21: "Pull request merged",
-    22: "Milestone created", 23: "Milestone updated", 24: "Milestone deleted",
-    25: "Group joined project", 26: "Group left project", 34: "Status deleted",
-    35: "Issue dates updated", 36: "Document created", 37: "Document deleted",
-    38: "Document title updated", 39: "Document updated", 40: "Document commented",
-    41: "Document comment updated", 42: "Document comment deleted",
-    43: "Document comment replied", 44: "Document reply updated", 45: "Document reply deleted",
-    46: "Document attachment added", 47: "Issues bulk-created", 48: "Documents bulk-created",
+    1: "Issue created",
+    2: "Issue updated",
+    3: "Issue commented",
+    4: "Issue deleted",
+    5: "Wiki page created",
+    6: "Wiki page updated",
+    7: "Wiki page deleted",
+    8: "Shared file added",
+    9: "Shared file updated",
+    10: "Shared file deleted",
+    11: "Subversion commit",
+    12: "Git push",
+    13: "Git repository created",
+    14: "Issues bulk-updated",
+    15: "User joined project",
+    16: "User left project",
+    17: "Notification added to a comment",
+    18: "Pull request added",
+    19: "Pull request updated",
+    20: "Pull request commented",
+    21: "Pull request merged",
+    22: "Milestone created",
+    23: "Milestone updated",
+    24: "Milestone deleted",
+    25: "Group joined project",
+    26: "Group left project",
+    34: "Status deleted",
+    35: "Issue dates updated",
+    36: "Document created",
+    37: "Document deleted",
+    38: "Document title updated",
+    39: "Document updated",
+    40: "Document commented",
+    41: "Document comment updated",
+    42: "Document comment deleted",
+    43: "Document comment replied",
+    44: "Document reply updated",
+    45: "Document reply deleted",
+    46: "Document attachment added",
+    47: "Issues bulk-created",
+    48: "Documents bulk-created",
     49: "Mention in a document",
 }
 #: types whose content is the issue itself ({id, key_id, summary, ...})
@@ -91,8 +118,7 @@ def _issue_keys(lookup: Lookup) -> list[str | None]:
 
 
 def _type_names(lookup: Lookup) -> list[str | None]:
-    return [ACTIVITY_TYPES.get(t) if isinstance(t, int) else None
-            for t in lookup.values(("type",))]
+    return [ACTIVITY_TYPES.get(t) if isinstance(t, int) else None for t in lookup.values(("type",))]
 
 
 ACTIVITIES_TABLE = TableShape(
@@ -106,8 +132,9 @@ ACTIVITIES_TABLE = TableShape(
         field("project.name", STRING),
         derived("issue_id", INT, _issue_ids),
         derived("issue_key", STRING, _issue_keys),
-        derived("issue_summary", STRING, lambda lookup: [i.get("summary")
-                                                          for i in _issues(lookup)]),
+        derived(
+            "issue_summary", STRING, lambda lookup: [i.get("summary") for i in _issues(lookup)]
+        ),
         field("content.comment.id", INT, name="comment_id"),
         field("content.comment.content", STRING, name="comment_content"),
         *user_fields("createdUser"),
@@ -148,11 +175,17 @@ def activity_changes(activities: Rows) -> list[Row]:
 class RecentUpdatesReport(CatalogReport):
     name = "recent_updates"
     title = "Recent updates"
-    description = ("The space's activity log (issues, wikis, files, git, ...), read by id: "
-                   "each activity exactly once, with its field changes.")
+    description = (
+        "The space's activity log (issues, wikis, files, git, ...), read by id: "
+        "each activity exactly once, with its field changes."
+    )
     options = (
-        OptionSpec("activity_types", "only these activity type ids, comma-separated "
-                   "(1 created, 2 updated, 3 commented, 4 deleted, ...)", kind="list"),
+        OptionSpec(
+            "activity_types",
+            "only these activity type ids, comma-separated "
+            "(1 created, 2 updated, 3 commented, 4 deleted, ...)",
+            kind="list",
+        ),
     )
     parsers: ClassVar[Mapping[str, Parser]] = {"activity_types": parse_activity_types}
     tables = (ACTIVITIES_TABLE.spec(), CHANGES_TABLE.spec())
@@ -170,8 +203,12 @@ class RecentUpdatesReport(CatalogReport):
         cursor = ctx.cursor if ctx.cursor and ctx.cursor.get("version") == CURSOR_VERSION else None
         last = cursor.get("max_id") if cursor else None
         params = [("activityTypeId[]", t) for t in ctx.options.get("activity_types") or ()]
-        buffer = BatchBuffer(ACTIVITIES_TABLE, (ChildTable(CHANGES_TABLE, activity_changes),),
-                             space=ctx.space, limit=self.batch_rows)
+        buffer = BatchBuffer(
+            ACTIVITIES_TABLE,
+            (ChildTable(CHANGES_TABLE, activity_changes),),
+            space=ctx.space,
+            limit=self.batch_rows,
+        )
         greatest = last if isinstance(last, int) else None
         pages = ctx.client.iter_ids("/space/activities", params, order="asc", min_id=greatest)
         for page in counted(ctx, pages):

@@ -21,11 +21,23 @@ from backlog_connector.reports.space import RateLimitReport, SpaceReport
 
 _ALL: tuple[Report, ...] = (
     # the nine of the original connector, in its order
-    SpaceReport(), ProjectsReport(), UsersReport(), TeamsReport(), IssueTypesReport(),
-    CategoriesReport(), IssuesReport(), RecentUpdatesReport(), RateLimitReport(),
+    SpaceReport(),
+    ProjectsReport(),
+    UsersReport(),
+    TeamsReport(),
+    IssueTypesReport(),
+    CategoriesReport(),
+    IssuesReport(),
+    RecentUpdatesReport(),
+    RateLimitReport(),
     # and beyond
-    StatusesReport(), PrioritiesReport(), ResolutionsReport(), VersionsReport(),
-    CustomFieldsReport(), CommentsReport(), IssueStatusHistoryReport(),
+    StatusesReport(),
+    PrioritiesReport(),
+    ResolutionsReport(),
+    VersionsReport(),
+    CustomFieldsReport(),
+    CommentsReport(),
+    IssueStatusHistoryReport(),
 )
 
 #: report name -> report
@@ -37,7 +49,5 @@ def get_report(name: str) -> Report:
     valid ones."""
     report = REPORTS.get(name.strip().lower()) if isinstance(name, str) else None
     if report is None:
-        raise InvalidOptionError(
-            f"Unknown report {name!r}. Valid reports: {', '.join(REPORTS)}."
-        )
+        raise InvalidOptionError(f"Unknown report {name!r}. Valid reports: {', '.join(REPORTS)}.")
     return report

@@ -74,13 +74,15 @@ class Column:
         return to_array(self.get(lookup), self.type)
 
 
-def field(path: str, arrow_type: pa.DataType, *, name: str | None = None,
-          fallback: str | None = None) -> Column:
+def field(
+    path: str, arrow_type: pa.DataType, *, name: str | None = None, fallback: str | None = None
+) -> Column:
     """A column read from a dotted source path, named by the flattening rule
     (``status.name`` -> ``status_name``). ``fallback`` is read where ``path`` is missing
     or null (``dueDate`` falls back to the legacy ``limitDate``)."""
     keys = tuple(path.split("."))
     if fallback is None:
+
         def get(lookup: Lookup) -> list[Any]:
             return lookup.values(keys)
     else:
@@ -155,8 +157,9 @@ class TableShape:
     @property
     def schema(self) -> pa.Schema:
         """Declared columns plus ``_space``."""
-        return pa.schema([pa.field(c.name, c.type) for c in self.columns]
-                         + [pa.field(SPACE_COLUMN, STRING)])
+        return pa.schema(
+            [pa.field(c.name, c.type) for c in self.columns] + [pa.field(SPACE_COLUMN, STRING)]
+        )
 
     def spec(self) -> TableSpec:
         """The contract's view of this table."""
@@ -164,8 +167,9 @@ class TableShape:
 
     def with_columns(self, extra: Sequence[Column]) -> TableShape:
         """The same table with ``extra`` columns appended (a run's custom fields)."""
-        return TableShape(self.suffix, (*self.columns, *extra), self.key, self.description,
-                          self.parent_key)
+        return TableShape(
+            self.suffix, (*self.columns, *extra), self.key, self.description, self.parent_key
+        )
 
     def batch(self, rows: Rows, space: str) -> pa.RecordBatch:
         """A record batch of ``rows`` (raw JSON objects) with ``_space`` = ``space``."""

@@ -35,6 +35,8 @@ from backlog_connector.reports.sync import (
     IssueTracker,
     fingerprint,
     iso_timestamp,
+    newest_activity,
+    search_order,
     search_window,
 )
 from backlog_connector.reports.values import INT, STRING, TIMESTAMP, parse_timestamp
@@ -110,8 +112,12 @@ STATUS_HISTORY_TABLE = TableShape(
 def comment_changes(comments: Rows) -> list[Row]:
     """Each entry of each comment's ``changeLog``, numbered from 0."""
     return [
-        {**change, "commentId": comment.get("id"), "issueId": comment.get("issueId"),
-         "position": position}
+        {
+            **change,
+            "commentId": comment.get("id"),
+            "issueId": comment.get("issueId"),
+            "position": position,
+        }
         for comment in comments
         for position, change in enumerate(as_rows(comment.get("changeLog")))
     ]
@@ -124,43 +130,53 @@ class CommentWalk:
         self.ctx = ctx
         selector = ctx.options.get("projects")
         self.projects = resolve_projects(ctx, selector)
-        self.filters = [] if selector is None else [
-            ("projectId[]", p["id"]) for p in self.projects
-        ]
+        self.filters = [] if selector is None else [("projectId[]", p["id"]) for p in self.projects]
         self.digest = fingerprint(ctx.options)
         cursor = ctx.cursor
-        usable = (ctx.mode is not UpdateMode.REPLACE and cursor is not None
-                  and cursor.get("version") == CURSOR_VERSION
-                  and cursor.get("options") == self.digest and cursor.get("updated"))
+        usable = (
+            ctx.mode is not UpdateMode.REPLACE
+            and cursor is not None
+            and cursor.get("version") == CURSOR_VERSION
+            and cursor.get("options") == self.digest
+            and cursor.get("updated")
+        )
         self.since = parse_timestamp(cursor["updated"]) if usable and cursor else None
         self.tracker = IssueTracker(self.since)
+        self.started = newest_activity(ctx).created  # what changes during the walk: next run
 
     def comments(self) -> Iterator[list[Row]]:
         """Per changed issue, its comments (oldest first) tagged with issue id, key, project."""
         window = search_window(self.filters, self.since)
-        params = [*window, ("sort", "updated"), ("order", "asc")]
+        params = [*window, *search_order(self.since)]
         for page in self.ctx.client.iter_offset("/issues", params, page_size=PAGE_SIZE):
             for issue in self.tracker.keep(page):
-                tags = {"issueId": issue.get("id"), "issueKey": issue.get("issueKey"),
-                        "projectId": issue.get("projectId")}
-                pages = self.ctx.client.iter_ids(f"/issues/{issue['id']}/comments", [],
-                                                 order="asc")
+                tags = {
+                    "issueId": issue.get("id"),
+                    "issueKey": issue.get("issueKey"),
+                    "projectId": issue.get("projectId"),
+                }
+                pages = self.ctx.client.iter_ids(f"/issues/{issue['id']}/comments", [], order="asc")
                 comments = [{**c, **tags} for p in pages for c in as_rows(p)]
                 self.ctx.rows_read += len(comments)
                 yield comments
 
     def finish(self) -> None:
         """Set the next cursor (the greatest ``updated`` of the issues walked)."""
-        since = self.tracker.next_since()
-        self.ctx.new_cursor = {"version": CURSOR_VERSION, "options": self.digest,
-                               "updated": None if since is None else iso_timestamp(since)}
+        since = self.tracker.next_since(self.started)
+        self.ctx.new_cursor = {
+            "version": CURSOR_VERSION,
+            "options": self.digest,
+            "updated": None if since is None else iso_timestamp(since),
+        }
 
 
 class CommentsReport(CatalogReport):
     name = "comments"
     title = "Comments"
-    description = ("The comments of the chosen projects' issues, incremental: each run reads "
-                   "the comments of the issues updated since the last one.")
+    description = (
+        "The comments of the chosen projects' issues, incremental: each run reads "
+        "the comments of the issues updated since the last one."
+    )
     options = (PROJECTS_OPTION,)
     parsers = PROJECTS_PARSER
     tables = (COMMENTS_TABLE.spec(), CHANGE_LOG_TABLE.spec())
@@ -170,8 +186,12 @@ class CommentsReport(CatalogReport):
 
     def read(self, ctx: RunContext) -> Iterator[TableBatch]:
         walk = CommentWalk(ctx)
-        buffer = BatchBuffer(COMMENTS_TABLE, (ChildTable(CHANGE_LOG_TABLE, comment_changes),),
-                             space=ctx.space, limit=self.batch_rows)
+        buffer = BatchBuffer(
+            COMMENTS_TABLE,
+            (ChildTable(CHANGE_LOG_TABLE, comment_changes),),
+            space=ctx.space,
+            limit=self.batch_rows,
+        )
         for comments in walk.comments():
             yield from buffer.add(comments)
         yield from buffer.flush()
@@ -191,8 +211,7 @@ class StatusNames:
         names = self._by_project.get(project_id)
         if names is None:
             statuses = as_rows(self.ctx.client.get(f"/projects/{project_id}/statuses"))
-            names = {str(s.get("name")): s["id"] for s in statuses
-                     if isinstance(s.get("id"), int)}
+            names = {str(s.get("name")): s["id"] for s in statuses if isinstance(s.get("id"), int)}
             self._by_project[project_id] = names
         return names.get(name)
 
@@ -205,22 +224,30 @@ def status_changes(comments: Rows, statuses: StatusNames) -> list[Row]:
             if change.get("field") != "status":
                 continue
             project_id = comment.get("projectId")
-            rows.append({
-                "commentId": comment.get("id"), "issueId": comment.get("issueId"),
-                "issueKey": comment.get("issueKey"), "projectId": project_id,
-                "fromStatus": change.get("originalValue"), "toStatus": change.get("newValue"),
-                "fromStatusId": statuses.id_of(project_id, change.get("originalValue")),
-                "toStatusId": statuses.id_of(project_id, change.get("newValue")),
-                "changedAt": comment.get("created"), "changedBy": comment.get("createdUser"),
-            })
+            rows.append(
+                {
+                    "commentId": comment.get("id"),
+                    "issueId": comment.get("issueId"),
+                    "issueKey": comment.get("issueKey"),
+                    "projectId": project_id,
+                    "fromStatus": change.get("originalValue"),
+                    "toStatus": change.get("newValue"),
+                    "fromStatusId": statuses.id_of(project_id, change.get("originalValue")),
+                    "toStatusId": statuses.id_of(project_id, change.get("newValue")),
+                    "changedAt": comment.get("created"),
+                    "changedBy": comment.get("createdUser"),
+                }
+            )
     return rows
 
 
 class IssueStatusHistoryReport(CatalogReport):
     name = "issue_status_history"
     title = "Issue status history"
-    description = ("Every status change of the chosen projects' issues, from the comments' "
-                   "change logs: issue, from status, to status, when, by whom.")
+    description = (
+        "Every status change of the chosen projects' issues, from the comments' "
+        "change logs: issue, from status, to status, when, by whom."
+    )
     options = (PROJECTS_OPTION,)
     parsers = PROJECTS_PARSER
     tables = (STATUS_HISTORY_TABLE.spec(),)

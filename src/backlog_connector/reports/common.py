@@ -39,8 +39,14 @@ class CatalogReport(Report):
             "title": self.title,
             "description": self.description,
             "options": [
-                {"name": o.name, "description": o.description, "kind": o.kind,
-                 "choices": list(o.choices), "default": o.default, "required": o.required}
+                {
+                    "name": o.name,
+                    "description": o.description,
+                    "kind": o.kind,
+                    "choices": list(o.choices),
+                    "default": o.default,
+                    "required": o.required,
+                }
                 for o in self.options
             ],
             "key": list(self.key),

@@ -18,8 +18,16 @@ from backlog_connector.reports.columns import Column, Lookup, Row, Rows, TableSh
 from backlog_connector.reports.naming import sanitize
 from backlog_connector.reports.values import DATE, FLOAT, INT, INT_LIST, STRING
 
-TYPE_NAMES = {1: "Text", 2: "TextArea", 3: "Numeric", 4: "Date", 5: "SingleList",
-              6: "MultipleList", 7: "CheckBox", 8: "Radio"}
+TYPE_NAMES = {
+    1: "Text",
+    2: "TextArea",
+    3: "Numeric",
+    4: "Date",
+    5: "SingleList",
+    6: "MultipleList",
+    7: "CheckBox",
+    8: "Radio",
+}
 NUMERIC, DATE_TYPE = 3, 4
 LIST_TYPES = frozenset({5, 6, 7, 8})
 PREFIX = "cf_"
@@ -80,9 +88,11 @@ def plan_columns(definitions: Sequence[Row]) -> list[CustomFieldColumn]:
         if name in taken:
             name = f"{name}_{first_id}"
         taken.add(name)
-        planned.append(CustomFieldColumn(
-            name, _int(members[0].get("typeId")), tuple(_int(m.get("id")) for m in members)
-        ))
+        planned.append(
+            CustomFieldColumn(
+                name, _int(members[0].get("typeId")), tuple(_int(m.get("id")) for m in members)
+            )
+        )
     return planned
 
 
@@ -98,8 +108,9 @@ def _int(value: Any) -> int:
 def entries_by_id(rows: Rows) -> list[dict[Any, Row]]:
     """Per issue: its ``customFields`` entries keyed by field id."""
     return [
-        {e.get("id"): e for e in cf if isinstance(e, dict)} if isinstance(
-            cf := row.get("customFields"), list) else {}
+        {e.get("id"): e for e in cf if isinstance(e, dict)}
+        if isinstance(cf := row.get("customFields"), list)
+        else {}
         for row in rows
     ]
 
@@ -164,8 +175,13 @@ def _value_row(issue_id: Any, entry: Row) -> Row | None:
     items = _items(value)
     if value in (None, "", []) and not other:
         return None
-    row: Row = {"issueId": issue_id, "fieldId": entry.get("id"),
-                "fieldName": entry.get("name"), "fieldTypeId": type_id, "otherValue": other}
+    row: Row = {
+        "issueId": issue_id,
+        "fieldId": entry.get("id"),
+        "fieldName": entry.get("name"),
+        "fieldTypeId": type_id,
+        "otherValue": other,
+    }
     if type_id in LIST_TYPES or isinstance(value, dict | list):
         row["itemIds"] = [i.get("id") for i in items]
         row["itemNames"] = ", ".join(str(i.get("name")) for i in items) or None

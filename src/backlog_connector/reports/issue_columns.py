@@ -63,8 +63,11 @@ ISSUES_TABLE = TableShape(
 def _links(suffix: str, what: str) -> TableShape:
     return TableShape(
         suffix,
-        (field("issueId", INT), field("id", INT, name=f"{what}_id"),
-         field("name", STRING, name=f"{what}_name")),
+        (
+            field("issueId", INT),
+            field("id", INT, name=f"{what}_id"),
+            field("name", STRING, name=f"{what}_name"),
+        ),
         key=("issue_id", f"{what}_id"),
         description=f"one row per (issue, {what})",
         parent_key=("issue_id",),
@@ -73,8 +76,11 @@ def _links(suffix: str, what: str) -> TableShape:
 
 def _linked(path: str) -> Explode:
     def explode(issues: Rows) -> list[Row]:
-        return [{**item, "issueId": issue.get("id")}
-                for issue in issues for item in as_rows(issue.get(path))]
+        return [
+            {**item, "issueId": issue.get("id")}
+            for issue in issues
+            for item in as_rows(issue.get(path))
+        ]
 
     return explode
 

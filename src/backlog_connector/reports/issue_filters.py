@@ -39,28 +39,45 @@ NAMED_FILTERS = (
     NamedFilter("issue_types", "issueTypeId[]", "/issueTypes", "issue type"),
     NamedFilter("categories", "categoryId[]", "/categories", "category"),
     NamedFilter("milestones", "milestoneId[]", "/versions", "milestone"),
-    NamedFilter("assignees", "assigneeId[]", "/users", "user",
-                lambda row: (row.get("userId"), row.get("name"))),
+    NamedFilter(
+        "assignees",
+        "assigneeId[]",
+        "/users",
+        "user",
+        lambda row: (row.get("userId"), row.get("name")),
+    ),
 )
 
 DATE_FILTERS = (
-    ("created_since", "createdSince"), ("created_until", "createdUntil"),
-    ("updated_since", "updatedSince"), ("updated_until", "updatedUntil"),
+    ("created_since", "createdSince"),
+    ("created_until", "createdUntil"),
+    ("updated_since", "updatedSince"),
+    ("updated_until", "updatedUntil"),
 )
 
 ISSUE_OPTIONS: tuple[OptionSpec, ...] = (
     PROJECTS_OPTION,
-    *(OptionSpec(f.option, f"only these {f.what} ids or names, comma-separated", kind="list")
-      for f in NAMED_FILTERS),
-    *(OptionSpec(name, f"{name.replace('_', ' ')} date, yyyy-MM-dd", kind="date")
-      for name, _param in DATE_FILTERS),
+    *(
+        OptionSpec(f.option, f"only these {f.what} ids or names, comma-separated", kind="list")
+        for f in NAMED_FILTERS
+    ),
+    *(
+        OptionSpec(name, f"{name.replace('_', ' ')} date, yyyy-MM-dd", kind="date")
+        for name, _param in DATE_FILTERS
+    ),
     OptionSpec("keyword", "free-text search, as in Backlog's issue search"),
-    OptionSpec("parent_child", "parent/child issues: " + ", ".join(PARENT_CHILD),
-               kind="choice", choices=tuple(PARENT_CHILD), default="all"),
+    OptionSpec(
+        "parent_child",
+        "parent/child issues: " + ", ".join(PARENT_CHILD),
+        kind="choice",
+        choices=tuple(PARENT_CHILD),
+        default="all",
+    ),
 )
 
 ISSUE_PARSERS: dict[str, Parser] = {
-    **PROJECTS_PARSER, **{f.option: parse_ids_or_names for f in NAMED_FILTERS}
+    **PROJECTS_PARSER,
+    **{f.option: parse_ids_or_names for f in NAMED_FILTERS},
 }
 
 

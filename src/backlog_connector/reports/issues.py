@@ -3,7 +3,8 @@
 Merge runs after the first ask only for issues updated since the day before the last run's
 greatest ``updated`` (``sort=updated&order=asc``: an issue updated while pages are read moves
 later, so it cannot be skipped), keep those updated at or after the cursor, and learn about
-deletions from the space's "issue deleted" activities since the cursor's activity id.
+deletions from the space's "issue deleted" activities since the cursor's activity id. Every
+run ends by comparing what it read with ``issues/count``; a difference marks it incomplete.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ from backlog_connector.reports.sync import (
     deleted_issue_ids,
     fingerprint,
     iso_timestamp,
-    latest_activity_id,
+    newest_activity,
+    search_order,
     search_window,
 )
 from backlog_connector.reports.values import parse_timestamp
@@ -45,8 +47,10 @@ CURSOR_VERSION = 1
 class IssuesReport(CatalogReport):
     name = "issues"
     title = "Issues"
-    description = ("Every issue of the chosen projects: all fields flattened, list fields "
-                   "as names plus child tables, one typed cf_* column per custom field.")
+    description = (
+        "Every issue of the chosen projects: all fields flattened, list fields "
+        "as names plus child tables, one typed cf_* column per custom field."
+    )
     options = ISSUE_OPTIONS
     parsers = ISSUE_PARSERS
     tables = (ISSUES_TABLE.spec(), *(c.shape.spec() for c in ISSUE_CHILDREN))
@@ -64,7 +68,8 @@ class IssuesReport(CatalogReport):
         projects = resolve_projects(ctx, selector)
         filters = search_params(ctx, projects, all_projects=selector is None)
         definitions = [
-            d for p in projects
+            d
+            for p in projects
             for d in as_rows(ctx.client.get(f"/projects/{p['id']}/customFields"))
         ]
         shape = ISSUES_TABLE.with_columns([c.column() for c in plan_columns(definitions)])
@@ -72,12 +77,13 @@ class IssuesReport(CatalogReport):
         digest = fingerprint(ctx.options)
         cursor = self._usable_cursor(ctx, digest)
         since = parse_timestamp(cursor["updated"]) if cursor and cursor.get("updated") else None
-        top_activity = latest_activity_id(ctx)  # before the issues: later deletions are seen next
+        newest = newest_activity(ctx)  # before the issues: later changes are seen next time
+        top_activity = newest.id
         window = search_window(filters, since)
         tracker = IssueTracker(since)
         buffer = BatchBuffer(shape, ISSUE_CHILDREN, space=ctx.space, limit=self.batch_rows)
         pages = ctx.client.iter_offset(
-            "/issues", [*window, ("sort", "updated"), ("order", "asc")], page_size=PAGE_SIZE
+            "/issues", [*window, *search_order(since)], page_size=PAGE_SIZE
         )
         for page in counted(ctx, pages):
             yield from buffer.add(tracker.keep(page))
@@ -94,13 +100,16 @@ class IssuesReport(CatalogReport):
             ctx.deleted_keys = [(i,) for i in deleted]
         live = len(tracker.fetched.difference(deleted))
         ctx.complete = expected is None or expected == live
-        next_since = tracker.next_since()
+        next_since = tracker.next_since(newest.created)
         if not ctx.complete:
             ctx.incomplete_reason = (
                 f"read {live} distinct issues but issues/count reported {expected} for the "
                 "same filters: issues changed while the run paged"
-                + (" (the next run reads the same window again)" if since is not None
-                   else " (the next run reads everything again)")
+                + (
+                    " (the next run reads the same window again)"
+                    if since is not None
+                    else " (the next run reads everything again)"
+                )
             )
             if since is not None:
                 next_since = since

@@ -20,8 +20,14 @@ from backlog_connector.reports.common import CatalogReport, as_rows, counted
 from backlog_connector.reports.values import INT, STRING, TIMESTAMP
 
 #: Backlog's roleType values (their meaning on the classic plans)
-ROLE_NAMES = {1: "Administrator", 2: "Normal User", 3: "Reporter", 4: "Viewer",
-              5: "Guest Reporter", 6: "Guest Viewer"}
+ROLE_NAMES = {
+    1: "Administrator",
+    2: "Normal User",
+    3: "Reporter",
+    4: "Viewer",
+    5: "Guest Reporter",
+    6: "Guest Viewer",
+}
 
 USERS_TABLE = TableShape(
     "",
@@ -30,9 +36,14 @@ USERS_TABLE = TableShape(
         field("userId", STRING),
         field("name", STRING),
         field("roleType", INT),
-        derived("role_name", STRING,
-                lambda lookup: [ROLE_NAMES.get(r) if isinstance(r, int) else None
-                                for r in lookup.values(("roleType",))]),
+        derived(
+            "role_name",
+            STRING,
+            lambda lookup: [
+                ROLE_NAMES.get(r) if isinstance(r, int) else None
+                for r in lookup.values(("roleType",))
+            ],
+        ),
         field("lang", STRING),
         field("mailAddress", STRING),
         field("nulabAccount.nulabId", STRING),
@@ -103,6 +114,9 @@ class TeamsReport(CatalogReport):
     def read(self, ctx: RunContext) -> Iterator[TableBatch]:
         pages = ctx.client.iter_offset("/teams", {"order": "asc"}, page_size=100)
         yield from batches_of(
-            TEAMS_TABLE, counted(ctx, pages), space=ctx.space, limit=self.batch_rows,
+            TEAMS_TABLE,
+            counted(ctx, pages),
+            space=ctx.space,
+            limit=self.batch_rows,
             children=(ChildTable(TEAM_MEMBERS_TABLE, team_members),),
         )

@@ -38,8 +38,11 @@ def project_rows(ctx: RunContext, path: str) -> Iterator[list[Row]]:
     for project in resolve_projects(ctx, ctx.options.get("projects")):
         rows = as_rows(ctx.client.get(f"/projects/{project['id']}{path}"))
         yield [
-            {**row, "projectId": row.get("projectId") or project.get("id"),
-             "projectKey": project.get("projectKey")}
+            {
+                **row,
+                "projectId": row.get("projectId") or project.get("id"),
+                "projectKey": project.get("projectKey"),
+            }
             for row in rows
         ]
 
@@ -59,9 +62,15 @@ class ProjectListReport(CatalogReport):
 
 ISSUE_TYPES_TABLE = TableShape(
     "",
-    (field("id", INT), *PROJECT_COLUMNS, field("name", STRING), field("color", STRING),
-     field("displayOrder", INT), field("templateSummary", STRING),
-     field("templateDescription", STRING)),
+    (
+        field("id", INT),
+        *PROJECT_COLUMNS,
+        field("name", STRING),
+        field("color", STRING),
+        field("displayOrder", INT),
+        field("templateSummary", STRING),
+        field("templateDescription", STRING),
+    ),
     key=PROJECT_KEY,
     description="one row per (project, issue type)",
 )
@@ -75,17 +84,29 @@ CATEGORIES_TABLE = TableShape(
 
 STATUSES_TABLE = TableShape(
     "",
-    (field("id", INT), *PROJECT_COLUMNS, field("name", STRING), field("color", STRING),
-     field("displayOrder", INT)),
+    (
+        field("id", INT),
+        *PROJECT_COLUMNS,
+        field("name", STRING),
+        field("color", STRING),
+        field("displayOrder", INT),
+    ),
     key=PROJECT_KEY,
     description="one row per (project, status); ids 1-4 are Backlog's built-in statuses",
 )
 
 VERSIONS_TABLE = TableShape(
     "",
-    (field("id", INT), *PROJECT_COLUMNS, field("name", STRING), field("description", STRING),
-     field("startDate", DATE), field("releaseDueDate", DATE), field("archived", BOOL),
-     field("displayOrder", INT)),
+    (
+        field("id", INT),
+        *PROJECT_COLUMNS,
+        field("name", STRING),
+        field("description", STRING),
+        field("startDate", DATE),
+        field("releaseDueDate", DATE),
+        field("archived", BOOL),
+        field("displayOrder", INT),
+    ),
     key=PROJECT_KEY,
     description="one row per (project, version / milestone)",
 )
@@ -131,15 +152,19 @@ def _when_type(type_id: int, path: str) -> Any:
     keys = tuple(path.split("."))
 
     def get(lookup: Lookup) -> list[Any]:
-        return [v if t == type_id else None
-                for v, t in zip(lookup.values(keys), lookup.values(("typeId",)), strict=True)]
+        return [
+            v if t == type_id else None
+            for v, t in zip(lookup.values(keys), lookup.values(("typeId",)), strict=True)
+        ]
 
     return get
 
 
 def _joined_ids(lookup: Lookup) -> list[str | None]:
-    return [", ".join(str(i) for i in v) if isinstance(v, list) and v else None
-            for v in lookup.values(("applicableIssueTypes",))]
+    return [
+        ", ".join(str(i) for i in v) if isinstance(v, list) and v else None
+        for v in lookup.values(("applicableIssueTypes",))
+    ]
 
 
 def _column_names(lookup: Lookup) -> list[str | None]:
@@ -150,13 +175,21 @@ def _column_names(lookup: Lookup) -> list[str | None]:
 CUSTOM_FIELDS_TABLE = TableShape(
     "",
     (
-        field("id", INT), *PROJECT_COLUMNS, field("typeId", INT),
-        derived("type_name", STRING,
-                lambda lookup: [TYPE_NAMES.get(t) if isinstance(t, int) else None
-                                for t in lookup.values(("typeId",))]),
+        field("id", INT),
+        *PROJECT_COLUMNS,
+        field("typeId", INT),
+        derived(
+            "type_name",
+            STRING,
+            lambda lookup: [
+                TYPE_NAMES.get(t) if isinstance(t, int) else None
+                for t in lookup.values(("typeId",))
+            ],
+        ),
         field("name", STRING),
         derived("column_name", STRING, _column_names),
-        field("description", STRING), field("required", BOOL),
+        field("description", STRING),
+        field("required", BOOL),
         derived("applicable_issue_types", STRING, _joined_ids),
         field("displayOrder", INT),
         derived("min", FLOAT, _when_type(3, "min")),
@@ -165,10 +198,12 @@ CUSTOM_FIELDS_TABLE = TableShape(
         field("unit", STRING),
         derived("min_date", DATE, _when_type(4, "min")),
         derived("max_date", DATE, _when_type(4, "max")),
-        field("initialDate.id", INT), field("initialDate.shift", INT),
+        field("initialDate.id", INT),
+        field("initialDate.shift", INT),
         field("initialDate.date", DATE),
         derived("item_names", STRING, names_of("items")),
-        field("allowAddItem", BOOL), field("allowInput", BOOL),
+        field("allowAddItem", BOOL),
+        field("allowInput", BOOL),
     ),
     key=PROJECT_KEY,
     description="one row per custom-field definition; column_name is its column in issues",
@@ -176,8 +211,13 @@ CUSTOM_FIELDS_TABLE = TableShape(
 
 CUSTOM_FIELD_ITEMS_TABLE = TableShape(
     "items",
-    (field("fieldId", INT), field("projectId", INT), field("item.id", INT, name="item_id"),
-     field("item.name", STRING), field("item.displayOrder", INT)),
+    (
+        field("fieldId", INT),
+        field("projectId", INT),
+        field("item.id", INT, name="item_id"),
+        field("item.name", STRING),
+        field("item.displayOrder", INT),
+    ),
     key=("project_id", "field_id", "item_id"),
     description="one row per list item of a list-type custom field",
     parent_key=("project_id", "field_id"),
@@ -196,8 +236,10 @@ def field_items(definitions: Rows) -> list[Row]:
 class CustomFieldsReport(ProjectListReport):
     name = "custom_fields"
     title = "Custom fields"
-    description = ("The custom-field definitions of the chosen projects, with the issues "
-                   "column each one fills, and their list items.")
+    description = (
+        "The custom-field definitions of the chosen projects, with the issues "
+        "column each one fills, and their list items."
+    )
     path = "/customFields"
     shape = CUSTOM_FIELDS_TABLE
     tables = (CUSTOM_FIELDS_TABLE.spec(), CUSTOM_FIELD_ITEMS_TABLE.spec())
@@ -206,7 +248,9 @@ class CustomFieldsReport(ProjectListReport):
         # All definitions in one batch: column names depend on every field of the run.
         definitions = [row for page in project_rows(ctx, self.path) for row in page]
         yield from batches_of(
-            CUSTOM_FIELDS_TABLE, counted(ctx, [definitions]), space=ctx.space,
+            CUSTOM_FIELDS_TABLE,
+            counted(ctx, [definitions]),
+            space=ctx.space,
             children=(ChildTable(CUSTOM_FIELD_ITEMS_TABLE, field_items),),
             limit=max(len(definitions), 1),
         )

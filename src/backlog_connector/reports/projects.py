@@ -11,10 +11,20 @@ from backlog_connector.reports.common import CatalogReport, as_rows, counted
 from backlog_connector.reports.values import BOOL, INT, STRING
 
 PROJECT_FLAGS = (
-    "chartEnabled", "useResolvedForChart", "subtaskingEnabled",
-    "projectLeaderCanEditProjectLeader", "useWiki", "useDocument", "useFileSharing",
-    "useWikiTreeView", "useSubversion", "useGit", "useOriginalImageSizeAtWiki",
-    "useDevAttributes", "grandchildIssueEnabled", "archived",
+    "chartEnabled",
+    "useResolvedForChart",
+    "subtaskingEnabled",
+    "projectLeaderCanEditProjectLeader",
+    "useWiki",
+    "useDocument",
+    "useFileSharing",
+    "useWikiTreeView",
+    "useSubversion",
+    "useGit",
+    "useOriginalImageSizeAtWiki",
+    "useDevAttributes",
+    "grandchildIssueEnabled",
+    "archived",
 )
 
 PROJECTS_TABLE = TableShape(
@@ -40,8 +50,13 @@ class ProjectsReport(CatalogReport):
     title = "Projects"
     description = "The projects of the space with their settings."
     options = (
-        OptionSpec("archived", "which projects: all, active or archived", kind="choice",
-                   choices=tuple(ARCHIVED_PARAM), default="all"),
+        OptionSpec(
+            "archived",
+            "which projects: all, active or archived",
+            kind="choice",
+            choices=tuple(ARCHIVED_PARAM),
+            default="all",
+        ),
     )
     tables = (PROJECTS_TABLE.spec(),)
 

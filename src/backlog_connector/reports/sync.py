@@ -27,11 +27,36 @@ def fingerprint(options: dict[str, Any]) -> str:
     return hashlib.sha256(orjson.dumps(options, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
 
 
-def latest_activity_id(ctx: RunContext) -> int | None:
-    """The id of the space's newest activity (None when it has none)."""
+@dataclass(frozen=True)
+class NewestActivity:
+    """The space's newest activity when a run starts: its id, and its time (epoch seconds),
+    which is no later than the run's start by the server's clock."""
+
+    id: int | None
+    created: int | None
+
+
+def newest_activity(ctx: RunContext) -> NewestActivity:
+    """The space's newest activity (both fields None when the log is empty)."""
     newest = as_rows(ctx.client.get("/space/activities", [("count", 1), ("order", "desc")]))
-    found = newest[0].get("id") if newest else None
-    return found if isinstance(found, int) else None
+    found = newest[0] if newest else {}
+    activity_id, created = found.get("id"), found.get("created")
+    return NewestActivity(
+        activity_id if isinstance(activity_id, int) else None,
+        parse_timestamp(created) if isinstance(created, str) else None,
+    )
+
+
+def search_order(since: int | None) -> Params:
+    """``sort``/``order`` of an issue search. Incremental runs read their small window by
+    ``updated`` ascending (an issue updated while pages are read moves later, so it cannot be
+    skipped). Full runs read by ``created`` ascending: updates do not reorder that list, new
+    issues land at its end, and sorting a whole space by ``updated`` for every page is costly;
+    what changes behind a full run is picked up by the next run through the cursor, which is
+    never later than the run's start (see ``IssueTracker.next_since``)."""
+    if since is None:
+        return [("sort", "created"), ("order", "asc")]
+    return [("sort", "updated"), ("order", "asc")]
 
 
 def deleted_issue_ids(
@@ -110,11 +135,11 @@ class IssueTracker:
             rows.append(issue)
         return rows
 
-    def next_since(self) -> int | None:
+    def next_since(self, started: int | None = None) -> int | None:
         """Where the next run starts: the greatest ``updated`` written, pulled back to a
-        dropped re-read if there was one."""
-        if self.greatest is None:
-            return self.since if self.floor is None else self.floor
-        if self.floor is not None:
-            return min(self.greatest, self.floor)
-        return self.greatest
+        dropped re-read if there was one, and to ``started`` (a server time no later than
+        this run's start): whatever changed while the run read is then read again."""
+        candidates = [v for v in (self.greatest, self.floor, started) if v is not None]
+        if self.greatest is None and self.floor is None:
+            return self.since
+        return min(candidates)

@@ -140,8 +140,10 @@ def _with_fallback(
 
 def _int_lists(values: Sequence[Any]) -> pa.Array:
     return pa.array(
-        [[i for i in map(_as_int, v) if i is not None] if isinstance(v, list) else None
-         for v in values],
+        [
+            [i for i in map(_as_int, v) if i is not None] if isinstance(v, list) else None
+            for v in values
+        ],
         INT_LIST,
     )
 

@@ -22,7 +22,6 @@ from backlog_connector.commands.common import (
 )
 from backlog_connector.commands.progress import run_with_progress
 
-
 #: previews with more columns than this are shown one record at a time
 WIDE = 8
 

@@ -78,17 +78,25 @@ def run_with_progress(
     plane: Any, names: Sequence[str], console: Console, *, full: bool = False
 ) -> list[RunInfo]:
     """Run the datasets together (as ``run_datasets`` does), showing a line per dataset that
-    stops with its status as soon as that run ends."""
+    stops with its status as soon as that run ends. Ctrl-C cancels the runs cleanly: each is
+    recorded as cancelled and its table is left as it was."""
     unique = list(dict.fromkeys(names))
     for name in unique:
         plane.get_dataset(name)  # an unknown name fails before anything runs
     display = RunProgress(unique, console)
+    cancel = threading.Event()
     queued = [plane.queue_run(name) for name in unique]
 
     def one(run: RunInfo) -> RunInfo:
-        done: RunInfo = plane.execute_runs([run.id], full=full, progress=display)[0]
+        done: RunInfo = plane.execute_runs([run.id], full=full, progress=display, cancel=cancel)[0]
         display.finish(done.dataset, done.status)
         return done
 
     with display.shown(), ThreadPoolExecutor(len(queued), thread_name_prefix="run") as pool:
-        return list(pool.map(one, queued))
+        futures = [pool.submit(one, run) for run in queued]
+        try:
+            return [f.result() for f in futures]
+        except KeyboardInterrupt:
+            cancel.set()
+            console.print("[yellow]Cancelling: waiting for the runs to stop...")
+            return [f.result() for f in futures]

@@ -527,8 +527,15 @@ class ControlPlane:
     ) -> list[RunInfo]:
         """Run queued runs together (one thread each; one Backlog user's runs share its rate
         budget). A dataset already running in this process gets its run recorded as skipped.
-        ``progress(dataset_name, event)`` is called from the run threads."""
-        ids = list(run_ids)
+        ``progress(dataset_name, event)`` is called from the run threads. Raises
+        ``InvalidOptionError`` before anything runs if a run is unknown or not queued."""
+        ids = [int(i) for i in dict.fromkeys(run_ids)]
+        for run in map(self.get_run, ids):
+            if run.status != "queued":
+                raise InvalidOptionError(
+                    f"run {run.id} of {run.dataset!r} is {run.status}, not queued; queue a new"
+                    " run (queue_run / run_datasets) to run the dataset again"
+                )
         if len(ids) == 1:
             self._execute_one(ids[0], full, progress, cancel)
         elif ids:

@@ -529,7 +529,6 @@ class BacklogClient:
         with token.lock:
             if token.access_token != before or (not force and not token.needs_refresh()):
                 return  # another thread refreshed meanwhile
-            state.refreshed = True
             response, seconds = self._send(
                 "POST",
                 "/oauth2/token",
@@ -550,6 +549,7 @@ class BacklogClient:
                     account=self.account_name or None,
                 ) from None
             token.apply_token_response(data)
+            state.refreshed = True
             self._redact.add(*token.secrets())
             logger.info("refreshed the OAuth access token of %s", self._who())
 

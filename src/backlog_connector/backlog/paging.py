@@ -33,6 +33,10 @@ class Paginator(Protocol):
         ...
 
 
+def _rows(page: Sequence[Mapping[str, Any]]) -> list[Row]:
+    return [row if isinstance(row, dict) else dict(row) for row in page]
+
+
 def _check_page_size(page_size: int) -> int:
     if not isinstance(page_size, int) or not 1 <= page_size <= MAX_PAGE_SIZE:
         raise InvalidOptionError(
@@ -54,7 +58,7 @@ class SinglePage:
 
     def take(self, page: Sequence[Mapping[str, Any]]) -> list[Row]:
         self.has_next = False
-        return [dict(row) for row in page]
+        return _rows(page)
 
 
 class OffsetPaginator:
@@ -75,7 +79,7 @@ class OffsetPaginator:
     def take(self, page: Sequence[Mapping[str, Any]]) -> list[Row]:
         self.offset += len(page)
         self.has_next = len(page) >= self.page_size
-        return [dict(row) for row in page]
+        return _rows(page)
 
 
 class IdCursorPaginator:
@@ -127,7 +131,7 @@ class IdCursorPaginator:
             if (self.min_id is None or row_id > self.min_id) and (
                 self.max_id is None or row_id < self.max_id
             ):
-                rows.append(dict(row))
+                rows.append(row if isinstance(row, dict) else dict(row))
         if rows:
             ids = [row["id"] for row in rows]
             if self.order == "desc":

@@ -153,7 +153,9 @@ def test_custom_field_filters(admin: httpx.Client, emulator: Emulator) -> None:
     index_single, index_number = fields.index(single), fields.index(number)
     item = single.items[0].id
     got = set(all_ids(admin, [(f"customField_{single.id}[]", item)]))
-    assert got == expect(emulator, lambda i: i.project_id == 1 and i.custom[index_single] == item)
+    assert got == expect(
+        emulator, lambda i: i.project_id == 1 and emulator.state.custom_of(i)[index_single] == item
+    )
     got = set(
         all_ids(admin, [(f"customField_{number.id}_min", 5), (f"customField_{number.id}_max", 9)])
     )
@@ -161,8 +163,8 @@ def test_custom_field_filters(admin: httpx.Client, emulator: Emulator) -> None:
         emulator,
         lambda i: (
             i.project_id == 1
-            and i.custom[index_number] is not None
-            and 5 <= i.custom[index_number] <= 9
+            and emulator.state.custom_of(i)[index_number] is not None
+            and 5 <= emulator.state.custom_of(i)[index_number] <= 9
         ),
     )
 
@@ -211,3 +213,8 @@ def test_unknown_custom_field_is_refused(admin: httpx.Client) -> None:
     response = admin.get("/issues", params={"customField_999999[]": 1})
     assert response.status_code == 400
     assert response.json()["errors"][0]["code"] == 7
+
+
+def test_unassigned_is_assignee_minus_one(admin: httpx.Client, emulator: Emulator) -> None:
+    got = set(all_ids(admin, [("assigneeId[]", -1)]))
+    assert got == expect(emulator, lambda i: i.assignee_id is None)

@@ -217,3 +217,13 @@ def test_member_cannot_write_to_projects_they_have_not_joined(emu: Emulator) -> 
         refused = member.delete(f"/issues/{not_mine.id}")
         assert refused.status_code == 403
         assert error_code(refused) == 5
+
+
+def test_json_bodies_are_refused_with_the_fix(admin: httpx.Client, emu: Emulator) -> None:
+    before = admin.get("/issues/1").json()
+    response = admin.patch("/issues/1", json={"summary": "json"})
+    assert response.status_code == 400
+    assert error_code(response) == 7
+    assert "x-www-form-urlencoded" in response.json()["errors"][0]["moreInfo"]
+    assert "X-RateLimit-Remaining" in response.headers
+    assert admin.get("/issues/1").json() == before

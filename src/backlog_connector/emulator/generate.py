@@ -377,7 +377,7 @@ def _issues(space: Space, rng: random.Random, config: EmulatorConfig) -> None:
             created=created,
             updated_user_id=last_user if n_comments else creator,
             updated=times[-1] if n_comments else created,
-            custom=pool.custom_values(below, created),
+            custom=None,
             attachments=attachments,
             comment_pos=pos,
             comment_n=n_comments,
@@ -391,6 +391,7 @@ def _issues(space: Space, rng: random.Random, config: EmulatorConfig) -> None:
             pool.roots.append(issue_id)
         else:
             space.children.setdefault(parent, []).append(issue_id)
+    space.derive_custom = _CustomValues(config.seed, pools)
     space.next_issue_id = n + 1
     space.next_attachment_id = attachment_id
 
@@ -438,6 +439,23 @@ class _ProjectPools:
                 case _:
                     values.append((items[below(len(items))].id, None))
         return tuple(values)
+
+
+class _CustomValues:
+    """Custom-field values of a generated issue, from (seed, issue id) alone: derived on first
+    use so that start-up stays fast, and the same whenever they are derived."""
+
+    def __init__(self, seed: int, pools: dict[int, _ProjectPools]) -> None:
+        self.seed = seed
+        self.pools = pools
+
+    def __call__(self, issue: Issue) -> tuple[Any, ...]:
+        random_ = random.Random(f"{self.seed}:custom:{issue.id}").random
+
+        def below(k: int) -> int:
+            return int(random_() * k)
+
+        return self.pools[issue.project_id].custom_values(below, issue.created)
 
 
 def _sample(items: list[T], k: int, below: Callable[[int], int]) -> list[T]:

@@ -124,7 +124,8 @@ class Issue:
 
     ``custom`` holds one raw value per custom field of the project, in the project's field order:
     str / float / day number / item id / tuple of item ids, or None; checkbox and radio values
-    are ``(items, other_value)``. Generated comments live in the
+    are ``(items, other_value)``. None until first needed: generated values are derived from
+    (seed, issue id) on demand, see ``Space.custom_of``. Generated comments live in the
     space's comment columns at positions ``comment_pos .. comment_pos + comment_n``;
     comments added through the API are in ``extra_comment_ids``.
     """
@@ -151,7 +152,7 @@ class Issue:
     created: int
     updated_user_id: int
     updated: int
-    custom: tuple[Any, ...]
+    custom: tuple[Any, ...] | None
     attachments: tuple[Attachment, ...] = ()
     comment_pos: int = 0
     comment_n: int = 0

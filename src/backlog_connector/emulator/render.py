@@ -247,7 +247,9 @@ class Renderer:
 
     def custom_values(self, i: Issue) -> list[Json]:
         out: list[Json] = []
-        for cf, raw in zip(self.space.project_fields[i.project_id], i.custom, strict=True):
+        for cf, raw in zip(
+            self.space.project_fields[i.project_id], self.space.custom_of(i), strict=True
+        ):
             if cf.applicable_issue_types and i.issue_type_id not in cf.applicable_issue_types:
                 continue
             entry: Json = {"id": cf.id, "fieldTypeId": cf.type_id, "name": cf.name}

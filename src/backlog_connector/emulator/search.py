@@ -182,7 +182,7 @@ class IssueQuery:
             fields = space.project_fields[field.project_id]
             index = fields.index(field)
 
-            raw = _custom_getter(field.project_id, index)
+            raw = _custom_getter(space, field.project_id, index)
 
             if suffix in ("_min", "_max"):
                 value = params.get(name) or ""
@@ -277,7 +277,7 @@ class IssueQuery:
             def custom(i: Issue) -> Any:
                 if i.project_id != field.project_id:
                     return None
-                value = i.custom[index]
+                value = space.custom_of(i)[index]
                 if field.type_id in (5, 8):
                     value = value[0] if isinstance(value, tuple) else value
                     return orders.get(value) if value is not None else None
@@ -358,5 +358,5 @@ def _contains_text(getter: Callable[[Issue], Any], needle: str) -> Predicate:
     return lambda i: needle in str(getter(i) or "").lower()
 
 
-def _custom_getter(project_id: int, index: int) -> Callable[[Issue], Any]:
-    return lambda i: i.custom[index] if i.project_id == project_id else None
+def _custom_getter(space: Space, project_id: int, index: int) -> Callable[[Issue], Any]:
+    return lambda i: space.custom_of(i)[index] if i.project_id == project_id else None

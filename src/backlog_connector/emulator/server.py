@@ -6,8 +6,10 @@ from __future__ import annotations
 import math
 import socket
 import struct
+import sys
 import threading
 import time
+import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -51,6 +53,7 @@ class App:
         url = urlsplit(target)
         path, query = url.path, Params.parse(url.query)
         form = Params.parse(body.decode("utf-8", "replace")) if body else Params([])
+        body_error = self._body_error(headers, body)
         try:
             if path.startswith("/_emulator/"):
                 return self.control(method, path, query, form), None
@@ -60,6 +63,8 @@ class App:
             if path == API_PREFIX + "/oauth2/token":
                 if method != "POST":
                     raise OAuthError("invalid_request", "Use POST for the token endpoint.")
+                if body_error is not None:
+                    raise OAuthError("invalid_request", body_error.more_info)
                 return ok(self.auth.token(form)), None
         except OAuthError as exc:
             reply = ok({"error": exc.error, "error_description": exc.description}, exc.status)
@@ -68,10 +73,29 @@ class App:
             return _error(exc), None
         if not path.startswith(API_PREFIX + "/"):
             return _error(ApiError(404, 6, "No such API.", f"{path} is not under /api/v2.")), None
-        return self._api(method, path.removeprefix(API_PREFIX), query, form, headers)
+        return self._api(method, path.removeprefix(API_PREFIX), query, form, headers, body_error)
+
+    @staticmethod
+    def _body_error(headers: Any, body: bytes) -> ApiError | None:
+        """Backlog takes form-encoded bodies only; say so rather than misread another kind."""
+        content_type = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if body and content_type not in ("", "application/x-www-form-urlencoded"):
+            return ApiError(
+                400,
+                7,
+                f"Unsupported Content-Type {content_type!r}.",
+                "Send request bodies as application/x-www-form-urlencoded.",
+            )
+        return None
 
     def _api(
-        self, method: str, path: str, query: Params, form: Params, headers: Any
+        self,
+        method: str,
+        path: str,
+        query: Params,
+        form: Params,
+        headers: Any,
+        body_error: ApiError | None,
     ) -> tuple[Reply, str | None]:
         category = category_of(method, path)
         try:
@@ -85,6 +109,8 @@ class App:
         budget = self.limiter.hit(user_id, category)
         if not budget.allowed:
             return self._with_budget(_error(_too_many()), budget), None
+        if body_error is not None:
+            return self._with_budget(_error(body_error), budget), None
         fault = self.faults.draw()
         if fault == "slow":
             time.sleep(self.faults.slow_seconds)
@@ -99,6 +125,9 @@ class App:
             reply = self.api.dispatch(Call(method, path, query, form, user_id))
         except ApiError as exc:
             reply = _error(exc)
+        except Exception:  # an emulator bug: answer as Backlog would, and say so on stderr
+            traceback.print_exc()
+            reply = _error(ApiError(500, 1, "Internal error"))
         return self._with_budget(reply, budget), fault
 
     def _authenticate(self, query: Params, headers: Any) -> int:
@@ -201,6 +230,12 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], app: App) -> None:
         self.app = app
         super().__init__(address, _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Clients that hang up (or injected resets) are normal here; report anything else."""
+        if isinstance(sys.exc_info()[1], OSError):
+            return
+        super().handle_error(request, client_address)
 
 
 class HttpServer:

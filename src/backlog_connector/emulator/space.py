@@ -6,6 +6,7 @@ from __future__ import annotations
 import bisect
 import threading
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,6 +89,8 @@ class Space:
     a_project: array[int] = field(default_factory=lambda: array("q"))
     #: activity id -> content, for activities recorded by writes
     a_content: dict[int, dict[str, Any]] = field(default_factory=dict)
+    #: derives a generated issue's custom-field values from (seed, issue id)
+    derive_custom: Callable[[Issue], tuple[Any, ...]] | None = None
     next_issue_id: int = 1
     next_comment_id: int = 1
     next_attachment_id: int = 1
@@ -135,6 +138,13 @@ class Space:
 
     def issue_key(self, issue: Issue) -> str:
         return f"{self.projects[issue.project_id].key}-{issue.key_id}"
+
+    def custom_of(self, issue: Issue) -> tuple[Any, ...]:
+        """The issue's custom-field values, one per field of its project."""
+        if issue.custom is None:
+            assert self.derive_custom is not None
+            issue.custom = self.derive_custom(issue)
+        return issue.custom
 
     def status(self, project_id: int, status_id: int) -> Status:
         return self.statuses[project_id][status_id]

@@ -219,7 +219,7 @@ class Writer:
     def _apply(self, issue: Issue, change: _Change) -> None:
         if change.attr.startswith("custom:"):
             index = int(change.attr.removeprefix("custom:"))
-            values = list(issue.custom)
+            values = list(self.space.custom_of(issue))
             values[index] = change.value
             issue.custom = tuple(values)
         elif change.attr == "parent_issue_id":
@@ -379,6 +379,7 @@ class Writer:
     def _custom_changes(self, issue: Issue, project: Project, form: Params) -> list[_Change]:
         out: list[_Change] = []
         fields = self.space.project_fields[project.id]
+        current = self.space.custom_of(issue)
         for index, cf in enumerate(fields):
             name = f"customField_{cf.id}"
             values = form.all(name) + form.all(name + "[]")
@@ -391,15 +392,15 @@ class Writer:
             other = form.get(name + "_otherValue")
             if not values and other is None:
                 continue
-            value = _parse_custom(cf, values, other, issue.custom[index])
-            if value != issue.custom[index]:
+            value = _parse_custom(cf, values, other, current[index])
+            if value != current[index]:
                 out.append(
                     _Change(
                         f"custom:{index}",
                         value,
                         cf.name,
                         _show(cf, value),
-                        _show(cf, issue.custom[index]),
+                        _show(cf, current[index]),
                         {"id": cf.id, "typeId": cf.type_id},
                     )
                 )

@@ -2,8 +2,10 @@
 
 - ``startup_seconds_10k``: `backlog-connector emulator --issues 10000`, from spawn to its first line
 - ``page_ms_cold`` / ``page_ms_warm``: latency of ``GET /issues?count=100`` paging through all
-  10,000 issues over one keep-alive connection (cold: JSON built; warm: cached bytes), median/p95
+  10,000 issues over one keep-alive connection with the standard library's http.client (cold:
+  the JSON is built; warm: cached bytes are joined), median/p95
 - ``page_ms_filtered``: the same with ``projectId[]`` and ``statusId[]`` filters (warm)
+- ``page_ms_httpx_warm``: the warm walk again through httpx, to show the client's share
 - ``generation_seconds_200k`` and ``rss_mb_200k``: building a 200,000-issue space in a fresh
   process, and its resident memory after serving one page
 
@@ -13,6 +15,7 @@ Usage: ``.venv/bin/python bench/bench_emulator.py [--issues 10000] [--large 2000
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import statistics
 import subprocess
@@ -47,16 +50,36 @@ def percentiles(samples: list[float]) -> dict[str, float]:
     }
 
 
-def page_through(client: httpx.Client, params: dict[str, object]) -> list[float]:
+def page_through(connection: http.client.HTTPConnection, key: str, query: str) -> list[float]:
+    """Walk every page of ``/issues?{query}``; the time of each request in ms."""
     times: list[float] = []
     offset = 0
     while True:
         started = time.perf_counter()
-        response = client.get("/issues", params=params | {"count": 100, "offset": offset})
+        connection.request(
+            "GET",
+            f"/api/v2/issues?count=100&offset={offset}{query}",
+            headers={"Backlog-API-Key": key},
+        )
+        response = connection.getresponse()
+        body = response.read()
+        times.append((time.perf_counter() - started) * 1000)
+        assert response.status == 200, body[:200]
+        count = len(json.loads(body))
+        offset += count
+        if count < 100:
+            return times
+
+
+def page_through_httpx(client: httpx.Client) -> list[float]:
+    times: list[float] = []
+    offset = 0
+    while True:
+        started = time.perf_counter()
+        response = client.get("/issues", params={"count": 100, "offset": offset})
         body = response.content
         times.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200, body[:200]
-        count = len(response.json())
+        count = len(json.loads(body))
         offset += count
         if count < 100:
             return times
@@ -89,14 +112,19 @@ def main() -> None:
         assert process.stdout is not None
         line = json.loads(process.stdout.readline())
         startup = time.perf_counter() - started
+        key = line["api_keys"]["admin"]
+        host, port = line["base_url"].removeprefix("http://").split(":")
+        connection = http.client.HTTPConnection(host, int(port), timeout=30)
+        cold = page_through(connection, key, "")
+        warm = page_through(connection, key, "")
+        filtered = page_through(connection, key, "&projectId[]=1&statusId[]=1&statusId[]=4")
+        connection.close()
         with httpx.Client(
             base_url=line["base_url"] + "/api/v2",
             timeout=30,
-            headers={"Backlog-API-Key": line["api_keys"]["admin"]},
+            headers={"Backlog-API-Key": key},
         ) as client:
-            cold = page_through(client, {})
-            warm = page_through(client, {})
-            filtered = page_through(client, {"projectId[]": 1, "statusId[]": [1, 2, 4]})
+            via_httpx = page_through_httpx(client)
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -113,6 +141,7 @@ def main() -> None:
                 "page_ms_cold": percentiles(cold),
                 "page_ms_warm": percentiles(warm),
                 "page_ms_filtered": percentiles(filtered),
+                "page_ms_httpx_warm": percentiles(via_httpx),
                 "large_issues": args.large,
                 "generation_seconds_200k": big["generation_seconds"],
                 "rss_mb_200k": big["rss_mb"],

@@ -6,6 +6,7 @@ import base64
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from .errors import ApiError, forbidden, not_found
@@ -311,10 +312,9 @@ class Api:
         space = self.space
         issue = space.any_issue(issue_id)
         for pos in range(issue.comment_pos, issue.comment_pos + issue.comment_n):
-            yield space.c_id[pos], lambda pos=pos: self.render.generated_comment(pos)  # type: ignore[misc]
+            yield space.c_id[pos], partial(self.render.generated_comment, pos)
         for cid in issue.extra_comment_ids or ():
-            comment = space.comments[cid]
-            yield cid, lambda c=comment: self.render.comment(c)  # type: ignore[misc]
+            yield cid, partial(self.render.comment, space.comments[cid])
 
     @route("POST", r"/issues")
     def post_issue(self, call: Call, args: tuple[str, ...]) -> Reply:

@@ -6,11 +6,12 @@ import signal
 import sys
 import threading
 from types import FrameType
+from typing import cast
 
 import click
 import orjson
 
-from .config import EmulatorConfig
+from .config import EmulatorConfig, Plan
 from .emulator import Emulator
 
 
@@ -65,7 +66,7 @@ def emulator(
         seed=seed,
         projects=projects,
         issues=issues,
-        plan=plan,  # type: ignore[arg-type]
+        plan=cast(Plan, plan),  # click.Choice has checked it
         minute_seconds=minute_seconds,
         fault_rate=fault_rate,
         host=host,

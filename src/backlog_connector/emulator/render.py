@@ -121,6 +121,43 @@ class Renderer:
         self._cache_lock = threading.Lock()
         self._priorities = {pid: {"id": pid, "name": name} for pid, name in space.priorities}
         self._resolutions = {rid: {"id": rid, "name": name} for rid, name in space.resolutions}
+        # the space's metadata never changes through the API: build each object once
+        self._statuses = {
+            (s.project_id, s.id): {
+                "id": s.id,
+                "projectId": s.project_id,
+                "name": s.name,
+                "color": s.color,
+                "displayOrder": s.display_order,
+            }
+            for by_id in space.statuses.values()
+            for s in by_id.values()
+        }
+        self._types = {
+            t.id: {
+                "id": t.id,
+                "projectId": t.project_id,
+                "name": t.name,
+                "color": t.color,
+                "displayOrder": t.display_order,
+            }
+            for t in space.issue_types.values()
+        }
+        self._categories = {
+            c.id: {
+                "id": c.id,
+                "projectId": c.project_id,
+                "name": c.name,
+                "displayOrder": c.display_order,
+            }
+            for c in space.categories.values()
+        }
+        self._versions = {v.id: version(v) for v in space.versions.values()}
+        self._items = {
+            item.id: {"id": item.id, "name": item.name, "displayOrder": item.display_order}
+            for cf in space.custom_fields.values()
+            for item in cf.items
+        }
 
     # ---- simple objects ------------------------------------------------------------------
 
@@ -143,14 +180,7 @@ class Renderer:
         }
 
     def status(self, project_id: int, status_id: int) -> Json:
-        s = self.space.statuses[project_id][status_id]
-        return {
-            "id": s.id,
-            "projectId": s.project_id,
-            "name": s.name,
-            "color": s.color,
-            "displayOrder": s.display_order,
-        }
+        return self._statuses[(project_id, status_id)]
 
     def issue_type(self, type_id: int) -> Json:
         t = self.space.issue_types[type_id]
@@ -165,13 +195,7 @@ class Renderer:
         }
 
     def category(self, category_id: int) -> Json:
-        c = self.space.categories[category_id]
-        return {
-            "id": c.id,
-            "projectId": c.project_id,
-            "name": c.name,
-            "displayOrder": c.display_order,
-        }
+        return self._categories[category_id]
 
     # ---- issues --------------------------------------------------------------------------
 
@@ -197,30 +221,23 @@ class Renderer:
 
     def issue(self, i: Issue) -> Json:
         space = self.space
-        t = space.issue_types[i.issue_type_id]
         return {
             "id": i.id,
             "projectId": i.project_id,
             "issueKey": f"{space.projects[i.project_id].key}-{i.key_id}",
             "keyId": i.key_id,
-            "issueType": {
-                "id": t.id,
-                "projectId": t.project_id,
-                "name": t.name,
-                "color": t.color,
-                "displayOrder": t.display_order,
-            },
+            "issueType": self._types[i.issue_type_id],
             "summary": i.summary,
             "description": i.description,
             "resolution": (
                 self._resolutions[i.resolution_id] if i.resolution_id is not None else None
             ),
             "priority": self._priorities[i.priority_id],
-            "status": self.status(i.project_id, i.status_id),
+            "status": self._statuses[(i.project_id, i.status_id)],
             "assignee": self._users[i.assignee_id] if i.assignee_id is not None else None,
-            "category": [self.category(c) for c in i.category_ids],
-            "versions": [version(space.versions[v]) for v in i.version_ids],
-            "milestone": [version(space.versions[v]) for v in i.milestone_ids],
+            "category": [self._categories[c] for c in i.category_ids],
+            "versions": [self._versions[v] for v in i.version_ids],
+            "milestone": [self._versions[v] for v in i.milestone_ids],
             "startDate": day_iso(i.start_day) if i.start_day is not None else None,
             "dueDate": day_iso(i.due_day) if i.due_day is not None else None,
             "estimatedHours": i.estimated_hours,
@@ -253,12 +270,7 @@ class Renderer:
             if cf.applicable_issue_types and i.issue_type_id not in cf.applicable_issue_types:
                 continue
             entry: Json = {"id": cf.id, "fieldTypeId": cf.type_id, "name": cf.name}
-            items = {item.id: item for item in cf.items}
-
-            def item(item_id: int, items: dict[int, Any] = items) -> Json:
-                it = items[item_id]
-                return {"id": it.id, "name": it.name, "displayOrder": it.display_order}
-
+            item = self._items.__getitem__
             match cf.type_id:
                 case 4:
                     entry["value"] = day_iso(raw) if raw is not None else None

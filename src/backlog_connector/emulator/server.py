@@ -14,11 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-import orjson
-
 from .api import Api, Call, Reply, category_of, ok
 from .auth import Auth
-from .config import CATEGORIES
 from .errors import ApiError, BearerError, OAuthError, auth_failure
 from .faults import Faults
 from .params import Params
@@ -260,10 +257,3 @@ class HttpServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
-
-
-def control_json(value: Any) -> Reply:
-    return Reply(200, orjson.dumps(value))
-
-
-__all__ = ["CATEGORIES", "App", "HttpServer"]

@@ -130,8 +130,9 @@ class Writer:
             comment = self._add_comment(issue, user_id, text, changes, when)
             space.add_activity(2, issue, user_id, when, self._content(issue, comment, changes))
             self.render.forget(issue.id)
-            for parent in {old_parent, issue.parent_issue_id} - {None}:
-                self.render.forget(parent)  # type: ignore[arg-type]
+            for parent in (old_parent, issue.parent_issue_id):
+                if parent is not None:
+                    self.render.forget(parent)
             return issue
 
     # ---- DELETE /issues/:idOrKey ---------------------------------------------------------

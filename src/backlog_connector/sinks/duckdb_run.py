@@ -179,7 +179,8 @@ class DuckDBSinkRun(SinkRun):
         with self._guard(f"committing {self._base}"):
             state_json = _dump_state(state)
             if self._children and self._mode is not UpdateMode.APPEND:
-                self._cur.execute(f"DROP TABLE IF EXISTS {self._cleared}")
+                for name in (self._cleared, f"{self._cleared}_fresh"):
+                    self._cur.execute(f"DROP TABLE IF EXISTS {name}")
             meta.register_tables(
                 self._cur, self._base, [(t.name, t.spec.suffix) for t in self._tables.values()]
             )
@@ -255,7 +256,8 @@ class DuckDBSinkRun(SinkRun):
         columns = ", ".join(
             f"c{i} {main.columns[name.lower()][1]}" for i, name in enumerate(main.spec.key)
         )
-        self._cur.execute(f"CREATE TEMP TABLE {self._cleared} ({columns})")
+        for name in (self._cleared, f"{self._cleared}_fresh"):
+            self._cur.execute(f"CREATE TEMP TABLE {name} ({columns})")
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -315,14 +317,20 @@ class DuckDBSinkRun(SinkRun):
             self._delete_matching(table, table.spec.key, view, table.spec.key)
 
     def _clear_children(self, view: str, parent_cols: Sequence[str]) -> None:
-        fresh = (
-            f"SELECT DISTINCT {_select_as(parent_cols)} FROM {quote(view)} "
+        # Materialised once: most child batches follow their parents' batch and find nothing
+        # fresh, which then costs one small query instead of a scan of every child table.
+        fresh = f"{self._cleared}_fresh"
+        self._cur.execute(f"DELETE FROM {fresh}")
+        row = self._cur.execute(
+            f"INSERT INTO {fresh} SELECT DISTINCT {_select_as(parent_cols)} FROM {quote(view)} "
             f"EXCEPT SELECT * FROM {self._cleared}"
-        )
+        ).fetchone()
+        if not row or not row[0]:
+            return
         key_cols = [f"c{i}" for i in range(len(parent_cols))]
         for child in self._children:
-            self._delete_matching(child, child.spec.parent_key, f"({fresh})", key_cols, raw=True)
-        self._cur.execute(f"INSERT INTO {self._cleared} {fresh}")
+            self._delete_matching(child, child.spec.parent_key, fresh, key_cols)
+        self._cur.execute(f"INSERT INTO {self._cleared} SELECT * FROM {fresh}")
 
     def _delete_matching(
         self,
@@ -330,17 +338,14 @@ class DuckDBSinkRun(SinkRun):
         table_cols: Sequence[str],
         source: str,
         source_cols: Sequence[str],
-        *,
-        raw: bool = False,
     ) -> int:
         """DELETE the rows of ``table`` whose ``table_cols`` equal ``source_cols`` of a row of
-        ``source`` (a view name, or a parenthesised query when ``raw``)."""
+        the table or view ``source``."""
         match = " AND ".join(
             f"t.{quote(a)} = s.{quote(b)}" for a, b in zip(table_cols, source_cols, strict=True)
         )
-        from_ = source if raw else quote(source)
         row = self._cur.execute(
-            f"DELETE FROM {quote(table.name)} AS t USING {from_} AS s WHERE {match}"
+            f"DELETE FROM {quote(table.name)} AS t USING {quote(source)} AS s WHERE {match}"
         ).fetchone()
         return int(row[0]) if row else 0
 

@@ -9,11 +9,20 @@ import pytest
 
 from backlog_connector.reports.batching import BatchBuffer, batches_of
 from backlog_connector.reports.columns import TableShape, field
+from backlog_connector.reports.custom_fields import plan_columns, table_columns
 from backlog_connector.reports.issue_columns import ISSUE_CHILDREN, ISSUES_TABLE
 from backlog_connector.reports.naming import column_name, sanitize, snake_case
 from backlog_connector.reports.people import TEAM_MEMBERS_TABLE, TEAMS_TABLE, team_members
 from backlog_connector.reports.project_lists import CATEGORIES_TABLE
-from backlog_connector.reports.values import DATE, FLOAT, INT, STRING, TIMESTAMP, to_array
+from backlog_connector.reports.values import (
+    DATE,
+    FLOAT,
+    INT,
+    INT_LIST,
+    STRING,
+    TIMESTAMP,
+    to_array,
+)
 
 UTC = dt.UTC
 
@@ -131,15 +140,19 @@ def test_old_issue_shape_still_loads() -> None:
 
 def test_issue_child_tables() -> None:
     children = {c.shape.suffix: c for c in ISSUE_CHILDREN}
-    cats = children["categories"].explode([OLD_ISSUE, DOC_ISSUE])
-    batch = children["categories"].shape.batch(cats, "s")
+    batch = children["categories"].batch([OLD_ISSUE, DOC_ISSUE], "s")
+    assert batch is not None
     assert batch.to_pylist() == [
         {"issue_id": 7, "category_id": 12, "category_name": "Dev", "_space": "s"}]
-    miles = children["milestones"].explode([DOC_ISSUE])
-    assert [(m["issueId"], m["id"]) for m in miles] == [(1, 30)]
-    values = children["custom_fields"].shape.batch(children["custom_fields"].explode(
-        [DOC_ISSUE]), "s").to_pylist()
-    assert values == [{
+    miles = children["milestones"].batch([DOC_ISSUE], "s")
+    assert miles is not None
+    assert miles.to_pylist() == [
+        {"issue_id": 1, "milestone_id": 30, "milestone_name": "wait for release", "_space": "s"}
+    ]
+    assert children["versions"].batch([DOC_ISSUE, OLD_ISSUE], "s") is None
+    values = children["custom_fields"].batch([DOC_ISSUE], "s")
+    assert values is not None
+    assert values.to_pylist() == [{
         "issue_id": 1, "field_id": 1073742490, "field_name": "しんぐるりすと",
         "field_type_id": 5, "value_text": None, "value_number": None, "value_date": None,
         "item_ids": [1], "item_names": "たまご", "other_value": None, "_space": "s"}]
@@ -175,6 +188,7 @@ def test_teams_member_count_names_and_child_rows() -> None:
          [dt.date(2014, 8, 11), dt.date(2024, 6, 24), None, None, None]),
         (["2013-08-05T06:15:06Z", "2013-08-05T15:15:06+09:00", None], TIMESTAMP,
          [dt.datetime(2013, 8, 5, 6, 15, 6, tzinfo=UTC)] * 2 + [None]),
+        ([[1, "2", "x"], None, [3]], INT_LIST, [[1, 2], None, [3]]),
         (["2013-08-05T06:15:06Z", "garbage", 1603881873], TIMESTAMP,
          [dt.datetime(2013, 8, 5, 6, 15, 6, tzinfo=UTC), None,
           dt.datetime(2020, 10, 28, 10, 44, 33, tzinfo=UTC)]),
@@ -206,3 +220,65 @@ def test_shape_rejects_duplicate_columns_and_unknown_keys() -> None:
         TableShape("", (field("id", INT), field("id", INT)), key=("id",))
     with pytest.raises(ValueError, match="not declared"):
         TableShape("", (field("id", INT),), key=("nope",))
+
+
+CF_DEFINITIONS = [
+    {"id": 1, "typeId": 1, "name": "Customer"},
+    {"id": 2, "typeId": 2, "name": "Notes"},
+    {"id": 3, "typeId": 3, "name": "Story points"},
+    {"id": 4, "typeId": 4, "name": "Target date"},
+    {"id": 5, "typeId": 5, "name": "Environment"},
+    {"id": 6, "typeId": 6, "name": "Platforms"},
+    {"id": 7, "typeId": 7, "name": "Checks"},
+    {"id": 8, "typeId": 8, "name": "Severity"},
+]
+
+
+def _item(item_id: int, name: str) -> dict[str, object]:
+    return {"id": item_id, "name": name, "displayOrder": item_id}
+
+
+CF_ISSUE = {
+    "id": 99,
+    "customFields": [
+        {"id": 1, "fieldTypeId": 1, "name": "Customer", "value": "Acme"},
+        {"id": 2, "fieldTypeId": 2, "name": "Notes", "value": ""},
+        {"id": 3, "fieldTypeId": 3, "name": "Story points", "value": 99.9},
+        {"id": 4, "fieldTypeId": 4, "name": "Target date", "value": "2024-06-24"},
+        {"id": 5, "fieldTypeId": 5, "name": "Environment", "value": _item(51, "prod")},
+        {"id": 6, "fieldTypeId": 6, "name": "Platforms",
+         "value": [_item(61, "iOS"), _item(62, "Android")]},
+        {"id": 7, "fieldTypeId": 7, "name": "Checks", "value": [], "otherValue": "by hand"},
+        {"id": 8, "fieldTypeId": 8, "name": "Severity", "value": None, "otherValue": None},
+        {"id": 404, "fieldTypeId": 1, "name": "a field of another project", "value": "x"},
+    ],
+}
+
+
+def test_custom_fields_become_typed_columns_and_a_long_table() -> None:
+    shape = ISSUES_TABLE.with_columns(table_columns(plan_columns(CF_DEFINITIONS)))
+    row = _row(shape.batch([CF_ISSUE, OLD_ISSUE], "s"))
+    assert row["cf_customer"] == "Acme"
+    assert row["cf_notes"] == ""
+    assert row["cf_story_points"] == 99.9
+    assert row["cf_target_date"] == dt.date(2024, 6, 24)
+    assert row["cf_environment"] == "prod"
+    assert row["cf_platforms"] == "iOS, Android"
+    assert row["cf_checks"] is None
+    assert row["cf_severity"] is None
+    assert "cf_a_field_of_another_project" not in row
+    second = _row(shape.batch([CF_ISSUE, OLD_ISSUE], "s"), 1)
+    assert all(second[f"cf_{n}"] is None for n in ("customer", "story_points", "platforms"))
+
+    [child] = [c for c in ISSUE_CHILDREN if c.shape.suffix == "custom_fields"]
+    long = child.batch([CF_ISSUE, OLD_ISSUE], "s")
+    assert long is not None
+    by_field = {r["field_id"]: r for r in long.to_pylist()}
+    assert sorted(by_field) == [1, 3, 4, 5, 6, 7, 404]  # unset values are left out
+    assert by_field[3]["value_number"] == 99.9
+    assert by_field[4]["value_date"] == dt.date(2024, 6, 24)
+    assert by_field[6]["item_ids"] == [61, 62]
+    assert by_field[6]["item_names"] == "iOS, Android"
+    assert by_field[7]["other_value"] == "by hand"
+    assert by_field[7]["item_ids"] == []
+    assert by_field[1]["value_text"] == "Acme"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import pyarrow as pa
 import pytest
 
 from backlog_connector.backlog.errors import InvalidOptionError
 from backlog_connector.reports.base import UpdateMode
 from backlog_connector.reports.catalog import REPORTS, get_report
-from backlog_connector.reports.custom_fields import plan_columns
+from backlog_connector.reports.custom_fields import plan_columns, table_columns
 
 ORIGINAL_NINE = ["space", "projects", "users", "teams", "issue_types", "categories", "issues",
                  "recent_updates", "rate_limit"]
@@ -104,6 +105,8 @@ def test_custom_field_columns_are_unique_stable_and_typed() -> None:
     by_name = {c.name: c for c in planned}
     assert set(by_name) == {"cf_severity", "cf_severity_20", "cf_due_jst", "cf_50", "cf_見積もり"}
     assert by_name["cf_severity"].field_ids == (10, 30)
-    assert by_name["cf_severity_20"].column().type == "double"
-    assert str(by_name["cf_due_jst"].column().type) == "date32[day]"
+    types = {c.name: c.type for c in table_columns(planned)}
+    assert types["cf_severity_20"] == pa.float64()
+    assert types["cf_due_jst"] == pa.date32()
+    assert types["cf_severity"] == pa.string()
     assert plan_columns(list(reversed(definitions))) == planned

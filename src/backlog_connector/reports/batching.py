@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
 
 from backlog_connector.reports.base import TableBatch
 from backlog_connector.reports.columns import Row, Rows, TableShape
@@ -12,14 +15,27 @@ from backlog_connector.reports.columns import Row, Rows, TableShape
 BATCH_ROWS = 2000
 
 Explode = Callable[[Rows], list[Row]]
+#: child values gathered column by column: column name -> values (all of one length)
+ExplodeColumns = Callable[[Rows], dict[str, list[Any]]]
 
 
 @dataclass(frozen=True)
 class ChildTable:
-    """A child table: its shape and how its rows come out of the main table's raw rows."""
+    """A child table: its shape and how its rows come out of the main table's raw rows,
+    either as row objects (``explode``) or, on hot paths, column by column (``columns``)."""
 
     shape: TableShape
-    explode: Explode
+    explode: Explode | None = None
+    columns: ExplodeColumns | None = None
+
+    def batch(self, parents: Rows, space: str) -> pa.RecordBatch | None:
+        """The child rows of ``parents`` as a batch (None when there are none)."""
+        if self.columns is not None:
+            values = self.columns(parents)
+            count = len(next(iter(values.values()), []))
+            return self.shape.batch_of_columns(values, count, space) if count else None
+        rows = self.explode(parents) if self.explode is not None else []
+        return self.shape.batch(rows, space) if rows else None
 
 
 class BatchBuffer:
@@ -61,9 +77,9 @@ class BatchBuffer:
         self.rows_out += len(rows)
         yield TableBatch(self.main.suffix, self.main.batch(rows, self.space))
         for child in self.children:
-            child_rows = child.explode(rows)
-            if child_rows:
-                yield TableBatch(child.shape.suffix, child.shape.batch(child_rows, self.space))
+            batch = child.batch(rows, self.space)
+            if batch is not None:
+                yield TableBatch(child.shape.suffix, batch)
 
 
 def batches_of(

@@ -9,7 +9,7 @@ under them (``status.id``, ``status.name``, ...).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -170,6 +170,15 @@ class TableShape:
         return TableShape(
             self.suffix, (*self.columns, *extra), self.key, self.description, self.parent_key
         )
+
+    def batch_of_columns(
+        self, values: Mapping[str, Sequence[Any]], rows: int, space: str
+    ) -> pa.RecordBatch:
+        """A record batch from values gathered column by column (a missing column is NULL)."""
+        nulls = [None] * rows
+        arrays = [to_array(values.get(c.name, nulls), c.type) for c in self.columns]
+        arrays.append(pa.repeat(pa.scalar(space, STRING), rows))
+        return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
 
     def batch(self, rows: Rows, space: str) -> pa.RecordBatch:
         """A record batch of ``rows`` (raw JSON objects) with ``_space`` = ``space``."""

@@ -8,7 +8,7 @@ never clash); a name used with two value types gets the field id appended to kee
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,24 +50,30 @@ class CustomFieldColumn:
     type_id: int
     field_ids: tuple[int, ...]
 
-    def column(self) -> Column:
-        """The table column: for each issue the value of whichever of ``field_ids`` it has."""
-        ids = self.field_ids
-        type_id = self.type_id
 
-        def get(lookup: Lookup) -> list[Any]:
-            maps: list[dict[Any, Row]] = lookup.memo("custom_fields", entries_by_id)
-            out: list[Any] = []
-            for entries in maps:
-                entry = None
-                for field_id in ids:
-                    entry = entries.get(field_id)
-                    if entry is not None:
-                        break
-                out.append(None if entry is None else display_value(entry, type_id))
-            return out
+def table_columns(planned: Sequence[CustomFieldColumn]) -> list[Column]:
+    """The issues-table columns of ``planned``. One pass over each batch's ``customFields``
+    fills all of them (a pass per column would read every issue's entries once per field)."""
+    slots: dict[Any, tuple[int, int]] = {
+        fid: (n, c.type_id) for n, c in enumerate(planned) for fid in c.field_ids
+    }
 
-        return Column(self.name, arrow_type(type_id), get)
+    def fill(rows: Rows) -> list[list[Any]]:
+        columns: list[list[Any]] = [[None] * len(rows) for _ in planned]
+        for r, row in enumerate(rows):
+            entries = row.get("customFields")
+            if not isinstance(entries, list):
+                continue
+            for entry in entries:
+                slot = slots.get(entry.get("id")) if isinstance(entry, dict) else None
+                if slot is not None:
+                    columns[slot[0]][r] = display_value(entry, slot[1])
+        return columns
+
+    def getter(n: int) -> Callable[[Lookup], list[Any]]:
+        return lambda lookup: lookup.memo("custom_field_columns", fill)[n]
+
+    return [Column(c.name, arrow_type(c.type_id), getter(n)) for n, c in enumerate(planned)]
 
 
 def plan_columns(definitions: Sequence[Row]) -> list[CustomFieldColumn]:
@@ -105,16 +111,6 @@ def _int(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else -1
 
 
-def entries_by_id(rows: Rows) -> list[dict[Any, Row]]:
-    """Per issue: its ``customFields`` entries keyed by field id."""
-    return [
-        {e.get("id"): e for e in cf if isinstance(e, dict)}
-        if isinstance(cf := row.get("customFields"), list)
-        else {}
-        for row in rows
-    ]
-
-
 def _items(value: Any) -> list[Row]:
     if isinstance(value, dict):
         return [value]
@@ -127,9 +123,13 @@ def display_value(entry: Row, type_id: int) -> Any:
     """The value for the issue's column: text, number, date string, or item names joined."""
     value = entry.get("value")
     if type_id in LIST_TYPES or isinstance(value, dict | list):
-        names = [str(i.get("name")) for i in _items(value) if i.get("name") is not None]
-        return ", ".join(names) if names else None
+        return _names(_items(value))
     return value
+
+
+def _names(items: list[Row]) -> str | None:
+    names = [str(name) for i in items if (name := i.get("name")) is not None]
+    return ", ".join(names) if names else None
 
 
 VALUES_TABLE = TableShape(
@@ -152,43 +152,52 @@ VALUES_TABLE = TableShape(
 )
 
 
-def value_rows(issues: Rows) -> list[Row]:
-    """The long table: each set custom-field value of ``issues`` as its own row."""
-    rows: list[Row] = []
+def value_columns(issues: Rows) -> dict[str, list[Any]]:
+    """The long table, column by column: each set custom-field value of ``issues``."""
+    names = [c.name for c in VALUES_TABLE.columns]
+    columns: dict[str, list[Any]] = {name: [] for name in names}
+    append = [columns[name].append for name in names]
+    (
+        issue_id_,
+        field_id_,
+        field_name_,
+        type_id_,
+        text_,
+        number_,
+        date_,
+        item_ids_,
+        item_names_,
+        other_,
+    ) = append
     for issue in issues:
         entries = issue.get("customFields")
         if not isinstance(entries, list):
             continue
+        issue_id = issue.get("id")
         for entry in entries:
             if not isinstance(entry, dict):
                 continue
-            row = _value_row(issue.get("id"), entry)
-            if row is not None:
-                rows.append(row)
-    return rows
-
-
-def _value_row(issue_id: Any, entry: Row) -> Row | None:
-    value = entry.get("value")
-    other = entry.get("otherValue")
-    type_id = entry.get("fieldTypeId")
-    items = _items(value)
-    if value in (None, "", []) and not other:
-        return None
-    row: Row = {
-        "issueId": issue_id,
-        "fieldId": entry.get("id"),
-        "fieldName": entry.get("name"),
-        "fieldTypeId": type_id,
-        "otherValue": other,
-    }
-    if type_id in LIST_TYPES or isinstance(value, dict | list):
-        row["itemIds"] = [i.get("id") for i in items]
-        row["itemNames"] = ", ".join(str(i.get("name")) for i in items) or None
-    elif type_id == NUMERIC:
-        row["valueNumber"] = value
-    elif type_id == DATE_TYPE:
-        row["valueDate"] = value
-    else:
-        row["valueText"] = value
-    return row
+            value = entry.get("value")
+            other = entry.get("otherValue")
+            if (value is None or value == "" or value == []) and not other:
+                continue
+            type_id = entry.get("fieldTypeId")
+            issue_id_(issue_id)
+            field_id_(entry.get("id"))
+            field_name_(entry.get("name"))
+            type_id_(type_id)
+            other_(other)
+            if type_id in LIST_TYPES or isinstance(value, dict | list):
+                items = _items(value)
+                item_ids_([i.get("id") for i in items])
+                item_names_(_names(items))
+                text_(None)
+                number_(None)
+                date_(None)
+                continue
+            item_ids_(None)
+            item_names_(None)
+            text_(value if type_id not in (NUMERIC, DATE_TYPE) else None)
+            number_(value if type_id == NUMERIC else None)
+            date_(value if type_id == DATE_TYPE else None)
+    return columns

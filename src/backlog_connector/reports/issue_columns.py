@@ -15,7 +15,7 @@ from backlog_connector.reports.columns import (
     user_fields,
 )
 from backlog_connector.reports.common import as_rows
-from backlog_connector.reports.custom_fields import VALUES_TABLE, value_rows
+from backlog_connector.reports.custom_fields import VALUES_TABLE, value_columns
 from backlog_connector.reports.values import DATE, FLOAT, INT, STRING, TIMESTAMP
 
 ISSUES_TABLE = TableShape(
@@ -93,5 +93,5 @@ ISSUE_CHILDREN = (
     ChildTable(CATEGORIES_TABLE, _linked("category")),
     ChildTable(VERSIONS_TABLE, _linked("versions")),
     ChildTable(MILESTONES_TABLE, _linked("milestone")),
-    ChildTable(VALUES_TABLE, value_rows),
+    ChildTable(VALUES_TABLE, columns=value_columns),
 )

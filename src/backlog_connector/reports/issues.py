@@ -20,7 +20,7 @@ from backlog_connector.reports.common import (
     counted,
     resolve_projects,
 )
-from backlog_connector.reports.custom_fields import plan_columns
+from backlog_connector.reports.custom_fields import plan_columns, table_columns
 from backlog_connector.reports.issue_columns import ISSUE_CHILDREN, ISSUES_TABLE
 from backlog_connector.reports.issue_filters import (
     ISSUE_OPTIONS,
@@ -72,7 +72,7 @@ class IssuesReport(CatalogReport):
             for p in projects
             for d in as_rows(ctx.client.get(f"/projects/{p['id']}/customFields"))
         ]
-        shape = ISSUES_TABLE.with_columns([c.column() for c in plan_columns(definitions)])
+        shape = ISSUES_TABLE.with_columns(table_columns(plan_columns(definitions)))
 
         digest = fingerprint(ctx.options)
         cursor = self._usable_cursor(ctx, digest)

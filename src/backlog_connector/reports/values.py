@@ -139,13 +139,16 @@ def _with_fallback(
 
 
 def _int_lists(values: Sequence[Any]) -> pa.Array:
-    return pa.array(
-        [
-            [i for i in map(_as_int, v) if i is not None] if isinstance(v, list) else None
-            for v in values
-        ],
-        INT_LIST,
-    )
+    try:
+        return pa.array(values, INT_LIST)
+    except _ARROW_ERRORS:
+        return pa.array(
+            [
+                [i for i in map(_as_int, v) if i is not None] if isinstance(v, list) else None
+                for v in values
+            ],
+            INT_LIST,
+        )
 
 
 _BUILDERS: dict[pa.DataType, Callable[[Sequence[Any]], pa.Array]] = {

@@ -62,7 +62,8 @@ class App:
                     raise OAuthError("invalid_request", "Use POST for the token endpoint.")
                 if body_error is not None:
                     raise OAuthError("invalid_request", body_error.more_info)
-                return ok(self.auth.token(form)), None
+                reply = self._with_budget(ok(self.auth.token(form)), self._anonymous("update"))
+                return reply, None
         except OAuthError as exc:
             reply = ok({"error": exc.error, "error_description": exc.description}, exc.status)
             return reply, None
@@ -113,6 +114,9 @@ class App:
             time.sleep(self.faults.slow_seconds)
             fault = None
         if fault is not None and fault != "reset" and fault != "truncated":
+            if fault == "spurious_429":
+                # as if the limit had been lowered for a moment: spent now, back in a second
+                budget = Budget(budget.limit, 0, math.ceil(time.time()) + 1)
             return self._with_budget(_fault_reply(fault), budget), None
         if fault is not None and method != "GET":
             # never apply a write whose answer is going to be broken

@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 from typing import Any
 
 import httpx
+import pytest
 from fastapi.routing import APIRoute
 from service_helpers import LiveService, poll
 
@@ -208,3 +210,33 @@ def test_run_now_while_running_is_a_conflict(live: LiveService) -> None:
                      lambda r: r["status"] not in ("queued", "running"))  # fmt: skip
         assert final["status"] == "cancelled"
         assert client.post(f"/api/runs/{final['id']}/cancel").status_code == 409
+
+
+def test_revoked_key_fails_is_not_retried_and_shows_in_the_api(
+    live: LiveService, space: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    from backlog_connector.emulator import EmulatorConfig
+
+    with Emulator(EmulatorConfig(seed=9, projects=1, issues=5)) as emu, live.client() as client:
+        add_account(client, emu)
+        spec = {"name": "Doomed", "account": "acme", "report": "projects",
+                "schedule": "every 2s", "retries": 3, "retry_interval": "1s"}  # fmt: skip
+        assert client.post("/api/datasets", json=spec).status_code == 201
+        poll(lambda: client.get("/api/datasets/Doomed/runs").json(),
+             lambda runs: runs and runs[0]["status"] == "succeeded")  # fmt: skip
+        with caplog.at_level("WARNING", logger="backlog_connector.scheduler"):
+            emu.revoke_key(emu.api_keys["admin"])
+            poll(lambda: client.get("/api/datasets/Doomed/runs").json(),
+                 lambda runs: runs[0]["status"] == "failed")  # fmt: skip
+            time.sleep(3)  # three retry intervals: a retry would have started by now
+        runs = client.get("/api/datasets/Doomed/runs").json()
+        shown = client.get("/api/datasets/Doomed").json()
+    failed = [r for r in runs if r["status"] == "failed"]
+    assert failed
+    assert all(r["trigger"] == "schedule" for r in runs), "a configuration error was retried"
+    assert all(r["error_action"] == "configuration" for r in failed)
+    assert "authentication" in failed[-1]["error"].lower() or "key" in failed[-1]["error"].lower()
+    assert emu.api_keys["admin"] not in failed[-1]["error"]
+    assert shown["last_run"]["status"] in ("failed", "running", "queued")
+    assert shown["scheduler"]["retry_at"] is None
+    assert "not retried" in caplog.text

@@ -161,6 +161,12 @@ class Scheduler:
             if not future.done() and remaining > 0:
                 with contextlib.suppress(Exception):  # the worker logged it
                     future.result(timeout=remaining)
+        for job in jobs:
+            if not job.finished:
+                # Runs notice the cancel between pages; one stuck in a slow request is left
+                # "running" and marked failed by fail_orphaned_runs() at the next start.
+                log.warning("run %s of %s did not stop within %.0f s", job.run_id, job.dataset,
+                            timeout)  # fmt: skip
 
     @property
     def running(self) -> bool:

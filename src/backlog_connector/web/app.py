@@ -25,7 +25,7 @@ log = logging.getLogger("backlog_connector.web")
 
 STATIC_DIR = Path(__file__).parent / "static"
 #: how long a stopping service waits for cancelled runs to record themselves
-STOP_TIMEOUT_SECONDS = 8.0
+STOP_TIMEOUT_SECONDS = 5.0
 
 
 def create_app(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import signal
 import socket
 import sys
+from types import FrameType
 
 import click
 
@@ -62,7 +64,15 @@ def serve(host: str, port: int, public_url: str | None, log_level: str) -> None:
         config = uvicorn.Config(
             app, log_level=log_level, timeout_graceful_shutdown=3, access_log=False
         )
+        # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal to the
+        # handler it found: make that a clean exit, so the control plane is closed below.
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, _exit_cleanly)
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         sock.close()
         control_plane.close()
+
+
+def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)

@@ -1,0 +1,161 @@
+"""``backlog-connector serve`` as a real subprocess: schedules over minutes, SIGTERM, kill -9.
+
+The emulator runs in the test process on a loopback socket; the service is configured only
+through its REST API, the way a user would.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from serve_process import TOKEN, ServeProcess
+from service_helpers import poll
+
+from backlog_connector.emulator import Emulator, EmulatorConfig
+from backlog_connector.web.auth import PASSWORD_FILE, TOKEN_FILE
+
+#: dataset -> (account, report, interval in seconds)
+PLAN: dict[str, tuple[str, str, int]] = {
+    "Projects A": ("admin", "projects", 10),
+    "Users A": ("admin", "users", 15),
+    "Issues A": ("admin", "issues", 20),
+    "Projects M": ("member", "projects", 30),
+    "Issue types M": ("member", "issue_types", 12),
+}
+RUN_FOR_SECONDS = 100
+#: how late a scheduled run may start after its due time (tick of ~1 s plus queueing)
+LATENESS = 2.0
+
+
+@pytest.fixture
+def paid_space() -> Iterator[Emulator]:
+    with Emulator(EmulatorConfig(seed=11, projects=3, issues=60, plan="paid")) as emu:
+        yield emu
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[ServeProcess]:
+    process = ServeProcess(tmp_path / "home", tmp_path / "logs")
+    yield process
+    process.ensure_stopped()
+
+
+def at(value: str) -> float:
+    return datetime.fromisoformat(value).timestamp()
+
+
+def add_accounts(client: httpx.Client, emu: Emulator) -> None:
+    for user in ("admin", "member"):
+        body = {"name": user, "base_url": emu.base_url, "api_key": emu.api_keys[user]}
+        response = client.post("/api/accounts", json=body)
+        assert response.status_code == 201, response.text
+
+
+def create(client: httpx.Client, name: str, **fields: Any) -> dict[str, Any]:
+    response = client.post("/api/datasets", json={"name": name, **fields})
+    assert response.status_code == 201, response.text
+    data: dict[str, Any] = response.json()
+    return data
+
+
+def finished_runs(client: httpx.Client, name: str) -> list[dict[str, Any]]:
+    runs: list[dict[str, Any]] = client.get(f"/api/datasets/{name}/runs").json()
+    return list(reversed([r for r in runs if r["status"] not in ("queued", "running")]))
+
+
+@pytest.mark.slow
+def test_five_datasets_two_users_every_due_run_once_no_429(
+    serve: ServeProcess, paid_space: Emulator
+) -> None:
+    serve.start()
+    first_output = serve.stdout()
+    assert "Admin password for the web UI (shown once)" in first_output
+    assert "API token" not in first_output  # fixed by BACKLOG_CONNECTOR_API_TOKEN
+    assert (serve.home / PASSWORD_FILE).stat().st_mode & 0o777 == 0o600
+    assert TOKEN not in (serve.home / TOKEN_FILE).read_text()
+
+    with serve.client() as client:
+        add_accounts(client, paid_space)
+        for name, (account, report, interval) in PLAN.items():
+            create(client, name, account=account, report=report, schedule=f"every {interval}s")
+        time.sleep(RUN_FOR_SECONDS)
+        now = time.time()
+        history = {name: client.get(f"/api/datasets/{name}/runs").json() for name in PLAN}
+        shown = client.get("/api/datasets").json()
+
+    seconds = serve.terminate()
+    assert seconds < 8, f"SIGTERM took {seconds:.1f} s"
+    assert serve.proc is not None
+    assert serve.proc.returncode == 0, serve.stderr()[-2000:]
+
+    for name, (_account, _report, interval) in PLAN.items():
+        runs = list(reversed(history[name]))
+        assert runs, name
+        assert all(r["trigger"] == "schedule" and r["attempt"] == 1 for r in runs), name
+        done = [r for r in runs if r["status"] not in ("queued", "running")]
+        assert [r["status"] for r in done] == ["succeeded"] * len(done), (name, done[-1])
+        assert all(r["rate_limited"] == 0 for r in done), f"{name} hit a 429"
+        assert all(r["finished_at"] for r in done), name
+        assert done[0]["rows_written"] > 0, name
+        # Due times are first + k * interval: each was run once, on time, and none twice.
+        first = at(runs[0]["created_at"])
+        for k, run in enumerate(runs):
+            late = at(run["created_at"]) - (first + k * interval)
+            assert -0.5 <= late <= LATENESS, (name, k, late)
+        due_so_far = int((now - first) // interval) + 1
+        in_flight = now - (first + (due_so_far - 1) * interval) < LATENESS
+        assert len(runs) == due_so_far or (in_flight and len(runs) == due_so_far - 1), (
+            name, len(runs), due_so_far,
+        )  # fmt: skip
+    rows = {d["name"]: d["rows"] for d in shown}
+    assert rows["Projects A"] == len(paid_space.state.projects)
+    assert TOKEN not in serve.stderr()
+    assert paid_space.api_keys["admin"] not in serve.stderr() + serve.stdout()
+
+
+def test_sigterm_cancels_then_kill_9_orphans_a_run_and_the_next_start_recovers(
+    serve: ServeProcess, paid_space: Emulator
+) -> None:
+    serve.start()
+    with serve.client() as client:
+        add_accounts(client, paid_space)
+        create(client, "Issues", account="admin", report="issues", schedule="every 6s")
+        first = poll(lambda: finished_runs(client, "Issues"), lambda runs: len(runs) >= 1)
+        assert first[0]["status"] == "succeeded"
+        paid_space.set_faults(slow=1.0, slow_seconds=0.5)
+        cut = poll(lambda: client.get("/api/datasets/Issues/runs").json()[0],
+                   lambda run: run["status"] == "running", timeout=20)  # fmt: skip
+    seconds = serve.terminate()  # SIGTERM mid-run
+    assert seconds < 8, f"SIGTERM took {seconds:.1f} s"
+    assert serve.proc is not None
+    assert serve.proc.returncode == 0, serve.stderr()[-2000:]
+
+    serve.start()
+    with serve.client() as client:
+        assert client.get(f"/api/runs/{cut['id']}").json()["status"] == "cancelled"
+        orphan = poll(lambda: client.get("/api/datasets/Issues/runs").json()[0],
+                      lambda run: run["status"] == "running" and run["id"] > cut["id"],
+                      timeout=20)  # fmt: skip
+    serve.kill()  # kill -9 mid-run: nothing gets recorded
+    paid_space.set_faults(slow=0.0)
+
+    serve.start()
+    with serve.client() as client:
+        marked = client.get(f"/api/runs/{orphan['id']}").json()
+        assert marked["status"] == "failed"
+        assert "stopped before the run finished" in marked["error"]
+        after = poll(lambda: finished_runs(client, "Issues"),
+                     lambda runs: runs[-1]["id"] > orphan["id"], timeout=20)  # fmt: skip
+        assert after[-1]["status"] == "succeeded", after[-1]
+        assert after[-1]["trigger"] == "schedule"
+        rows = client.get("/api/datasets/Issues/preview", params={"limit": 1000}).json()["rows"]
+    serve.terminate()
+    ids = [r["id"] for r in rows]
+    assert len(ids) == len(set(ids)) == len(paid_space.state.issues)
+    assert "Admin password" not in serve.stdout()  # shown once, at the first start only

@@ -114,3 +114,12 @@ def test_declared_null_columns_are_rejected(sink: DuckDBSink) -> None:
     with pytest.raises(BadBatchError, match="real type"):
         sink.open_run("issues", [bad], MERGE, run_id="r1")
     assert sink.list_tables() == []
+
+
+def test_batches_of_one_replace_run_that_disagree_on_a_type(sink: DuckDBSink) -> None:
+    run = sink.open_run("issues", TABLES, UpdateMode.REPLACE, run_id="r1")
+    run.write(issues([1], cf_x=pa.array([1.5])))
+    with pytest.raises(SchemaConflictError, match="Within one replace run") as err:
+        run.write(issues([2], cf_x=pa.array(["x"])))
+    assert "DOUBLE" in str(err.value)
+    assert sink.list_tables() == []

@@ -62,6 +62,16 @@ LOADED_AT_COLUMN = "_loaded_at"
 _APPEND_COLUMNS = ((RUN_ID_COLUMN, "VARCHAR"), (LOADED_AT_COLUMN, "TIMESTAMP WITH TIME ZONE"))
 _NULL_TYPE = '"NULL"'
 _view_numbers = itertools.count()
+_REBUILD = (
+    "To rebuild the table with the new type, run the dataset once with a full replace "
+    "(update mode replace, or drop the table first), then return to {mode}"
+)
+_CONFLICT_FIX = {
+    UpdateMode.REPLACE: "Within one replace run the batches disagree on the type: run again "
+    "(a custom field may have changed type during the run); if it persists, the report has a bug",
+    UpdateMode.APPEND: _REBUILD.format(mode="append"),
+    UpdateMode.MERGE: _REBUILD.format(mode="merge"),
+}
 _SUFFIX = re.compile(r"[a-z0-9_]+")
 
 
@@ -296,8 +306,7 @@ class DuckDBSinkRun(SinkRun):
                 raise SchemaConflictError(
                     f"table {table.name!r}, column {current[0]!r}: the table holds {current[1]} "
                     f"but the new data has {type_}; the sink does not guess a conversion. "
-                    "Run the dataset once with a full replace (datasets run NAME --full) to "
-                    "rebuild the table with the new type"
+                    + _CONFLICT_FIX[self._mode]
                 )
         return new
 

@@ -61,9 +61,14 @@ class Server:
         return RateLimitHeaders(self.limit, self.limit - self.used, reset)
 
 
-def run(budget: Budget, server: Server, requests: int, start: float, cost: float) -> float:
-    """Send ``requests`` paced by ``budget``; return the time when the last one finished."""
+def run(
+    budget: Budget, server: Server, requests: int, start: float, cost: float, walk: bool = False
+) -> float:
+    """Send ``requests`` paced by ``budget`` (as a paged walk if ``walk``); return the time when
+    the last one finished."""
     now = start
+    if walk:
+        budget.align_opening(now)
     for _ in range(requests):
         wait = budget.delay(now)
         if wait > 0:
@@ -133,6 +138,43 @@ def test_throughput_after_learning_the_window_is_near_the_limit(phase: float) ->
     rate = 149 * 6 / (end - start)
     assert rate / 25.0 > 0.9
     assert budget.window_bound == pytest.approx(6.0, abs=0.12)
+
+
+@pytest.mark.parametrize("phase", [0.0, 0.05, 0.3, 0.5, 0.77, 0.95, 0.99])
+@pytest.mark.parametrize("window", [6.0, 6.4, 1.5])
+def test_a_walk_aligns_its_opening_and_never_overruns(phase: float, window: float) -> None:
+    server = Server(limit=150, window=window)
+    budget = Budget(margin=0.05)
+    start = 1_000_000 + phase
+    end = run(budget, server, 149 * 5, start=start, cost=0.003, walk=True)
+    assert server.refused == 0
+    if window == 6.0:
+        # measured from the start of the walk, the alignment hold included
+        assert 149 * 5 / (end - start) / 25.0 > 0.93
+        assert budget.window_bound == pytest.approx(6.0, abs=0.03)
+
+
+def test_alignment_happens_once_and_not_inside_an_open_window() -> None:
+    budget = Budget(margin=0.1)
+    budget.observe(RateLimitHeaders(150, 100, 1006), sent_at=1000.5, received_at=1000.51)
+    budget.align_opening(1000.6)
+    assert budget.delay(1000.6) == 0  # a window is open: no hold
+    budget = Budget()
+    budget.align_opening(1000.3)
+    assert budget.delay(1000.3) == pytest.approx(0.68)
+    assert budget.delay(1000.98) == 0
+    budget.align_opening(1001.2)
+    assert budget.delay(1001.2) == 0
+
+
+def test_registry_knows_whether_a_user_is_limited() -> None:
+    registry = BudgetRegistry()
+    assert not registry.limited("h", "u")
+    registry.budget("h", "u", "read").observe(RateLimitHeaders(1_000_000, 5, 9), 1.0, 1.0)
+    assert not registry.limited("h", "u")
+    registry.budget("h", "u", "search").observe(RateLimitHeaders(150, 5, 9), 1.0, 1.0)
+    assert registry.limited("h", "u")
+    assert not registry.limited("h", "other")
 
 
 def test_registry_shares_budgets_and_locks_per_user() -> None:

@@ -28,6 +28,8 @@ _ICON_PATH = re.compile(
 _WELL_PHASED = 0.9
 #: how far before a whole second the aligned window-opening request is sent
 _ALIGN_LEAD = 0.02
+#: a limit this high is no limit (the emulator's "unlimited" plan); not worth aligning for
+UNLIMITED = 100_000
 
 
 def category_for(method: str, path: str) -> str:
@@ -74,8 +76,11 @@ class Budget:
 
     Besides the reset header, the budget learns an upper bound of the window length from the
     requests that opened a window (the window cannot have opened before the request was sent),
-    so it can resume up to a second before the rounded-up reset. Once, it times the request that
-    opens a window just before a whole second, which pins that bound to within ~0.1 s.
+    so it can resume up to a second before the rounded-up reset. That bound is tight only when
+    the opening request left just before a whole second, so once the budget times one that way:
+    at the start of a paged walk (:meth:`align_opening`, costs under a second) or else at its
+    first wait for a reset. Clock skew with the server is covered by ``margin``; a 429 caused by
+    a larger skew is still waited out by the client's retry.
     """
 
     def __init__(self, *, reserve: int | None = None, margin: float = 0.1) -> None:
@@ -88,7 +93,9 @@ class Budget:
         self._opened_at: float | None = None
         self._best_phase = 0.0
         self._aligned_once = False
+        self._opening_aligned = False
         self._resume_at: float | None = None
+        self._hold_until: float | None = None
 
     def _reserve(self) -> int:
         if self.reserve is not None:
@@ -103,8 +110,24 @@ class Budget:
             end = min(end, self._opened_at + self.window_bound)
         return end
 
+    def align_opening(self, now: float) -> None:
+        """Before a paged walk: once, hold the requests so that the one opening the next window
+        leaves just before a whole second (no-op while a window is open or the length is known)."""
+        if self._opening_aligned or self._best_phase >= _WELL_PHASED:
+            return
+        end = self._window_end()
+        if self.remaining is not None and end is not None and now < end + self.margin:
+            return
+        self._opening_aligned = True
+        target = math.ceil(now) - _ALIGN_LEAD
+        self._hold_until = target if target > now else target + 1
+
     def delay(self, now: float) -> float:
         """Seconds to wait before sending the next request of this category (0: send now)."""
+        if self._hold_until is not None:
+            if now < self._hold_until:
+                return self._hold_until - now
+            self._hold_until = None
         end = self._window_end()
         if end is None or self.remaining is None:
             return 0.0
@@ -193,6 +216,17 @@ class BudgetRegistry:
             if found is None:
                 found = self._budgets[key] = Budget(reserve=self.reserve, margin=self.margin)
             return found
+
+    def limited(self, host: str, user: str) -> bool:
+        """True when a budget of this user has a limit that pacing may reach (not "unlimited")."""
+        with self._guard:
+            return any(
+                key.host == host
+                and key.user == user
+                and budget.limit is not None
+                and budget.limit < UNLIMITED
+                for key, budget in self._budgets.items()
+            )
 
     def user_lock(self, host: str, user: str) -> threading.Lock:
         """The lock that serialises the requests of one Backlog user on one host."""

@@ -153,6 +153,7 @@ class BacklogClient:
         self.stats = RequestStats()
         self._user_key = user_key
         self._user_key_lock = threading.Lock()
+        self._unpaced_headers: tuple[RateLimitHeaders, float, float] | None = None
         self._redact = Redactor(credentials.secrets())
         self._token_url = self._check_token_url(credentials)
         inner: httpx.BaseTransport = transport or httpx.HTTPTransport(retries=0)
@@ -194,6 +195,7 @@ class BacklogClient:
     ) -> Iterator[list[Row]]:
         """Yield the pages of a list endpoint as lists of rows, as ``paginator`` walks it."""
         base = without(encode_params(params), paginator.owned)
+        self._align_walk(path)
         while paginator.has_next:
             page = self.get(path, base + paginator.page_params())
             if not isinstance(page, list):
@@ -238,6 +240,7 @@ class BacklogClient:
             )
         if self._user_key is None:
             self._user_key = user_key_for(self.address, me)
+            self._adopt_unpaced_headers()
         return me
 
     def rate_limit(self) -> dict[str, Any]:
@@ -327,7 +330,11 @@ class BacklogClient:
     ) -> Any:
         category = category_for(method, path)
         if path == "/users/myself" and self._user_key is None:
+            sent_at = self.budgets.clock()
             response, seconds = self._send_counted(method, path, query, form, category)
+            headers = RateLimitHeaders.parse(response.headers)
+            if headers is not None and response.status_code == 200:
+                self._unpaced_headers = (headers, sent_at, self.budgets.clock())
             self._account(method, path, query, category, response, seconds)
             return self._interpret(method, path, response)
         user = self._resolve_user_key()
@@ -571,6 +578,29 @@ class BacklogClient:
             status=response.status_code,
             backlog_message=self._redact(parsed.message) if parsed.message else None,
         )
+
+    # -- pacing helpers -----------------------------------------------------------------------
+
+    def _adopt_unpaced_headers(self) -> None:
+        """Feed the rate headers of the ``/users/myself`` call that named the user to its budget."""
+        if self._unpaced_headers is None or self._user_key is None:
+            return
+        headers, sent_at, received_at = self._unpaced_headers
+        self._unpaced_headers = None
+        host = self.address.fqdn
+        with self.budgets.user_lock(host, self._user_key):
+            budget = self.budgets.budget(host, self._user_key, category_for("GET", "/users/myself"))
+            budget.observe(headers, sent_at, received_at)
+
+    def _align_walk(self, path: str) -> None:
+        user = self._resolve_user_key()
+        host = self.address.fqdn
+        if not self.budgets.limited(host, user):
+            return
+        with self.budgets.user_lock(host, user):
+            self.budgets.budget(host, user, category_for("GET", path)).align_opening(
+                self.budgets.clock()
+            )
 
     # -- helpers ------------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,6 +23,8 @@ from .params import Params
 from .ratelimit import Budget, RateLimiter
 
 API_PREFIX = "/api/v2"
+#: answers the ``/_emulator/`` routes: (method, path, query, form) -> reply
+Control = Callable[[str, str, Params, Params], Reply]
 _HTML_502 = (
     b"<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>"
 )
@@ -35,7 +38,7 @@ class App:
     """Turns one parsed request into a :class:`Reply` (plus what to do to the connection)."""
 
     def __init__(
-        self, api: Api, auth: Auth, limiter: RateLimiter, faults: Faults, control: Any
+        self, api: Api, auth: Auth, limiter: RateLimiter, faults: Faults, control: Control
     ) -> None:
         self.api = api
         self.auth = auth

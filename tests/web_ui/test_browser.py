@@ -156,6 +156,9 @@ def test_browser_journey(
     expect(page.locator("h1")).to_contain_text("Backlog Issues")
 
     # run it now and follow the progress until the page shows the rows
+    polls: list[str] = []
+    page.on("request", lambda r: polls.append(r.url) if re.search(r"/runs/\d+\.json", r.url)
+            else None)  # fmt: skip
     page.click("text=Run now")
     expect(page.locator(".history .badge.succeeded").first).to_be_visible(timeout=60_000)
     preview = page.locator("table.preview tbody tr")
@@ -163,6 +166,8 @@ def test_browser_journey(
     assert preview.count() > 0
     expect(page.locator("table.preview")).to_contain_text(f"{first_key}-")
     expect(page.locator(".chart svg rect").first).to_be_visible()
+    assert polls, "the page did not follow the run's progress"
+    expect(page.locator("#run-progress")).to_be_hidden()  # reloaded once the run ended
     shot(page, "08-dataset-page")
 
     # edit the schedule: daily at 07:30

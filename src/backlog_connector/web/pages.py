@@ -618,12 +618,12 @@ def _chart(history: Sequence[RunInfo]) -> Any:
 
 
 @pages.get("/datasets/{name}", response_class=HTMLResponse)
-def dataset_page(request: Request, name: str) -> Response:
+def dataset_page(request: Request, name: str, run: int | None = None) -> Response:
     """Description, schema, preview, run history with its chart, and the actions."""
     plane = _plane(request)
     ds = plane.get_dataset(name)
     history = plane.history(name, limit=50)
-    active = _active_run(history)
+    active = _active_run(history, run)
     schema_note = preview_note = ""
     try:
         schema = plane.schema(name)
@@ -643,8 +643,13 @@ def dataset_page(request: Request, name: str) -> Response:
     )  # fmt: skip
 
 
-def _active_run(history: Sequence[RunInfo]) -> RunInfo | None:
-    """The run to follow on the page: the newest one still queued or under way."""
+def _active_run(history: Sequence[RunInfo], wanted: int | None) -> RunInfo | None:
+    """The run to follow on the page: the one just started (``?run=ID``, even if it has ended
+    already: the page then reloads once without it), else the newest one under way."""
+    if wanted is not None:
+        started = next((r for r in history if r.id == wanted), None)
+        if started is not None:
+            return started
     return next((r for r in history if r.status in ("queued", "running")), None)
 
 
@@ -797,9 +802,15 @@ def _budget_rows(budget: dict[str, Any]) -> list[dict[str, Any]]:
             continue
         reset = figures.get("reset")
         try:
-            when = _ago(datetime.fromisoformat(str(reset))) if reset else "—"
+            at = datetime.fromisoformat(str(reset)) if reset else None
         except ValueError:
-            when = str(reset)
+            at = None
+        if at is None:
+            when = "—"
+        elif at <= datetime.now(UTC):
+            when = "already reset"
+        else:
+            when = _ago(at)
         rows.append({"category": category, "limit": figures.get("limit"),
                      "remaining": figures.get("remaining"), "reset": when})  # fmt: skip
     return rows

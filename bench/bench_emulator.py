@@ -6,6 +6,8 @@
   the JSON is built; warm: cached bytes are joined), median/p95
 - ``page_ms_filtered``: the same with ``projectId[]`` and ``statusId[]`` filters (warm)
 - ``page_ms_httpx_warm``: the warm walk again through httpx, to show the client's share
+- ``server_ms_cold`` / ``server_ms_warm``: the emulator's own time per page (its request handler
+  called in-process, no socket), to separate its cost from the machine's and the client's
 - ``generation_seconds_200k`` and ``rss_mb_200k``: building a 200,000-issue space in a fresh
   process, and its resident memory after serving one page
 
@@ -85,6 +87,26 @@ def page_through_httpx(client: httpx.Client) -> list[float]:
             return times
 
 
+def server_side(issues: int) -> tuple[list[float], list[float]]:
+    """Per-page time inside the emulator's handler: cold (first render), then warm."""
+    from backlog_connector.emulator import Emulator, EmulatorConfig
+
+    emu = Emulator(EmulatorConfig(seed=1, projects=5, issues=issues))
+    headers = {"Backlog-API-Key": emu.api_keys["admin"]}
+    rounds: list[list[float]] = []
+    for _ in range(2):
+        times: list[float] = []
+        for offset in range(0, issues, 100):
+            started = time.perf_counter()
+            reply, _fault = emu.app.handle(
+                "GET", f"/api/v2/issues?count=100&offset={offset}", headers, b""
+            )
+            times.append((time.perf_counter() - started) * 1000)
+            assert reply.status == 200
+        rounds.append(times)
+    return rounds[0], rounds[1]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--issues", type=int, default=10_000)
@@ -129,6 +151,7 @@ def main() -> None:
         process.terminate()
         process.wait(timeout=10)
 
+    server_cold, server_warm = server_side(args.issues)
     large = subprocess.run(
         [sys.executable, "-c", LARGE, str(args.large)], capture_output=True, text=True, check=True
     )
@@ -142,6 +165,8 @@ def main() -> None:
                 "page_ms_warm": percentiles(warm),
                 "page_ms_filtered": percentiles(filtered),
                 "page_ms_httpx_warm": percentiles(via_httpx),
+                "server_ms_cold": percentiles(server_cold),
+                "server_ms_warm": percentiles(server_warm),
                 "large_issues": args.large,
                 "generation_seconds_200k": big["generation_seconds"],
                 "rss_mb_200k": big["rss_mb"],

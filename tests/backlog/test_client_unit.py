@@ -131,3 +131,15 @@ def test_requests_of_one_user_go_one_at_a_time() -> None:
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(lambda i: clients[i % 2].get("/space"), range(20)))
     assert most == 1
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [("7", 7.0), ("soon", None), ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0)],
+)
+def test_retry_after_in_seconds_dates_or_garbage(header: str, expected: float | None) -> None:
+    handler, _ = _replies(httpx.Response(503, headers={"Retry-After": header}, text="busy"))
+    client = _client(handler, retry=RetryPolicy(max_attempts=1))
+    with pytest.raises(ServerError) as info:
+        client.get("/space")
+    assert info.value.retry_after == expected

@@ -7,7 +7,6 @@ It paces itself on the per-user rate limits (see :mod:`.budget`), retries transi
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import threading
 import time
@@ -30,7 +29,6 @@ from backlog_connector.backlog.credentials import ApiKey, Credentials, OAuthToke
 from backlog_connector.backlog.error_map import BacklogErrorBody, error_for_response
 from backlog_connector.backlog.errors import (
     AuthenticationError,
-    BacklogConnectorError,
     BadResponseError,
     InvalidAddressError,
     InvalidOptionError,
@@ -41,7 +39,13 @@ from backlog_connector.backlog.errors import (
 from backlog_connector.backlog.paging import IdCursorPaginator, OffsetPaginator, Paginator, Row
 from backlog_connector.backlog.params import Params, encode_params, without
 from backlog_connector.backlog.redact import Redactor, redact_url
-from backlog_connector.backlog.retry import DEFAULT_RATE_LIMIT_WAIT, RetryPolicy
+from backlog_connector.backlog.responses import (
+    TokenRejected,
+    parse_json,
+    raise_for_error,
+    retry_after,
+)
+from backlog_connector.backlog.retry import RetryPolicy
 from backlog_connector.backlog.stats import (
     Event,
     Listener,
@@ -50,10 +54,10 @@ from backlog_connector.backlog.stats import (
     Retrying,
     WaitingForBudget,
 )
+from backlog_connector.backlog.transport import http_client
 
 logger = logging.getLogger("backlog_connector.backlog")
 
-USER_AGENT = "backlog-connector/0.1 (+httpx)"
 #: category under which token-endpoint calls are counted (Backlog does not rate-limit them)
 OAUTH = "oauth"
 _WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
@@ -62,38 +66,6 @@ _WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 def user_key_for(address: SpaceAddress, myself: dict[str, Any]) -> str:
     """The budget key of a Backlog user: ``"<fqdn>:<numeric user id>"`` (from ``/users/myself``)."""
     return f"{address.fqdn}:{myself['id']}"
-
-
-class _TokenRejected(Exception):
-    """A 401 ``invalid_token`` answer to a bearer token: refresh once, then try again."""
-
-    def __init__(self, error: BacklogConnectorError) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
-class _ApiKeyQueryTransport(httpx.BaseTransport):
-    """Adds ``apiKey`` to the query on the way out, so no URL that httpx logs carries the key."""
-
-    def __init__(self, inner: httpx.BaseTransport, key: str) -> None:
-        self._inner = inner
-        self._key = key
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        signed = httpx.Request(
-            request.method,
-            request.url.copy_add_param("apiKey", self._key),
-            headers=request.headers,
-            stream=request.stream,
-            extensions=request.extensions,
-        )
-        return self._inner.handle_request(signed)
-
-    def close(self) -> None:
-        self._inner.close()
-
-    def __repr__(self) -> str:
-        return "_ApiKeyQueryTransport(apiKey='***')"
 
 
 class _CallState:
@@ -156,16 +128,7 @@ class BacklogClient:
         self._unpaced_headers: tuple[RateLimitHeaders, float, float] | None = None
         self._redact = Redactor(credentials.secrets())
         self._token_url = self._check_token_url(credentials)
-        inner: httpx.BaseTransport = transport or httpx.HTTPTransport(retries=0)
-        if isinstance(credentials, ApiKey) and credentials.in_query:
-            inner = _ApiKeyQueryTransport(inner, credentials.key)
-        self._http = httpx.Client(
-            transport=inner,
-            timeout=httpx.Timeout(timeout),
-            follow_redirects=False,
-            trust_env=False,
-            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
-        )
+        self._http = http_client(credentials, transport, timeout)
 
     # -- public surface -------------------------------------------------------------------
 
@@ -287,7 +250,7 @@ class BacklogClient:
             try:
                 self._refresh_if_due(state)
                 return self._attempt(method, path, query, form, state)
-            except _TokenRejected as rejected:
+            except TokenRejected as rejected:
                 if state.refreshed:
                     raise rejected.error from None
                 self._refresh(state, force=True)
@@ -459,54 +422,19 @@ class BacklogClient:
         )
 
     def _interpret(self, method: str, path: str, response: httpx.Response) -> Any:
-        status = response.status_code
-        if 200 <= status < 300:
-            if status == 204 or not response.content:
-                return None
-            try:
-                return orjson.loads(response.content)
-            except orjson.JSONDecodeError:
-                raise BadResponseError(
-                    f"{method} {path} answered with a truncated or non-JSON body "
-                    f"({len(response.content)} bytes) for {self._who()}; "
-                    "a later attempt should succeed.",
-                    account=self.account_name or None,
-                    status=status,
-                ) from None
-        error = error_for_response(
-            status,
-            response.content,
+        what = f"{method} {path}"
+        if 200 <= response.status_code < 300:
+            return parse_json(
+                response, what=what, who=self._who(), account=self.account_name or None
+            )
+        raise_for_error(
+            response,
+            what=what,
             account=self.account_name,
-            what=f"{method} {path}",
-            retry_after=self._retry_after(response),
             redact=self._redact,
+            margin=self.budgets.margin,
+            bearer=isinstance(self.credentials, OAuthToken),
         )
-        challenge = response.headers.get("WWW-Authenticate", "")
-        if (
-            status == 401
-            and isinstance(self.credentials, OAuthToken)
-            and "invalid_token" in challenge
-        ):
-            raise _TokenRejected(error)
-        raise error
-
-    def _retry_after(self, response: httpx.Response) -> float | None:
-        hint = response.headers.get("Retry-After")
-        if hint:
-            try:
-                return max(float(hint), 0.0)
-            except ValueError:
-                parsed = email.utils.parsedate_to_datetime(hint) if hint else None
-                if parsed is not None:
-                    return max(parsed.timestamp() - time.time(), 0.0)
-        if response.status_code != 429:
-            return None
-        headers = RateLimitHeaders.parse(response.headers)
-        if headers is None:
-            return DEFAULT_RATE_LIMIT_WAIT
-        if headers.remaining > 0:
-            return None  # the window is not spent: a plain backoff will do
-        return max(headers.reset - time.time(), 0.0) + self.budgets.margin
 
     # -- OAuth --------------------------------------------------------------------------------
 
@@ -567,7 +495,7 @@ class BacklogClient:
                 response.content,
                 account=self.account_name,
                 what="POST /oauth2/token",
-                retry_after=self._retry_after(response),
+                retry_after=retry_after(response, margin=self.budgets.margin),
                 redact=self._redact,
             )
         parsed = BacklogErrorBody.parse(response.content)

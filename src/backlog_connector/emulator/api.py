@@ -52,6 +52,8 @@ class Call:
 
 @dataclass
 class Reply:
+    """An answer: status, body bytes, content type and extra headers."""
+
     status: int
     body: bytes
     content_type: str = "application/json;charset=utf-8"
@@ -62,11 +64,13 @@ def ok(value: Any, status: int = 200) -> Reply:
     return Reply(status, dumps(value))
 
 
-Handler = Callable[["Api", Call, tuple[str, ...]], Reply]
+#: (method, path pattern, name of the Api method), filled by @route in definition order
 ROUTES: list[tuple[str, re.Pattern[str], str]] = []
 
 
 def route(method: str, pattern: str) -> Callable[[Any], Any]:
+    """Register an ``Api`` method for ``method`` on paths fully matching ``pattern``."""
+
     def register(fn: Any) -> Any:
         ROUTES.append((method, re.compile(pattern), fn.__name__))
         return fn

@@ -32,8 +32,9 @@ SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
 
 @pytest.fixture
-def serve(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """``backlog-connector serve --port 0`` in a fresh data home; yields (base URL, home)."""
+def serve(tmp_path: Path) -> Iterator[tuple[str, Path, list[str]]]:
+    """``backlog-connector serve --port 0`` in a fresh data home; yields (base URL, home, the
+    lines it printed so far)."""
     home = tmp_path / "home"
     env = {
         **os.environ,
@@ -60,7 +61,7 @@ def serve(tmp_path: Path) -> Iterator[tuple[str, Path]]:
                      daemon=True).start()  # fmt: skip
     try:
         assert url, "serve did not start:\n" + "".join(lines)
-        yield url, home
+        yield url, home, lines
     finally:
         proc.terminate()
         try:
@@ -90,9 +91,9 @@ def shot(page: Page, name: str) -> None:
 
 
 def test_browser_journey(
-    serve: tuple[str, Path], browser: Browser, emulator: Emulator
+    serve: tuple[str, Path, list[str]], browser: Browser, emulator: Emulator
 ) -> None:
-    url, home = serve
+    url, home, output = serve
     context = browser.new_context(base_url=url, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(20_000)
@@ -200,6 +201,7 @@ def test_browser_journey(
 
     context.close()
     assert script_errors == []
+    assert emulator.api_keys["admin"] not in "".join(output)
     with ControlPlane.open(settings=Settings(home=home)) as cp:
         assert cp.list_datasets() == []
         assert [a.name for a in cp.list_accounts()] == ["emulator"]

@@ -9,32 +9,13 @@ import re
 import time
 from urllib.parse import quote
 
-from web_ui_helpers import Browser
+from web_ui_helpers import Browser, field_error, wizard
 
 from backlog_connector.datasets.service import ControlPlane
 from backlog_connector.emulator import Emulator
 
 NAME = "Backlog Issues"
 URL = "/datasets/" + quote(NAME)
-
-
-def field_error(page: str, field: str) -> str:
-    match = re.search(rf'<div class="error" id="{re.escape(field)}-error"[^>]*>([^<]*)</div>',
-                      page)  # fmt: skip
-    return html.unescape(match.group(1)) if match else ""
-
-
-def wizard(browser: Browser, step: int, fields: dict[str, str | list[str]], page: str) -> str:
-    """Post one wizard step with the hidden fields the page carries."""
-    carried: dict[str, str | list[str]] = {}
-    for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page):
-        if name not in ("csrf_token", "step"):
-            value = html.unescape(value)
-            previous = carried.get(name)
-            carried[name] = value if previous is None else [
-                *(previous if isinstance(previous, list) else [previous]), value]
-    response = browser.post("/datasets/new", {**carried, **fields, "step": str(step)})
-    return response.text if response.status_code != 303 else response.headers["location"]
 
 
 def test_journey(browser: Browser, plane: ControlPlane, emulator: Emulator) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -45,3 +46,22 @@ class Browser:
         ]
         body.append(("csrf_token", self.token))
         return self._remember(self.client.post(url, content=urlencode(body), headers=_FORM))
+
+
+def field_error(page: str, field: str) -> str:
+    match = re.search(rf'<div class="error" id="{re.escape(field)}-error"[^>]*>([^<]*)</div>',
+                      page)  # fmt: skip
+    return html.unescape(match.group(1)) if match else ""
+
+
+def wizard(browser: Browser, step: int, fields: dict[str, str | list[str]], page: str) -> str:
+    """Post one wizard step with the hidden fields the page carries."""
+    carried: dict[str, str | list[str]] = {}
+    for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page):
+        if name not in ("csrf_token", "step"):
+            value = html.unescape(value)
+            previous = carried.get(name)
+            carried[name] = value if previous is None else [
+                *(previous if isinstance(previous, list) else [previous]), value]
+    response = browser.post("/datasets/new", {**carried, **fields, "step": str(step)})
+    return response.text if response.status_code != 303 else response.headers["location"]

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from web_ui_helpers import ADMIN_PASSWORD, Browser, csrf_of
 
 from backlog_connector.datasets.service import ControlPlane
+from backlog_connector.emulator import Emulator
 
 
 def field_error(html: str, field: str) -> str:
@@ -121,3 +122,27 @@ def test_wizard_step_one_requires_an_account_choice(browser: Browser) -> None:
     response = browser.post("/datasets/new", {"step": "1", "account": "", "action": "next"})
     assert response.status_code == 400
     assert "Pick a saved account" in response.text
+
+
+def test_the_list_pages_through_many_datasets_keeping_the_filters(
+    browser: Browser, plane: ControlPlane, emulator: Emulator
+) -> None:
+    plane.add_account("acme", base_url=emulator.base_url, api_key=emulator.api_keys["admin"])
+    for i in range(230):
+        plane.create_dataset(f"ds {i:03d}", account="acme", report="users",
+                             description="週次" if i % 2 else "daily",
+                             schedule="every 1h" if i % 3 else "manual")  # fmt: skip
+    first = browser.get("/datasets").text
+    assert "1–100 of 230" in first
+    assert first.count('<a href="/datasets/ds%20') == 100
+    assert "Page 1 of 3" in first
+    third = browser.get("/datasets?page=3").text
+    assert "201–230 of 230" in third
+    assert "ds 229" in third
+    assert "ds 000" not in third
+    # a search narrows first, then pages; the links keep the search
+    found = browser.get("/datasets?q=%E9%80%B1%E6%AC%A1").text  # 週次: the odd ones, 115
+    assert "1–100 of 115 (of 230)" in found
+    assert 'href="/datasets?q=%E9%80%B1%E6%AC%A1&amp;page=2"' in found
+    assert "ds 000" not in found
+    assert "due now" in found  # every 1h, never run: due at once

@@ -22,6 +22,7 @@ from backlog_connector.backlog.errors import (
     InvalidAddressError,
     PermissionDeniedError,
 )
+from backlog_connector.datasets.errors import NameTakenError
 
 #: field name -> message; the key "" holds a message for the form as a whole
 FieldErrors = dict[str, str]
@@ -234,7 +235,7 @@ def account_error_field(exc: BacklogConnectorError, *, uses_base_url: bool) -> s
         return "api_key"
     if isinstance(exc, InvalidAddressError):
         return "base_url" if uses_base_url else "fqdn"
-    if exc.__class__.__name__ == "NameTakenError":
+    if isinstance(exc, NameTakenError):
         return "name"
     return ""
 

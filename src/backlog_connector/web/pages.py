@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
@@ -23,6 +23,7 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
 from backlog_connector.backlog.errors import BacklogConnectorError, NotFoundError
+from backlog_connector.datasets.errors import NameTakenError
 from backlog_connector.scheduler.schedule import Schedule, next_due, parse_schedule
 from backlog_connector.web import auth, forms
 from backlog_connector.web.charts import RunPoint, runs_chart
@@ -43,6 +44,8 @@ _ASSET_VERSION = "1"
 NEW_ACCOUNT = "__new__"
 #: report options filled by the project picker
 PROJECT_OPTIONS = frozenset({"projects"})
+#: datasets per page of the list
+PAGE_SIZE = 100
 RUN_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled", "skipped")
 UPDATE_MODE_HELP = {
     "replace": "each run rewrites the whole table",
@@ -277,7 +280,12 @@ def _next_run_text(request: Request, ds: DatasetInfo, now: datetime) -> str:
 
 @pages.get("/datasets", response_class=HTMLResponse)
 def datasets_page(
-    request: Request, q: str = "", report: str = "", account: str = "", status: str = ""
+    request: Request,
+    q: str = "",
+    report: str = "",
+    account: str = "",
+    status: str = "",
+    page: int = 1,
 ) -> Response:
     """Every dataset with its report, account, rows, last and next run; search and filters."""
     plane = _plane(request)
@@ -296,21 +304,39 @@ def datasets_page(
         last_status = last.status if last else ""
         if status and (last_status != status and not (status == "never" and last is None)):
             continue
-        last_at = (last.finished_at or last.started_at or last.created_at) if last else None
-        rows.append({
-            "name": ds.name, "url": "/datasets/" + quote(ds.name, safe=""),
-            "report": ds.report, "account": ds.account, "rows": _number(ds.rows),
-            "enabled": ds.enabled, "schedule": ds.schedule, "last_status": last_status,
-            "last_ago": _ago(last_at, now), "last_full": _fulltime(last_at),
-            "next_run": _next_run_text(request, ds, now),
-        })  # fmt: skip
+        rows.append(ds)
+    pages_total = max(1, math.ceil(len(rows) / PAGE_SIZE))
+    page = min(max(page, 1), pages_total)
+    shown = [_list_row(request, ds, now) for ds in rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]]
+    filters = {k: v for k, v in (("q", q), ("report", report), ("account", account),
+                                 ("status", status)) if v}  # fmt: skip
     return _render(
-        request, "datasets/list.html", nav="datasets", rows=rows, total=len(datasets),
-        q=q, report=report, account=account, status=status,
+        request, "datasets/list.html", nav="datasets", rows=shown, matched=len(rows),
+        total=len(datasets), q=q, report=report, account=account, status=status,
+        page=page, pages_total=pages_total, first=(page - 1) * PAGE_SIZE + 1,
+        prev_url=_page_url(filters, page - 1) if page > 1 else "",
+        next_url=_page_url(filters, page + 1) if page < pages_total else "",
         report_names=sorted({d.report for d in datasets}),
         account_names=sorted({d.account for d in datasets}),
         statuses=(*RUN_STATUSES, "never"),
     )  # fmt: skip
+
+
+def _page_url(filters: dict[str, str], page: int) -> str:
+    return "/datasets?" + urlencode({**filters, "page": str(page)})
+
+
+def _list_row(request: Request, ds: DatasetInfo, now: datetime) -> dict[str, Any]:
+    last = ds.last_run
+    last_at = (last.finished_at or last.started_at or last.created_at) if last else None
+    return {
+        "name": ds.name, "url": "/datasets/" + quote(ds.name, safe=""),
+        "report": ds.report, "account": ds.account, "rows": _number(ds.rows),
+        "enabled": ds.enabled, "schedule": ds.schedule,
+        "last_status": last.status if last else "",
+        "last_ago": _ago(last_at, now), "last_full": _fulltime(last_at),
+        "next_run": _next_run_text(request, ds, now),
+    }  # fmt: skip
 
 
 # --- the new-dataset wizard --------------------------------------------------------------------
@@ -575,7 +601,7 @@ def _create_dataset(request: Request, values: FormValues) -> Response:
     except BacklogConnectorError as exc:
         text = _message(exc)
         lowered = text.lower()
-        if exc.__class__.__name__ == "NameTakenError":
+        if isinstance(exc, NameTakenError):
             return _render_wizard(request, values, STEPS[-1], {"name": text})
         for word, slug, field in _ERROR_STEPS:
             if word in lowered:

@@ -37,6 +37,10 @@ def serve(host: str, port: int, public_url: str | None, log_level: str) -> None:
         level=log_level.upper(), stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )  # fmt: skip
+    # httpx logs every request URL at INFO, and an account with api_key_in_query puts its key
+    # in the URL: keep those loggers quiet (the client logs redacted URLs itself).
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

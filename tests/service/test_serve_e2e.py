@@ -52,7 +52,8 @@ def at(value: str) -> float:
 
 def add_accounts(client: httpx.Client, emu: Emulator) -> None:
     for user in ("admin", "member"):
-        body = {"name": user, "base_url": emu.base_url, "api_key": emu.api_keys[user]}
+        body = {"name": user, "base_url": emu.base_url, "api_key": emu.api_keys[user],
+                "api_key_in_query": user == "member"}  # fmt: skip
         response = client.post("/api/accounts", json=body)
         assert response.status_code == 201, response.text
 
@@ -159,3 +160,7 @@ def test_sigterm_cancels_then_kill_9_orphans_a_run_and_the_next_start_recovers(
     ids = [r["id"] for r in rows]
     assert len(ids) == len(set(ids)) == len(paid_space.state.issues)
     assert "Admin password" not in serve.stdout()  # shown once, at the first start only
+    logs = "".join(p.read_text(errors="replace") for p in serve.logs.iterdir())
+    assert "apiKey=" not in logs  # the member's key travels in the query string
+    for key in paid_space.api_keys.values():
+        assert key not in logs

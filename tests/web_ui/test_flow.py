@@ -125,6 +125,13 @@ def test_journey(browser: Browser, plane: ControlPlane, emulator: Emulator) -> N
     assert NAME in accounts
     assert key not in accounts
     assert key not in browser.get("/accounts/emu/edit").text
+    edit = browser.get("/accounts/emu/edit").text
+    assert f'value="{emulator.base_url}"' in edit  # not a cloud host: edited by base URL
+    wrong = browser.post("/accounts/emu/edit", {"base_url": emulator.base_url, "api_key": "bad"})
+    assert wrong.status_code == 400
+    assert "Authentication failure" in field_error(wrong.text, "api_key")
+    kept = browser.post("/accounts/emu/edit", {"base_url": emulator.base_url, "api_key": ""})
+    assert kept.status_code == 303  # an empty key keeps the saved one, verified again
     verified = browser.post("/accounts/emu/verify", {})
     assert verified.status_code == 303
     assert "works" in browser.get("/accounts").text

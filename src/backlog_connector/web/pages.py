@@ -44,6 +44,8 @@ _ASSET_VERSION = "1"
 NEW_ACCOUNT = "__new__"
 #: report options filled by the project picker
 PROJECT_OPTIONS = frozenset({"projects"})
+#: hosts of Backlog's cloud: accounts there are edited by FQDN, others by base URL
+CLOUD_SUFFIXES = (".backlog.com", ".backlog.jp", ".backlogtool.com")
 #: datasets per page of the list
 PAGE_SIZE = 100
 RUN_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled", "skipped")
@@ -888,8 +890,8 @@ async def new_account(request: Request) -> Response:
 def edit_account_page(request: Request, name: str) -> Response:
     """The account's address (the key is never shown: leave it empty to keep it)."""
     info = _plane(request).get_account(name)
-    kind_is_fqdn = not info.base_url.startswith("http://") and info.base_url.endswith(info.space)
-    values = FormValues([("fqdn", info.space)] if kind_is_fqdn else [("base_url", info.base_url)])
+    cloud = info.space.endswith(CLOUD_SUFFIXES) and info.base_url == f"https://{info.space}"
+    values = FormValues([("fqdn", info.space)] if cloud else [("base_url", info.base_url)])
     return _render_account_form(request, values, info)
 
 

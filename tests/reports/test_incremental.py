@@ -107,7 +107,8 @@ def _run_with_write_between_pages(
     client: BacklogClient, sink: DuckDBSink, write: Callable[[int], None]
 ) -> RunContext:
     """A merge run of issues that calls ``write(first issue id read)`` after the first page."""
-    report = IssuesReport(batch_rows=100)  # a batch per page: the write lands between pages
+    # a batch per page, no read-ahead: the write lands between two page reads
+    report = IssuesReport(batch_rows=100, read_ahead=0)
     ctx = RunContext(client=client, options=report.validate_options({}),
                      space=client.address.fqdn, mode=UpdateMode.MERGE,
                      cursor=sink.read_state("issues"))

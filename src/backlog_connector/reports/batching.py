@@ -9,14 +9,14 @@ from typing import Any
 import pyarrow as pa
 
 from backlog_connector.reports.base import TableBatch
-from backlog_connector.reports.columns import Row, Rows, TableShape
+from backlog_connector.reports.columns import Lookup, Row, Rows, TableShape
 
 #: rows per batch: large enough for fast columnar work, small enough to keep memory flat
 BATCH_ROWS = 2000
 
 Explode = Callable[[Rows], list[Row]]
 #: child values gathered column by column: column name -> values (all of one length)
-ExplodeColumns = Callable[[Rows], dict[str, list[Any]]]
+ExplodeColumns = Callable[[Lookup], dict[str, list[Any]]]
 
 
 @dataclass(frozen=True)
@@ -28,13 +28,16 @@ class ChildTable:
     explode: Explode | None = None
     columns: ExplodeColumns | None = None
 
-    def batch(self, parents: Rows, space: str) -> pa.RecordBatch | None:
-        """The child rows of ``parents`` as a batch (None when there are none)."""
+    def batch(self, parents: Rows | Lookup, space: str) -> pa.RecordBatch | None:
+        """The child rows of ``parents`` as a batch (None when there are none). Given the
+        parents' ``Lookup``, work already done for the parent batch is shared."""
+        if not isinstance(parents, Lookup):
+            parents = Lookup(parents)
         if self.columns is not None:
             values = self.columns(parents)
             count = len(next(iter(values.values()), []))
             return self.shape.batch_of_columns(values, count, space) if count else None
-        rows = self.explode(parents) if self.explode is not None else []
+        rows = self.explode(parents.rows) if self.explode is not None else []
         return self.shape.batch(rows, space) if rows else None
 
 
@@ -75,9 +78,10 @@ class BatchBuffer:
 
     def _emit(self, rows: Rows) -> Iterator[TableBatch]:
         self.rows_out += len(rows)
-        yield TableBatch(self.main.suffix, self.main.batch(rows, self.space))
+        lookup = Lookup(rows)
+        yield TableBatch(self.main.suffix, self.main.batch(lookup, self.space))
         for child in self.children:
-            batch = child.batch(rows, self.space)
+            batch = child.batch(lookup, self.space)
             if batch is not None:
                 yield TableBatch(child.shape.suffix, batch)
 

@@ -180,9 +180,10 @@ class TableShape:
         arrays.append(pa.repeat(pa.scalar(space, STRING), rows))
         return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
 
-    def batch(self, rows: Rows, space: str) -> pa.RecordBatch:
-        """A record batch of ``rows`` (raw JSON objects) with ``_space`` = ``space``."""
-        lookup = Lookup(rows)
+    def batch(self, rows: Rows | Lookup, space: str) -> pa.RecordBatch:
+        """A record batch of ``rows`` (raw JSON objects, or their ``Lookup``) with
+        ``_space`` = ``space``."""
+        lookup = rows if isinstance(rows, Lookup) else Lookup(rows)
         arrays = [c.array(lookup) for c in self.columns]
-        arrays.append(pa.repeat(pa.scalar(space, STRING), len(rows)))
+        arrays.append(pa.repeat(pa.scalar(space, STRING), len(lookup.rows)))
         return pa.RecordBatch.from_arrays(arrays, schema=self.schema)

@@ -8,7 +8,7 @@ never clash); a name used with two value types gets the field id appended to kee
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,27 +51,22 @@ class CustomFieldColumn:
     field_ids: tuple[int, ...]
 
 
+Slots = Mapping[Any, tuple[int, int]]  # field id -> (wide column number, field type)
+_SCAN = "custom_fields"
+
+
 def table_columns(planned: Sequence[CustomFieldColumn]) -> list[Column]:
     """The issues-table columns of ``planned``. One pass over each batch's ``customFields``
-    fills all of them (a pass per column would read every issue's entries once per field)."""
-    slots: dict[Any, tuple[int, int]] = {
-        fid: (n, c.type_id) for n, c in enumerate(planned) for fid in c.field_ids
-    }
-
-    def fill(rows: Rows) -> list[list[Any]]:
-        columns: list[list[Any]] = [[None] * len(rows) for _ in planned]
-        for r, row in enumerate(rows):
-            entries = row.get("customFields")
-            if not isinstance(entries, list):
-                continue
-            for entry in entries:
-                slot = slots.get(entry.get("id")) if isinstance(entry, dict) else None
-                if slot is not None:
-                    columns[slot[0]][r] = display_value(entry, slot[1])
-        return columns
+    fills all of them and the long table (a pass per column would read every issue's entries
+    once per field)."""
+    slots: Slots = {fid: (n, c.type_id) for n, c in enumerate(planned) for fid in c.field_ids}
 
     def getter(n: int) -> Callable[[Lookup], list[Any]]:
-        return lambda lookup: lookup.memo("custom_field_columns", fill)[n]
+        def get(lookup: Lookup) -> list[Any]:
+            wide: list[list[Any]] = lookup.memo(_SCAN, lambda rows: scan(rows, slots))[0]
+            return wide[n]
+
+        return get
 
     return [Column(c.name, arrow_type(c.type_id), getter(n)) for n, c in enumerate(planned)]
 
@@ -119,14 +114,6 @@ def _items(value: Any) -> list[Row]:
     return []
 
 
-def display_value(entry: Row, type_id: int) -> Any:
-    """The value for the issue's column: text, number, date string, or item names joined."""
-    value = entry.get("value")
-    if type_id in LIST_TYPES or isinstance(value, dict | list):
-        return _names(_items(value))
-    return value
-
-
 def _names(items: list[Row]) -> str | None:
     names = [str(name) for i in items if (name := i.get("name")) is not None]
     return ", ".join(names) if names else None
@@ -152,24 +139,23 @@ VALUES_TABLE = TableShape(
 )
 
 
-def value_columns(issues: Rows) -> dict[str, list[Any]]:
-    """The long table, column by column: each set custom-field value of ``issues``."""
+def value_columns(lookup: Lookup) -> dict[str, list[Any]]:
+    """The long table of a batch, column by column (shared with the wide columns' pass)."""
+    long: dict[str, list[Any]] = lookup.memo(_SCAN, lambda rows: scan(rows, {}))[1]
+    return long
+
+
+def scan(rows: Rows, slots: Slots) -> tuple[list[list[Any]], dict[str, list[Any]]]:
+    """One pass over the ``customFields`` of ``rows``: the wide columns of ``slots`` (text,
+    number, date string, or item names joined) and the long table's columns (set values
+    only)."""
+    width = max((n for n, _type in slots.values()), default=-1) + 1
+    wide: list[list[Any]] = [[None] * len(rows) for _ in range(width)]
     names = [c.name for c in VALUES_TABLE.columns]
-    columns: dict[str, list[Any]] = {name: [] for name in names}
-    append = [columns[name].append for name in names]
-    (
-        issue_id_,
-        field_id_,
-        field_name_,
-        type_id_,
-        text_,
-        number_,
-        date_,
-        item_ids_,
-        item_names_,
-        other_,
-    ) = append
-    for issue in issues:
+    long: dict[str, list[Any]] = {name: [] for name in names}
+    (issue_id_, field_id_, field_name_, type_id_, text_, number_, date_, item_ids_,
+     item_names_, other_) = [long[name].append for name in names]  # fmt: skip
+    for r, issue in enumerate(rows):
         entries = issue.get("customFields")
         if not isinstance(entries, list):
             continue
@@ -178,26 +164,35 @@ def value_columns(issues: Rows) -> dict[str, list[Any]]:
             if not isinstance(entry, dict):
                 continue
             value = entry.get("value")
+            type_id = entry.get("fieldTypeId")
+            field_id = entry.get("id")
+            slot = slots.get(field_id)
+            listed = type_id in LIST_TYPES or isinstance(value, dict | list)
+            items: list[Row] = []
+            shown = value
+            if listed or (slot is not None and slot[1] in LIST_TYPES):
+                items = _items(value)
+                shown = _names(items)
+            if slot is not None:
+                wide[slot[0]][r] = shown
             other = entry.get("otherValue")
             if (value is None or value == "" or value == []) and not other:
                 continue
-            type_id = entry.get("fieldTypeId")
             issue_id_(issue_id)
-            field_id_(entry.get("id"))
+            field_id_(field_id)
             field_name_(entry.get("name"))
             type_id_(type_id)
             other_(other)
-            if type_id in LIST_TYPES or isinstance(value, dict | list):
-                items = _items(value)
+            if listed:
                 item_ids_([i.get("id") for i in items])
-                item_names_(_names(items))
+                item_names_(shown)
                 text_(None)
                 number_(None)
                 date_(None)
-                continue
-            item_ids_(None)
-            item_names_(None)
-            text_(value if type_id not in (NUMERIC, DATE_TYPE) else None)
-            number_(value if type_id == NUMERIC else None)
-            date_(value if type_id == DATE_TYPE else None)
-    return columns
+            else:
+                item_ids_(None)
+                item_names_(None)
+                text_(value if type_id not in (NUMERIC, DATE_TYPE) else None)
+                number_(value if type_id == NUMERIC else None)
+                date_(value if type_id == DATE_TYPE else None)
+    return wide, long

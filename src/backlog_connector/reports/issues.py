@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from backlog_connector.reports.base import RunContext, TableBatch, UpdateMode
-from backlog_connector.reports.batching import BatchBuffer
+from backlog_connector.reports.batching import BATCH_ROWS, BatchBuffer
 from backlog_connector.reports.common import (
     CatalogReport,
     as_rows,
@@ -29,6 +29,7 @@ from backlog_connector.reports.issue_filters import (
     check_dates,
     search_params,
 )
+from backlog_connector.reports.prefetch import prefetch
 from backlog_connector.reports.sync import (
     PAGE_SIZE,
     IssueTracker,
@@ -42,6 +43,8 @@ from backlog_connector.reports.sync import (
 from backlog_connector.reports.values import parse_timestamp
 
 CURSOR_VERSION = 1
+#: pages of issues read ahead while earlier ones are turned into batches and written
+READ_AHEAD = 4
 
 
 class IssuesReport(CatalogReport):
@@ -57,6 +60,11 @@ class IssuesReport(CatalogReport):
     update_modes = (UpdateMode.MERGE, UpdateMode.REPLACE, UpdateMode.APPEND)
     default_update_mode = UpdateMode.MERGE
     incremental = True
+
+    def __init__(self, *, batch_rows: int = BATCH_ROWS, read_ahead: int = READ_AHEAD) -> None:
+        super().__init__(batch_rows=batch_rows)
+        #: pages fetched ahead on a helper thread (0: none, every page read on demand)
+        self.read_ahead = read_ahead
 
     def validate_options(self, raw: Any) -> dict[str, Any]:
         options = super().validate_options(raw)
@@ -85,6 +93,8 @@ class IssuesReport(CatalogReport):
         pages = ctx.client.iter_offset(
             "/issues", [*window, *search_order(since)], page_size=PAGE_SIZE
         )
+        if self.read_ahead:
+            pages = prefetch(pages, self.read_ahead)
         for page in counted(ctx, pages):
             yield from buffer.add(tracker.keep(page))
         yield from buffer.flush()

@@ -20,6 +20,7 @@ Rules:
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import threading
 from collections.abc import Callable
@@ -47,6 +48,12 @@ log = logging.getLogger("backlog_connector.scheduler")
 
 #: how many finished jobs stay pollable
 KEEP_FINISHED_JOBS = 500
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse(spec: str) -> Schedule:
+    # The control plane checked the minimum interval when the schedule was saved.
+    return parse_schedule(spec, min_interval_seconds=1)
 
 
 class AlreadyRunningError(ConfigurationError):
@@ -125,6 +132,7 @@ class Scheduler:
         self._futures: dict[str, Future[None]] = {}  # job id -> future
         self._jobs: dict[str, Job] = {}  # job id -> job, finished ones trimmed
         self._retries: dict[str, PendingRetry] = {}
+        self._upcoming: dict[str, tuple[tuple[str, str, datetime | None], datetime | None]] = {}
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -195,6 +203,8 @@ class Scheduler:
         with self._lock:
             for gone in set(self._retries) - names:
                 del self._retries[gone]
+            for gone in set(self._upcoming) - names:
+                del self._upcoming[gone]
         for dataset in datasets:
             self._consider(dataset, now)
         self._start_due_retries(now)
@@ -209,17 +219,28 @@ class Scheduler:
             # "now" as the mark; otherwise each tick would look only past its own moment.
             last = now
             self.due_times.remember(dataset.name, schedule.spec, dataset.timezone, now)
-        due = next_due(schedule, dataset.timezone, last, now)
+        due = self._next_due(dataset.name, schedule, dataset.timezone, last, now)
         if due is not None and due <= now:
             self.due_times.remember(dataset.name, schedule.spec, dataset.timezone, due)
             with self._lock:
                 self._retries.pop(dataset.name, None)  # the scheduled run supersedes a retry
             self._start(dataset.name, trigger="schedule", attempt=1, due=due)
 
+    def _next_due(
+        self, name: str, schedule: Schedule, tz: str, last: datetime | None, now: datetime
+    ) -> datetime | None:
+        """``next_due``, memoised: a future answer stays right until its inputs change."""
+        key = (schedule.spec, tz, last)
+        cached = self._upcoming.get(name)
+        if cached is not None and cached[0] == key and cached[1] is not None and cached[1] > now:
+            return cached[1]
+        due = next_due(schedule, tz, last, now)
+        self._upcoming[name] = (key, due)
+        return due
+
     def _schedule_of(self, dataset: DatasetInfo) -> Schedule | None:
         try:
-            # The control plane checked the minimum when the schedule was saved.
-            return parse_schedule(dataset.schedule, min_interval_seconds=1)
+            return _parse(dataset.schedule)
         except ConfigurationError as exc:
             log.warning("dataset %s has an unusable schedule: %s", dataset.name, exc)
             return None

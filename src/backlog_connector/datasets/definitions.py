@@ -1,0 +1,265 @@
+"""Datasets: what a user configures (report, options, mode, schedule, retries, table)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from backlog_connector.backlog.errors import InvalidOptionError
+from backlog_connector.datasets import validate
+from backlog_connector.datasets.errors import NameTakenError
+from backlog_connector.datasets.info import (
+    DatasetInfo,
+    ReportInfo,
+)
+from backlog_connector.datasets.models import Dataset, Run, utcnow
+from backlog_connector.datasets.plane import PlaneCore, last_runs
+from backlog_connector.datasets.views import dataset_info, report_info
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+
+log = logging.getLogger("backlog_connector.datasets")
+
+#: fields ``update_dataset`` may change
+UPDATABLE = (
+    "description",
+    "account",
+    "options",
+    "update_mode",
+    "schedule",
+    "timezone",
+    "retries",
+    "retry_interval",
+    "webhook_url",
+    "enabled",
+)
+
+
+class DatasetsMixin(PlaneCore):
+    """The report catalog, datasets and their data (see ``ControlPlane``)."""
+
+    def list_reports(self) -> list[ReportInfo]:
+        """The report catalog: names, options, keys, update modes."""
+        from backlog_connector.reports.catalog import REPORTS
+
+        return [report_info(r) for r in REPORTS.values()]
+
+    def create_dataset(
+        self,
+        name: str,
+        *,
+        account: str,
+        report: str,
+        options: Mapping[str, str] | None = None,
+        update_mode: str | None = None,
+        schedule: str = "manual",
+        timezone: str | None = None,
+        retries: int = 0,
+        retry_interval: str = "5m",
+        description: str = "",
+        table: str | None = None,
+        webhook_url: str | None = None,
+        enabled: bool = True,
+    ) -> DatasetInfo:
+        """A named dataset: the report's rows, through the account, into ``table`` (default:
+        named after the dataset). Every field is checked before anything is saved."""
+        from backlog_connector.reports.catalog import get_report
+        from backlog_connector.sinks.naming import dataset_table_name
+
+        validate.name(name, "dataset")
+        spec = get_report(report)
+        raw_options = {str(k): str(v) for k, v in (options or {}).items()}
+        spec.validate_options(raw_options)
+        mode = _update_mode(spec, update_mode)
+        schedule = validate.schedule(
+            schedule, min_interval_seconds=self.settings.scheduler.min_interval_seconds
+        )
+        if timezone:
+            validate.timezone(timezone)
+        validate.retries(retries)
+        interval_seconds = validate.duration(retry_interval)
+        webhook = validate.webhook_url(webhook_url)
+        table_name = validate.table(table) if table else dataset_table_name(name)
+        now = utcnow()
+        with self._sessions.begin() as s:
+            owner = self._account(s, account)
+            if s.scalar(sa.select(Dataset.id).where(Dataset.name == name)) is not None:
+                raise NameTakenError(
+                    f"a dataset named {name!r} already exists; pick another name, or change it"
+                    f" with 'datasets' commands (show/delete {name!r})"
+                )
+            other = s.scalar(sa.select(Dataset.name).where(Dataset.table_name == table_name))
+            if other is not None:
+                raise NameTakenError(
+                    f"the table {table_name!r} already belongs to the dataset {other!r};"
+                    " give this dataset another name or another table with --table"
+                )
+            row = Dataset(
+                name=name,
+                description=description or "",
+                account=owner,
+                report=spec.name,
+                options=raw_options,
+                update_mode=mode,
+                schedule=schedule,
+                timezone=timezone or None,
+                retries=retries,
+                retry_interval=retry_interval.strip(),
+                retry_interval_seconds=interval_seconds,
+                table_name=table_name,
+                webhook_url=webhook,
+                enabled=bool(enabled),
+                force_full=False,
+                created_at=now,
+                updated_at=now,
+            )
+            s.add(row)
+            s.flush()
+            return dataset_info(row, None, None)
+
+    def update_dataset(self, name: str, **changes: Any) -> DatasetInfo:
+        """Change some of: description, account, options, update_mode, schedule, timezone,
+        retries, retry_interval, webhook_url, enabled. A change of account, options or mode
+        makes the next run a full one."""
+        from backlog_connector.reports.catalog import get_report
+
+        unknown = sorted(set(changes) - set(UPDATABLE))
+        if unknown:
+            raise InvalidOptionError(
+                f"cannot change {', '.join(unknown)} of a dataset; changeable:"
+                f" {', '.join(UPDATABLE)} (the report and table are fixed: create a new dataset)"
+            )
+        with self._sessions.begin() as s:
+            row = self._dataset(s, name)
+            spec = get_report(row.report)
+            if "options" in changes:
+                opts = {str(k): str(v) for k, v in (changes["options"] or {}).items()}
+                spec.validate_options(opts)
+                if opts != row.options:
+                    row.options = opts
+                    row.force_full = True
+            if "update_mode" in changes:
+                mode = _update_mode(spec, changes["update_mode"])
+                if mode != row.update_mode:
+                    row.update_mode = mode
+                    row.force_full = True
+            if "account" in changes:
+                owner = self._account(s, changes["account"])
+                if owner.id != row.account_id:
+                    row.account = owner
+                    row.force_full = True
+            if "schedule" in changes:
+                row.schedule = validate.schedule(
+                    changes["schedule"],
+                    min_interval_seconds=self.settings.scheduler.min_interval_seconds,
+                )
+            if "timezone" in changes:
+                zone = changes["timezone"]
+                row.timezone = validate.timezone(zone) if zone else None
+            if "retries" in changes:
+                row.retries = validate.retries(changes["retries"])
+            if "retry_interval" in changes:
+                row.retry_interval_seconds = validate.duration(changes["retry_interval"])
+                row.retry_interval = str(changes["retry_interval"]).strip()
+            if "webhook_url" in changes:
+                row.webhook_url = validate.webhook_url(changes["webhook_url"])
+            if "description" in changes:
+                row.description = str(changes["description"] or "")
+            if "enabled" in changes:
+                row.enabled = bool(changes["enabled"])
+            row.updated_at = utcnow()
+            s.flush()
+            return self._dataset_info(s, row)
+
+    def list_datasets(self) -> list[DatasetInfo]:
+        """Every dataset by name, each with its last run and its row count (two queries)."""
+        with self._sessions() as s:
+            rows = list(
+                s.scalars(
+                    sa.select(Dataset).options(selectinload(Dataset.account)).order_by(Dataset.name)
+                )
+            )
+            last = last_runs(s, [d.id for d in rows], None)
+            ok = last_runs(s, [d.id for d in rows], "succeeded")
+            return [
+                dataset_info(d, last.get(d.id), ok[d.id].table_rows if d.id in ok else None)
+                for d in rows
+            ]
+
+    def get_dataset(self, name: str) -> DatasetInfo:
+        """One dataset; ``UnknownNameError`` if there is none of that name."""
+        with self._sessions() as s:
+            return self._dataset_info(s, self._dataset(s, name))
+
+    def delete_dataset(self, name: str, *, drop_table: bool = True) -> None:
+        """Forget a dataset and its runs; with ``drop_table`` also its table(s) and cursor."""
+        with self._sessions.begin() as s:
+            row = self._dataset(s, name)
+            if name in self._running:
+                raise InvalidOptionError(
+                    f"dataset {name!r} is running; wait for the run to end (or cancel it)"
+                )
+            table_name = row.table_name
+            s.execute(sa.delete(Run).where(Run.dataset_id == row.id))
+            s.delete(row)
+            if drop_table:
+                self._warehouse().drop(table_name)
+
+    def preview(self, name: str, limit: int = 20) -> pa.Table:
+        """The first ``limit`` rows of the dataset's main table.
+
+        Raises ``UnknownTableError`` (a ``NotFoundError``) if the dataset never ran."""
+        from backlog_connector.sinks.errors import UnknownTableError
+
+        table = self.get_dataset(name).table
+        try:
+            return self._warehouse().preview(table, max(0, int(limit)))
+        except UnknownTableError:
+            raise UnknownTableError(
+                f"dataset {name!r} has no table yet; run it first: datasets run {name!r}"
+            ) from None
+
+    def schema(self, name: str) -> list[tuple[str, str]]:
+        """The main table's columns and DuckDB types ([] if the dataset never ran)."""
+        from backlog_connector.sinks.errors import UnknownTableError
+
+        table = self.get_dataset(name).table
+        try:
+            return list(self._warehouse().describe(table))
+        except UnknownTableError:
+            return []
+
+    def export(self, name: str, fmt: str, path: Path) -> Path:
+        """Write the main table to ``path`` as ``csv`` or ``parquet``."""
+        if fmt not in ("csv", "parquet"):
+            raise InvalidOptionError(f"invalid export format {fmt!r}: use csv or parquet")
+        from backlog_connector.sinks.errors import UnknownTableError
+
+        table = self.get_dataset(name).table
+        target = Path(path)
+        try:
+            self._warehouse().export(table, fmt, target)
+        except UnknownTableError:
+            raise UnknownTableError(
+                f"dataset {name!r} has no table yet; run it first: datasets run {name!r}"
+            ) from None
+        return target
+
+
+def _update_mode(spec: Any, requested: str | None) -> str:
+    supported = [str(m) for m in spec.update_modes]
+    if requested is None or requested == "":
+        return str(spec.default_update_mode)
+    if requested not in supported:
+        raise InvalidOptionError(
+            f"the report {spec.name!r} does not support the update mode {requested!r};"
+            f" use one of: {', '.join(supported)} (default {spec.default_update_mode})"
+        )
+    return str(requested)

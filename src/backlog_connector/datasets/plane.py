@@ -1,0 +1,179 @@
+"""The core every part of the control plane shares: the database, the secret box, the
+warehouse, and lookups by name."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from backlog_connector.datasets.connect import (
+    credentials_from,
+    parse_address,
+    secret_document,
+)
+from backlog_connector.datasets.errors import UnknownNameError
+from backlog_connector.datasets.info import (
+    DatasetInfo,
+)
+from backlog_connector.datasets.models import Account, Dataset, Run
+from backlog_connector.datasets.secrets import SecretBox
+from backlog_connector.datasets.views import dataset_info
+from backlog_connector.settings import Settings
+
+if TYPE_CHECKING:
+    from backlog_connector.backlog.address import SpaceAddress
+    from backlog_connector.backlog.credentials import OAuthToken
+    from backlog_connector.datasets.connect import Credentials
+    from backlog_connector.sinks.duckdb import DuckDBSink
+
+log = logging.getLogger("backlog_connector.datasets")
+
+
+class PlaneCore:
+    """Database sessions, the secret box, the (lazily opened) warehouse, name lookups."""
+
+    settings: Settings
+    home: Path
+    warehouse_path: Path
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.home = settings.home
+        self.warehouse_path = settings.warehouse_path
+        self.home.mkdir(parents=True, exist_ok=True)
+        secret_key = settings.secret_key.get_secret_value() if settings.secret_key else None
+        self._box = SecretBox.open(settings.key_file, secret_key)
+        url = settings.control_db_url()
+        connect_args: dict[str, Any] = {}
+        if url.startswith("sqlite"):
+            connect_args = {"timeout": 30, "check_same_thread": False}
+        self._engine = sa.create_engine(url, connect_args=connect_args)
+        if self._engine.dialect.name == "sqlite":
+            sa.event.listen(self._engine, "connect", _sqlite_pragmas)
+        self._sessions = sessionmaker(self._engine, expire_on_commit=False)
+        self._sink: DuckDBSink | None = None
+        self._sink_lock = threading.Lock()
+        self._running: set[str] = set()
+        self._running_lock = threading.Lock()
+
+    def close(self) -> None:
+        """Release the warehouse file and the database connections."""
+        with self._sink_lock:
+            if self._sink is not None:
+                self._sink.close()
+                self._sink = None
+        self._engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"ControlPlane(home={str(self.home)!r})"
+
+    def _warehouse(self) -> DuckDBSink:
+        with self._sink_lock:
+            if self._sink is None:
+                from backlog_connector.sinks.duckdb import DuckDBSink
+
+                self._sink = DuckDBSink(self.warehouse_path)
+            return self._sink
+
+    def _account(self, s: Session, name: str) -> Account:
+        row = s.scalar(sa.select(Account).where(Account.name == name))
+        if row is None:
+            raise UnknownNameError(
+                f"no account named {name!r}; see 'accounts list' or add it with 'accounts add'"
+            )
+        return row
+
+    def _dataset(self, s: Session, name: str) -> Dataset:
+        row = s.scalar(
+            sa.select(Dataset).options(selectinload(Dataset.account)).where(Dataset.name == name)
+        )
+        if row is None:
+            raise UnknownNameError(
+                f"no dataset named {name!r}; see 'datasets list' or create it with"
+                " 'datasets create'"
+            )
+        return row
+
+    def _dataset_info(self, s: Session, row: Dataset) -> DatasetInfo:
+        last = last_runs(s, [row.id], None).get(row.id)
+        ok = last_runs(s, [row.id], "succeeded").get(row.id)
+        return dataset_info(row, last, ok.table_rows if ok else None)
+
+    def _credentials(self, account: Account, *, in_query: bool | None = None) -> Credentials:
+        document = self._box.open_sealed(account.secret, account=account.name)
+        name = account.name
+
+        def save_refreshed(token: OAuthToken) -> None:
+            with self._sessions.begin() as s:
+                self._account(s, name).secret = self._box.seal(secret_document(token))
+
+        return credentials_from(
+            account.auth_kind,
+            document,
+            api_key_in_query=account.api_key_in_query if in_query is None else in_query,
+            on_refresh=save_refreshed,
+        )
+
+    def _share_budget(self, s: Session, account: Account, budget: dict[str, Any]) -> None:
+        """The budget belongs to the Backlog user: every account of that user gets it.
+        Per category, newer values replace older ones; values a source lacks are kept."""
+        if not budget:
+            return
+        merged: dict[str, Any] = {k: dict(v) for k, v in (account.rate_budget or {}).items()}
+        for category, values in budget.items():
+            known = merged.setdefault(category, {})
+            known.update({k: v for k, v in values.items() if v is not None})
+        peers = s.scalars(
+            sa.select(Account).where(
+                Account.space == account.space, Account.user_id == account.user_id
+            )
+        )
+        for peer in {account, *peers}:
+            peer.rate_budget = merged
+
+
+def address_of(account: Account) -> SpaceAddress:
+    """The saved account's space address, parsed again (it was checked when saved)."""
+    return parse_address(
+        account.space if account.address_kind == "fqdn" else None,
+        account.base_url if account.address_kind == "base_url" else None,
+    )
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def last_runs(s: Session, dataset_ids: list[int], status: str | None) -> dict[int, Run]:
+    """The newest run (of ``status``, if given) per dataset, in one query."""
+    if not dataset_ids:
+        return {}
+    newest = sa.select(Run.dataset_id, sa.func.max(Run.id).label("id")).where(
+        Run.dataset_id.in_(dataset_ids)
+    )
+    if status is not None:
+        newest = newest.where(Run.status == status)
+    sub = newest.group_by(Run.dataset_id).subquery()
+    rows = s.scalars(sa.select(Run).join(sub, Run.id == sub.c.id))
+    return {r.dataset_id: r for r in rows}

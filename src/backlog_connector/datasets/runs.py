@@ -1,0 +1,302 @@
+"""Runs: queued, executed together in threads, recorded with what they did."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from backlog_connector.backlog.errors import InvalidOptionError
+from backlog_connector.datasets.connect import (
+    secret_values,
+)
+from backlog_connector.datasets.errors import UnknownNameError
+from backlog_connector.datasets.info import (
+    RUN_TRIGGERS,
+    RunInfo,
+)
+from backlog_connector.datasets.models import Dataset, Run, utcnow
+from backlog_connector.datasets.plane import PlaneCore, address_of
+from backlog_connector.datasets.runner import Progress, RunOutcome, RunPlan, execute
+from backlog_connector.datasets.views import run_info
+
+if TYPE_CHECKING:
+    pass
+
+
+log = logging.getLogger("backlog_connector.datasets")
+
+#: statuses ``record_run`` accepts: a run that is over
+_FINISHED = ("succeeded", "failed", "cancelled", "skipped")
+
+
+class RunsMixin(PlaneCore):
+    """Running datasets and their history (see ``ControlPlane``)."""
+
+    def queue_run(self, name: str, *, trigger: str = "manual", attempt: int = 1) -> RunInfo:
+        """Record a queued run of ``name`` (to start with ``execute_runs``); lets a caller
+        hand out the run's id before it starts."""
+        _check_trigger(trigger, attempt)
+        with self._sessions.begin() as s:
+            row = self._dataset(s, name)
+            run = Run(
+                dataset_id=row.id,
+                trigger=trigger,
+                attempt=attempt,
+                status="queued",
+                created_at=utcnow(),
+                rows_read=0,
+                rows_written=0,
+                rows_deleted=0,
+                rate_limited=0,
+                retries=0,
+                wait_seconds=0.0,
+            )
+            s.add(run)
+            s.flush()
+            return run_info(run, name)
+
+    def execute_runs(
+        self,
+        run_ids: Sequence[int],
+        *,
+        full: bool = False,
+        progress: Progress | None = None,
+        cancel: threading.Event | None = None,
+    ) -> list[RunInfo]:
+        """Run queued runs together (one thread each; one Backlog user's runs share its rate
+        budget). A dataset already running in this process gets its run recorded as skipped.
+        ``progress(dataset_name, event)`` is called from the run threads. Raises
+        ``InvalidOptionError`` before anything runs if a run is unknown or not queued."""
+        ids = [int(i) for i in dict.fromkeys(run_ids)]
+        for run in map(self.get_run, ids):
+            if run.status != "queued":
+                raise InvalidOptionError(
+                    f"run {run.id} of {run.dataset!r} is {run.status}, not queued; queue a new"
+                    " run (queue_run / run_datasets) to run the dataset again"
+                )
+        if len(ids) == 1:
+            self._execute_one(ids[0], full, progress, cancel)
+        elif ids:
+            with ThreadPoolExecutor(len(ids), thread_name_prefix="run") as pool:
+                list(pool.map(lambda i: self._execute_one(i, full, progress, cancel), ids))
+        return [self.get_run(i) for i in ids]
+
+    def run_datasets(
+        self,
+        names: Iterable[str],
+        *,
+        full: bool = False,
+        trigger: str = "manual",
+        attempt: int = 1,
+        progress: Progress | None = None,
+        cancel: threading.Event | None = None,
+    ) -> list[RunInfo]:
+        """Run datasets now, together, and return their runs (failed runs do not raise: see
+        ``RunInfo.status`` and ``.error``). Unknown names raise before anything runs."""
+        unique = list(dict.fromkeys(names))
+        if not unique:
+            raise InvalidOptionError("no dataset named: give one or more dataset names")
+        _check_trigger(trigger, attempt)
+        with self._sessions() as s:
+            for name in unique:
+                self._dataset(s, name)
+        runs = [self.queue_run(n, trigger=trigger, attempt=attempt) for n in unique]
+        return self.execute_runs([r.id for r in runs], full=full, progress=progress, cancel=cancel)
+
+    def record_run(
+        self,
+        name: str,
+        *,
+        trigger: str,
+        status: str,
+        error: str | None = None,
+        attempt: int = 1,
+    ) -> RunInfo:
+        """Record a run that did not execute (e.g. a due time skipped because the dataset was
+        still running), finished at once."""
+        _check_trigger(trigger, attempt)
+        if status not in _FINISHED:
+            raise InvalidOptionError(
+                f"invalid run status {status!r} to record: use one of {', '.join(_FINISHED)}"
+            )
+        now = utcnow()
+        with self._sessions.begin() as s:
+            row = self._dataset(s, name)
+            run = Run(
+                dataset_id=row.id,
+                trigger=trigger,
+                attempt=attempt,
+                status=status,
+                created_at=now,
+                started_at=now,
+                finished_at=now,
+                error=error,
+                rows_read=0,
+                rows_written=0,
+                rows_deleted=0,
+                rate_limited=0,
+                retries=0,
+                wait_seconds=0.0,
+            )
+            s.add(run)
+            s.flush()
+            return run_info(run, name)
+
+    def fail_orphaned_runs(self) -> int:
+        """Mark runs left 'queued' or 'running' by a process that died as failed; returns how
+        many. Call at start-up, before this process runs anything."""
+        with self._sessions.begin() as s:
+            result = s.execute(
+                sa.update(Run)
+                .where(Run.status.in_(("queued", "running")))
+                .values(
+                    status="failed",
+                    finished_at=utcnow(),
+                    error="the process running it stopped before the run finished (killed or"
+                    " crashed); the table was left as it was",
+                    error_action="retry_later",
+                )
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    def history(self, name: str, limit: int = 50) -> list[RunInfo]:
+        """The dataset's runs, newest first."""
+        with self._sessions() as s:
+            row = self._dataset(s, name)
+            runs = s.scalars(
+                sa.select(Run)
+                .where(Run.dataset_id == row.id)
+                .order_by(Run.id.desc())
+                .limit(max(1, int(limit)))
+            )
+            return [run_info(r, name) for r in runs]
+
+    def get_run(self, run_id: int) -> RunInfo:
+        """One run by id; ``UnknownNameError`` if there is none."""
+        with self._sessions() as s:
+            row = s.execute(
+                sa.select(Run, Dataset.name)
+                .join(Dataset, Dataset.id == Run.dataset_id)
+                .where(Run.id == int(run_id))
+            ).first()
+            if row is None:
+                raise UnknownNameError(
+                    f"no run with id {run_id}; list runs with 'datasets history'"
+                )
+            return run_info(row[0], row[1])
+
+    def _plan(self, run_id: int, full: bool) -> RunPlan:
+        with self._sessions() as s:
+            run = s.get(Run, run_id)
+            if run is None:
+                raise UnknownNameError(f"no run with id {run_id}")
+            row = s.get(Dataset, run.dataset_id)
+            assert row is not None
+            account = row.account
+            document = self._box.open_sealed(account.secret, account=account.name)
+            return RunPlan(
+                run_id=run_id,
+                dataset=row.name,
+                account=account.name,
+                report=row.report,
+                options=dict(row.options),
+                mode=row.update_mode,
+                table=row.table_name,
+                full=full or row.force_full,
+                address=address_of(account),
+                credentials=self._credentials(account),
+                user_id=account.user_id,
+                secrets=tuple(secret_values(document)),
+            )
+
+    def _execute_one(
+        self,
+        run_id: int,
+        full: bool,
+        progress: Progress | None,
+        cancel: threading.Event | None,
+    ) -> None:
+        try:
+            plan = self._plan(run_id, full)
+        except Exception as exc:
+            self._finish(
+                run_id,
+                RunOutcome(
+                    status="failed", error=str(exc), error_action=getattr(exc, "action", "give_up")
+                ),
+            )
+            return
+        with self._running_lock:
+            busy = plan.dataset in self._running
+            if not busy:
+                self._running.add(plan.dataset)
+        if busy:
+            self._finish(
+                run_id,
+                RunOutcome(status="skipped", error="the dataset was already running"),
+            )
+            return
+        try:
+
+            def started(cursor: dict[str, Any] | None) -> None:
+                with self._sessions.begin() as s:
+                    run = s.get(Run, run_id)
+                    assert run is not None
+                    run.status = "running"
+                    run.started_at = utcnow()
+                    run.cursor_before = cursor
+
+            outcome = execute(
+                plan, self._warehouse(), on_start=started, progress=progress, cancel=cancel
+            )
+            self._finish(run_id, outcome, clear_force_full=plan.full)
+        finally:
+            with self._running_lock:
+                self._running.discard(plan.dataset)
+
+    def _finish(self, run_id: int, outcome: RunOutcome, *, clear_force_full: bool = False) -> None:
+        with self._sessions.begin() as s:
+            run = s.get(Run, run_id)
+            assert run is not None
+            now = utcnow()
+            run.status = outcome.status
+            run.started_at = run.started_at or now
+            run.finished_at = now
+            for attr in (
+                "error",
+                "error_action",
+                "rows_read",
+                "rows_written",
+                "rows_deleted",
+                "table_rows",
+                "requests",
+                "rate_limited",
+                "retries",
+                "wait_seconds",
+                "last_remaining",
+                "complete",
+                "incomplete_reason",
+                "cursor_before",
+                "cursor_after",
+            ):
+                setattr(run, attr, getattr(outcome, attr))
+            dataset = s.get(Dataset, run.dataset_id)
+            if dataset is not None:
+                if clear_force_full and outcome.status == "succeeded":
+                    dataset.force_full = False
+                if outcome.rate_budget:
+                    self._share_budget(s, dataset.account, outcome.rate_budget)
+
+
+def _check_trigger(trigger: str, attempt: int) -> None:
+    if trigger not in RUN_TRIGGERS:
+        raise InvalidOptionError(
+            f"invalid run trigger {trigger!r}: use one of {', '.join(RUN_TRIGGERS)}"
+        )
+    if isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 1:
+        raise InvalidOptionError(f"invalid attempt {attempt!r}: give a whole number from 1")

@@ -238,3 +238,28 @@ def test_oauth_account_saves_refreshed_tokens(
     dumped = json.dumps(plane.get_account("oauth").to_dict())
     assert token.refresh_token not in dumped
     assert client["client_secret"] not in dumped
+
+
+def test_busy_warehouse_fails_the_run_cleanly(plane: ControlPlane, acme: str) -> None:
+    import subprocess
+    import sys
+
+    plane.create_dataset("Space", account=acme, report="space")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]);"
+         " print('locked', flush=True); time.sleep(60)", str(plane.warehouse_path)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "locked"
+        (run,) = plane.run_datasets(["Space"])
+    finally:
+        holder.kill()
+        holder.wait()
+    assert run.status == "failed"  # recorded, not left "running"
+    assert run.error is not None
+    assert "another process" in run.error
+    assert plane.get_dataset("Space").last_run == run
+    (again,) = plane.run_datasets(["Space"])  # the lock is gone: the next run works
+    assert again.status == "succeeded", again.error

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from backlog_connector.backlog.errors import InvalidOptionError
+from backlog_connector.backlog.errors import BacklogConnectorError, InvalidOptionError
 from backlog_connector.datasets.connect import (
     secret_values,
 )
@@ -223,13 +223,9 @@ class RunsMixin(PlaneCore):
     ) -> None:
         try:
             plan = self._plan(run_id, full)
-        except Exception as exc:
-            self._finish(
-                run_id,
-                RunOutcome(
-                    status="failed", error=str(exc), error_action=getattr(exc, "action", "give_up")
-                ),
-            )
+            sink = self._warehouse()
+        except Exception as exc:  # no credentials, warehouse busy, ...: the run fails, recorded
+            self._finish(run_id, _failed_before_start(exc))
             return
         with self._running_lock:
             busy = plan.dataset in self._running
@@ -241,23 +237,23 @@ class RunsMixin(PlaneCore):
                 RunOutcome(status="skipped", error="the dataset was already running"),
             )
             return
+
+        def started(cursor: dict[str, Any] | None) -> None:
+            with self._sessions.begin() as s:
+                run = s.get(Run, run_id)
+                assert run is not None
+                run.status = "running"
+                run.started_at = utcnow()
+                run.cursor_before = cursor
+
         try:
-
-            def started(cursor: dict[str, Any] | None) -> None:
-                with self._sessions.begin() as s:
-                    run = s.get(Run, run_id)
-                    assert run is not None
-                    run.status = "running"
-                    run.started_at = utcnow()
-                    run.cursor_before = cursor
-
-            outcome = execute(
-                plan, self._warehouse(), on_start=started, progress=progress, cancel=cancel
-            )
-            self._finish(run_id, outcome, clear_force_full=plan.full)
+            outcome = execute(plan, sink, on_start=started, progress=progress, cancel=cancel)
+        except Exception as exc:  # execute records run failures itself; this is a last resort
+            outcome = _failed_before_start(exc)
         finally:
             with self._running_lock:
                 self._running.discard(plan.dataset)
+        self._finish(run_id, outcome, clear_force_full=plan.full)
 
     def _finish(self, run_id: int, outcome: RunOutcome, *, clear_force_full: bool = False) -> None:
         with self._sessions.begin() as s:
@@ -300,3 +296,9 @@ def _check_trigger(trigger: str, attempt: int) -> None:
         )
     if isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 1:
         raise InvalidOptionError(f"invalid attempt {attempt!r}: give a whole number from 1")
+
+
+def _failed_before_start(exc: Exception) -> RunOutcome:
+    if isinstance(exc, BacklogConnectorError):
+        return RunOutcome(status="failed", error=str(exc), error_action=exc.action)
+    return RunOutcome(status="failed", error=f"{type(exc).__name__}: {exc}", error_action="give_up")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import datetime
 from typing import Any
 
 import click
@@ -178,7 +179,7 @@ def _print_account(data: dict[str, Any], budget: dict[str, Any]) -> None:
         ["time zone", data["space_timezone"]],
         ["user", f"{data['user_name']} (id {data['user_id']}, {data['user_role_name']})"],
         ["auth", data["auth"] + (" in query" if data["api_key_in_query"] else "")],
-        ["verified", data["verified_at"] or "-"],
+        ["verified", when(datetime.fromisoformat(v)) if (v := data["verified_at"]) else "-"],
         ["datasets", ", ".join(data["datasets"]) or "-"],
     ]
     for category, values in sorted(budget.items()):
@@ -186,8 +187,12 @@ def _print_account(data: dict[str, Any], budget: dict[str, Any]) -> None:
             rows.append(
                 [
                     f"budget {category}",
-                    f"{values.get('remaining')}/{values.get('limit') or '?'}"
-                    f" (reset {values.get('reset') or '?'})",
+                    f"{values.get('remaining')}/{values.get('limit') or '?'} left, resets"
+                    f" {_at(values.get('reset'))} (seen {_at(values.get('seen_at'))})",
                 ]
             )
     table(["field", "value"], rows)
+
+
+def _at(iso: Any) -> str:
+    return when(datetime.fromisoformat(iso)) if isinstance(iso, str) else "?"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -126,11 +127,17 @@ def test_failed_run_is_recorded_and_listed(cli: Cli, make_emulator: object) -> N
     assert listed[0]["last_run"]["status"] == "failed"
 
 
-def test_several_datasets_run_together(cli: Cli, account: str) -> None:
+def test_several_datasets_run_together(cli: Cli, make_emulator: Callable[..., Emulator]) -> None:
+    # Every answer takes 0.3 s and one user's requests go one at a time, so runs that really
+    # run together overlap for certain; runs one after another could not.
+    emu = make_emulator(faults={"slow": 1.0}, slow_seconds=0.3)
+    added = cli(
+        "accounts", "add", "slow", "--base-url", emu.base_url, "--api-key", emu.api_keys["admin"]
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
     for name, report in (("Users", "users"), ("Space", "space"), ("Limits", "rate_limit")):
-        assert (
-            cli("datasets", "create", name, "--account", account, "--report", report).exit_code == 0
-        )
+        created = cli("datasets", "create", name, "--account", "slow", "--report", report)
+        assert created.exit_code == 0, created.output
     ran = cli("datasets", "run", "Users", "Space", "Limits")
     assert ran.exit_code == 0, ran.output
     for name in ("Users", "Space", "Limits"):

@@ -63,7 +63,10 @@ def test_every_route_but_health_needs_a_token(live: LiveService) -> None:
 
 
 def test_openapi_lists_every_route(live: LiveService) -> None:
-    with live.client(auth=False) as client:
+    with live.client(auth=False) as anonymous:
+        assert anonymous.get("/openapi.json").status_code == 401
+        assert anonymous.get("/docs").status_code == 401
+    with live.client() as client:
         spec = client.get("/openapi.json").json()
         docs = client.get("/docs")
     documented = sorted(

@@ -6,8 +6,11 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -18,6 +21,7 @@ from backlog_connector.web.auth import (
     SESSION_COOKIE,
     SESSION_MAX_AGE,
     ensure_credentials,
+    require_user,
     session_secret,
 )
 
@@ -63,6 +67,10 @@ def create_app(
         summary="Backlog issue data into analytics datasets: accounts, datasets, runs.",
         version=_version(),
         lifespan=lifespan,
+        # served below behind the same authentication as the API: only /api/health is open
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     app.state.control_plane = control_plane
     app.state.scheduler = sched
@@ -78,6 +86,15 @@ def create_app(
     app.include_router(api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(require_user)])
+    def openapi_document() -> dict[str, Any]:
+        return app.openapi()
+
+    @app.get("/docs", include_in_schema=False, dependencies=[Depends(require_user)])
+    def openapi_docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="Backlog Connector API")
+
     return app
 
 

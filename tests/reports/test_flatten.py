@@ -12,8 +12,14 @@ from backlog_connector.reports.columns import TableShape, field
 from backlog_connector.reports.custom_fields import plan_columns, table_columns
 from backlog_connector.reports.issue_columns import ISSUE_CHILDREN, ISSUES_TABLE
 from backlog_connector.reports.naming import column_name, sanitize, snake_case
-from backlog_connector.reports.people import TEAM_MEMBERS_TABLE, TEAMS_TABLE, team_members
+from backlog_connector.reports.people import (
+    TEAM_MEMBERS_TABLE,
+    TEAMS_TABLE,
+    USERS_TABLE,
+    team_members,
+)
 from backlog_connector.reports.project_lists import CATEGORIES_TABLE
+from backlog_connector.reports.projects import PROJECTS_TABLE
 from backlog_connector.reports.values import (
     DATE,
     FLOAT,
@@ -282,3 +288,20 @@ def test_custom_fields_become_typed_columns_and_a_long_table() -> None:
     assert by_field[7]["other_value"] == "by hand"
     assert by_field[7]["item_ids"] == []
     assert by_field[1]["value_text"] == "Acme"
+
+
+def test_old_user_and_project_shapes_still_load() -> None:
+    old_user = {"id": 9, "name": "legacy", "roleType": 2, "mailAddress": "l@example.com"}
+    [user] = USERS_TABLE.batch([old_user, ADMIN], "s").to_pylist()[:1]
+    assert user["id"] == 9
+    assert user["user_id"] is None
+    assert user["nulab_account_unique_id"] is None
+    assert user["last_login_time"] is None
+    assert user["role_name"] == "Normal User"
+    old_project = {"id": 3, "projectKey": "OLD", "name": "old", "chartEnabled": True,
+                   "useGantt": True, "archived": False}
+    [project] = PROJECTS_TABLE.batch([old_project], "s").to_pylist()
+    assert project["project_key"] == "OLD"
+    assert project["chart_enabled"] is True
+    assert project["use_wiki"] is None
+    assert "use_gantt" not in project

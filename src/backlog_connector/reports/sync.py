@@ -112,6 +112,10 @@ class IssueTracker:
     greatest: int | None = None
     floor: int | None = None  # earliest update of a re-read we dropped
 
+    def __post_init__(self) -> None:
+        if self.since is None:
+            self.kept = self.fetched  # a full run keeps all it fetches: one set is enough
+
     def keep(self, page: list[Row]) -> list[Row]:
         """The issues of ``page`` to write."""
         rows: list[Row] = []

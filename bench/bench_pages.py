@@ -111,11 +111,6 @@ def main() -> None:
     parser.add_argument("--datasets", type=int, default=500)
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=25)
-    parser.add_argument(
-        "--status-index", action="store_true",
-        help="diagnostic: add the runs(dataset_id, status, id) index the control plane lacks, to "
-             "show how much of the page time is that query",
-    )  # fmt: skip
     args = parser.parse_args()
     with (
         tempfile.TemporaryDirectory() as tmp,
@@ -126,12 +121,6 @@ def main() -> None:
             began = time.perf_counter()
             measured = seed(cp, emu, args.datasets, args.runs)
             seed_seconds = time.perf_counter() - began
-            if args.status_index:
-                engine = sa.create_engine(cp.settings.control_db_url())
-                with engine.begin() as conn:
-                    conn.execute(sa.text("CREATE INDEX IF NOT EXISTS ix_bench_runs_status_id"
-                                         " ON runs (dataset_id, status, id)"))  # fmt: skip
-                engine.dispose()
             # The scheduler thread stays off: due datasets would start real runs and the bench
             # would measure them; the pages still compute next runs from the schedules.
             app = create_app(cp, run_scheduler=False)
@@ -162,7 +151,6 @@ def main() -> None:
     print(json.dumps({
         "datasets": args.datasets, "runs_per_dataset": args.runs, "repeat": args.repeat,
         "seed_seconds": round(seed_seconds, 1), "target_ms": TARGET_MS,
-        "status_index_added": args.status_index,
         "pages": result, "worst_p95_ms": worst, "all_under_target": worst < TARGET_MS,
     }))  # fmt: skip
     sys.stdout.flush()

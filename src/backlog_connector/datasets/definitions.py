@@ -18,7 +18,7 @@ from backlog_connector.datasets.info import (
     ReportInfo,
 )
 from backlog_connector.datasets.models import Dataset, Run, utcnow
-from backlog_connector.datasets.plane import PlaneCore, last_runs
+from backlog_connector.datasets.plane import PlaneCore, last_runs, table_rows
 from backlog_connector.datasets.views import dataset_info, report_info
 
 if TYPE_CHECKING:
@@ -187,11 +187,8 @@ class DatasetsMixin(PlaneCore):
                 )
             )
             last = last_runs(s, [d.id for d in rows], None)
-            ok = last_runs(s, [d.id for d in rows], "succeeded")
-            return [
-                dataset_info(d, last.get(d.id), ok[d.id].table_rows if d.id in ok else None)
-                for d in rows
-            ]
+            counts = table_rows(s, [d.id for d in rows])
+            return [dataset_info(d, last.get(d.id), counts.get(d.id)) for d in rows]
 
     def get_dataset(self, name: str) -> DatasetInfo:
         """One dataset; ``UnknownNameError`` if there is none of that name."""

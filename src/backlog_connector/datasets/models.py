@@ -96,7 +96,11 @@ class Dataset(Base):
 
 class Run(Base):
     __tablename__ = "runs"
-    __table_args__ = (sa.Index("ix_runs_dataset_id_id", "dataset_id", "id"),)
+    __table_args__ = (
+        sa.Index("ix_runs_dataset_id_id", "dataset_id", "id"),
+        # the newest successful run per dataset (row counts on the list page) without a scan
+        sa.Index("ix_runs_dataset_id_status_id", "dataset_id", "status", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dataset_id: Mapped[int] = mapped_column(sa.ForeignKey("datasets.id", ondelete="CASCADE"))

@@ -10,7 +10,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm import Session, aliased, selectinload, sessionmaker
 
 from backlog_connector.datasets.connect import (
     credentials_from,
@@ -113,8 +113,7 @@ class PlaneCore:
 
     def _dataset_info(self, s: Session, row: Dataset) -> DatasetInfo:
         last = last_runs(s, [row.id], None).get(row.id)
-        ok = last_runs(s, [row.id], "succeeded").get(row.id)
-        return dataset_info(row, last, ok.table_rows if ok else None)
+        return dataset_info(row, last, table_rows(s, [row.id]).get(row.id))
 
     def _credentials(self, account: Account, *, in_query: bool | None = None) -> Credentials:
         document = self._box.open_sealed(account.secret, account=account.name)
@@ -165,15 +164,29 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _newest_run_ids(dataset_ids: list[int], status: str | None) -> sa.Select[tuple[int]]:
+    # A correlated max(id) per dataset is one index seek each (ix_runs_dataset_id_id /
+    # ix_runs_dataset_id_status_id); a GROUP BY over the runs would read them all.
+    newer = aliased(Run)
+    newest = sa.select(sa.func.max(newer.id)).where(newer.dataset_id == Dataset.id)
+    if status is not None:
+        newest = newest.where(newer.status == status)
+    return sa.select(newest.scalar_subquery()).where(Dataset.id.in_(dataset_ids))
+
+
 def last_runs(s: Session, dataset_ids: list[int], status: str | None) -> dict[int, Run]:
     """The newest run (of ``status``, if given) per dataset, in one query."""
     if not dataset_ids:
         return {}
-    newest = sa.select(Run.dataset_id, sa.func.max(Run.id).label("id")).where(
-        Run.dataset_id.in_(dataset_ids)
-    )
-    if status is not None:
-        newest = newest.where(Run.status == status)
-    sub = newest.group_by(Run.dataset_id).subquery()
-    rows = s.scalars(sa.select(Run).join(sub, Run.id == sub.c.id))
+    rows = s.scalars(sa.select(Run).where(Run.id.in_(_newest_run_ids(dataset_ids, status))))
     return {r.dataset_id: r for r in rows}
+
+
+def table_rows(s: Session, dataset_ids: list[int]) -> dict[int, int | None]:
+    """The table's row count after each dataset's newest successful run, in one query."""
+    if not dataset_ids:
+        return {}
+    query = sa.select(Run.dataset_id, Run.table_rows).where(
+        Run.id.in_(_newest_run_ids(dataset_ids, "succeeded"))
+    )
+    return {dataset_id: rows for dataset_id, rows in s.execute(query)}

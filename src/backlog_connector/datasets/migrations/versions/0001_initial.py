@@ -95,6 +95,7 @@ def upgrade() -> None:
         sa.Column("cursor_after", sa.JSON(), nullable=True),
     )
     op.create_index("ix_runs_dataset_id_id", "runs", ["dataset_id", "id"])
+    op.create_index("ix_runs_dataset_id_status_id", "runs", ["dataset_id", "status", "id"])
     op.create_index("ix_runs_status", "runs", ["status"])
 
 

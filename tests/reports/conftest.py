@@ -96,3 +96,17 @@ def table_rows(sink: DuckDBSink, table: str, *key: str) -> list[dict[str, Any]]:
     """Every row of ``table`` as a dict, sorted by the ``key`` columns."""
     found: list[dict[str, Any]] = sink.preview(table, limit=10_000_000).to_pylist()
     return sorted(found, key=lambda r: tuple(r[k] for k in key)) if key else found
+
+
+DUCKDB_TYPES = {"int64": "BIGINT", "string": "VARCHAR", "double": "DOUBLE", "bool": "BOOLEAN",
+                "date32[day]": "DATE", "timestamp[s, tz=UTC]": "TIMESTAMP WITH TIME ZONE",
+                "list<item: int64>": "BIGINT[]"}
+
+
+def assert_declared_types(sink: DuckDBSink, report_name: str, table: str) -> None:
+    """Every declared column of every table of the report has the matching DuckDB type."""
+    for spec in get_report(report_name).tables:
+        name = f"{table}__{spec.suffix}" if spec.suffix else table
+        described = dict(sink.describe(name))
+        for column in spec.schema:
+            assert described[column.name] == DUCKDB_TYPES[str(column.type)], (name, column.name)

@@ -11,7 +11,7 @@ from backlog_connector.backlog.client import BacklogClient
 from backlog_connector.emulator import Emulator
 from backlog_connector.sinks.duckdb import DuckDBSink
 
-from .conftest import client_for, sync, table_rows
+from .conftest import assert_declared_types, client_for, sync, table_rows
 
 
 def _generated_comments(emu: Emulator) -> dict[int, int]:
@@ -53,9 +53,8 @@ def test_comments_and_status_history_full_load(
         assert row["to_status"] == statuses[state.c_status_to[pos]].name
         assert row["changed_at"] == dt.datetime.fromtimestamp(state.c_time[pos], dt.UTC)
         assert row["changed_by_id"] == state.c_user[pos]
-    described = dict(warehouse.describe("issue_status_history"))
-    assert described["changed_at"] == "TIMESTAMP WITH TIME ZONE"
-    assert described["to_status_id"] == "BIGINT"
+    assert_declared_types(warehouse, "comments", "comments")
+    assert_declared_types(warehouse, "issue_status_history", "issue_status_history")
 
 
 def test_incremental_comments_history_and_activities_after_writes(

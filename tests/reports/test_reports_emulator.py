@@ -11,32 +11,17 @@ import pytest
 from backlog_connector.backlog.client import BacklogClient
 from backlog_connector.backlog.errors import InvalidOptionError
 from backlog_connector.emulator import Emulator
-from backlog_connector.reports.catalog import REPORTS
 from backlog_connector.sinks.duckdb import DuckDBSink
 
-from .conftest import sync, table_rows
+from .conftest import assert_declared_types, sync, table_rows
 
 UTC = dt.UTC
-DUCKDB_TYPES = {"int64": "BIGINT", "string": "VARCHAR", "double": "DOUBLE", "bool": "BOOLEAN",
-                "date32[day]": "DATE", "timestamp[s, tz=UTC]": "TIMESTAMP WITH TIME ZONE",
-                "list<item: int64>": "BIGINT[]"}
-
-
 def _ts(epoch: int | None) -> dt.datetime | None:
     return None if epoch is None else dt.datetime.fromtimestamp(epoch, UTC)
 
 
 def _day(day: int | None) -> dt.date | None:
     return None if day is None else dt.date(1970, 1, 1) + dt.timedelta(days=day)
-
-
-def _assert_declared_types(sink: DuckDBSink, report_name: str, table: str) -> None:
-    described = dict(sink.describe(table))
-    for spec in REPORTS[report_name].tables:
-        name = f"{table}__{spec.suffix}" if spec.suffix else table
-        described = dict(sink.describe(name))
-        for column in spec.schema:
-            assert described[column.name] == DUCKDB_TYPES[str(column.type)], (name, column.name)
 
 
 def test_space(admin: BacklogClient, emulator: Emulator, warehouse: DuckDBSink) -> None:
@@ -49,7 +34,7 @@ def test_space(admin: BacklogClient, emulator: Emulator, warehouse: DuckDBSink) 
     assert row["timezone"] == info.timezone
     assert row["created"] == _ts(info.created)
     assert row["_space"] == admin.address.fqdn
-    _assert_declared_types(warehouse, "space", "space")
+    assert_declared_types(warehouse, "space", "space")
 
 
 @pytest.mark.parametrize("archived", ["all", "active", "archived"])
@@ -67,7 +52,7 @@ def test_projects(
         project = truth[row["id"]]
         assert (row["project_key"], row["name"], row["archived"]) == (
             project.key, project.name, project.archived)
-    _assert_declared_types(warehouse, "projects", "projects")
+    assert_declared_types(warehouse, "projects", "projects")
 
 
 def test_users(admin: BacklogClient, emulator: Emulator, warehouse: DuckDBSink) -> None:
@@ -80,7 +65,7 @@ def test_users(admin: BacklogClient, emulator: Emulator, warehouse: DuckDBSink) 
         assert (row["user_id"], row["name"], row["role_type"], row["mail_address"]) == (
             user.user_id, user.name, user.role_type, user.mail_address)
         assert row["last_login_time"] == _ts(user.last_login)
-    _assert_declared_types(warehouse, "users", "users")
+    assert_declared_types(warehouse, "users", "users")
 
 
 def test_teams_and_members(
@@ -98,7 +83,7 @@ def test_teams_and_members(
     members = table_rows(warehouse, "teams__members", "team_id", "member_id")
     assert sorted((m["team_id"], m["member_id"]) for m in members) == sorted(
         (t.id, m) for t in teams.values() for m in t.member_ids)
-    _assert_declared_types(warehouse, "teams", "teams")
+    assert_declared_types(warehouse, "teams", "teams")
 
 
 @pytest.mark.parametrize(
@@ -123,7 +108,7 @@ def test_per_project_lists(
     assert len(got) == len(expected)
     keys = {p.id: p.key for p in emulator.state.projects.values()}
     assert all(r["project_key"] == keys[r["project_id"]] for r in got)
-    _assert_declared_types(warehouse, report, report)
+    assert_declared_types(warehouse, report, report)
 
 
 def test_per_project_lists_for_chosen_projects(
@@ -159,6 +144,7 @@ def test_lookups(
     sync(admin, warehouse, report)
     got = [(r["id"], r["name"]) for r in table_rows(warehouse, report, "id")]
     assert got == sorted(getattr(emulator.state, attr))
+    assert_declared_types(warehouse, report, report)
 
 
 def test_rate_limit(admin: BacklogClient, warehouse: DuckDBSink) -> None:
@@ -168,7 +154,7 @@ def test_rate_limit(admin: BacklogClient, warehouse: DuckDBSink) -> None:
     for row in got:
         assert row["limit"] >= row["remaining"] >= 0
         assert row["reset"].tzinfo is not None
-    _assert_declared_types(warehouse, "rate_limit", "rate_limit")
+    assert_declared_types(warehouse, "rate_limit", "rate_limit")
 
 
 def _expected_custom(cf: Any, raw: Any) -> Any:
@@ -243,7 +229,7 @@ def test_issues_full_load(admin: BacklogClient, emulator: Emulator, warehouse: D
             assert value["item_names"] == _expected_custom(cf, raw)
         else:
             assert value["value_text"] == raw
-    _assert_declared_types(warehouse, "issues", "issues")
+    assert_declared_types(warehouse, "issues", "issues")
     described = dict(warehouse.describe("issues"))
     for cf in state.custom_fields.values():
         expected = {3: "DOUBLE", 4: "DATE"}.get(cf.type_id, "VARCHAR")
@@ -296,7 +282,7 @@ def test_recent_updates_exact_by_id(
     again = sync(admin, warehouse, "recent_updates")
     assert again.batches == 0
     assert warehouse.row_count("recent_updates") == total
-    _assert_declared_types(warehouse, "recent_updates", "recent_updates")
+    assert_declared_types(warehouse, "recent_updates", "recent_updates")
 
     sync(admin, warehouse, "recent_updates", table="deletions",
          options={"activity_types": "4"}, mode="merge")

@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import click
@@ -92,13 +93,16 @@ def demo(issues: int, projects: int, seed: int, plan: str) -> None:
         if r.error:
             click.echo(f"{r.dataset}: {r.status}: {r.error}", err=True)
     query = "select status_name, count(*) from issues group by 1 order by 2 desc"
+    # the command as the user can type it, even when the venv is not activated
+    command = Path(sys.executable).with_name("backlog-connector")
+    cli = str(command) if command.exists() else "backlog-connector"
     click.echo(
         f"\nThe data is in {warehouse} (control plane and key in {home}). Query it:\n"
         f"  {sys.executable} -c \"import duckdb; print(duckdb.connect('{warehouse}',"
         f" read_only=True).sql('{query}'))\"\n"
         "Browse it in the web UI:\n"
-        "  backlog-connector serve    # then open http://127.0.0.1:8080\n"
-        "More: backlog-connector datasets list | datasets preview issues | datasets history issues"
+        f"  {cli} serve    # then open http://127.0.0.1:8080\n"
+        f"More: {cli} datasets list | datasets preview issues | datasets history issues"
     )
     if any(r.status != "succeeded" for r in runs):
         raise SystemExit(EXIT_FAILED)

@@ -61,7 +61,8 @@ def worker(base_url: str, key: str, database: str, mode: str, memory_limit: str)
             space=address.fqdn,
             mode=UpdateMode(mode),
         )
-        run = sink.open_run("issues", report.tables, ctx.mode, run_id="bench")
+        # as the runner does: no cursor, so a full run
+        run = sink.open_run("issues", report.tables, ctx.mode, run_id="bench", full=True)
         for batch in report.read(ctx):
             run.write(batch)
         if ctx.deleted_keys:

@@ -12,7 +12,9 @@ import pytest
 from sinkdata import TABLES, custom_fields, issues, rows
 
 from backlog_connector.reports.base import UpdateMode
+from backlog_connector.sinks import duckdb_meta as meta
 from backlog_connector.sinks.duckdb import DuckDBSink, open_read_only
+from backlog_connector.sinks.duckdb_run import STAGE_PREFIX
 from backlog_connector.sinks.errors import WarehouseBusyError
 
 WRITER = Path(__file__).with_name("sink_writer_proc.py")
@@ -84,6 +86,7 @@ def test_kill_9_mid_run_leaves_the_table_and_the_next_run_completes(
 
     with DuckDBSink(warehouse_path) as sink:
         assert _snapshot(sink) == before
+        assert _staging_tables(sink)  # the killed run's, hidden from readers
 
     done = _writer(warehouse_path, mode, "next", batches=3, size=1_000, delay=0.0)
     out, err = done.communicate(timeout=120)
@@ -97,3 +100,10 @@ def test_kill_9_mid_run_leaves_the_table_and_the_next_run_completes(
             assert ids == list(range(3, 3050))
             assert rows(sink, "issues", "id", "summary")[-1] == (3049, "next-3049")
         assert sink.read_state("issues") == {"run": "next"}
+        assert _staging_tables(sink) == []  # the next run dropped the stale ones
+
+
+def _staging_tables(sink: DuckDBSink) -> list[str]:
+    with sink._cursor() as cur:
+        names = meta.existing_tables(cur).values()
+    return [n for n in names if n.lower().startswith(STAGE_PREFIX)]

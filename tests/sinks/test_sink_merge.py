@@ -152,3 +152,47 @@ def test_bad_specs_are_rejected_before_anything_runs(sink: DuckDBSink) -> None:
     with pytest.raises(BadBatchError, match="exactly one main table"):
         sink.open_run("issues", [TABLES[1]], MERGE, run_id="r1")
     assert sink.list_tables() == []
+
+
+def test_a_full_merge_rebuilds_the_tables_with_the_last_row_per_key(sink: DuckDBSink) -> None:
+    _seed(sink)
+    run = sink.open_run("issues", TABLES, MERGE, run_id="full", full=True)
+    run.write(issues([2, 4], summary="a", cf_x=pa.array(["x", "y"])))
+    run.write(custom_fields([(2, 20), (4, 40)]))
+    run.write(issues([4], summary="b"))
+    run.write(custom_fields([(4, 41)]))
+    stats = run.commit({"since": 9})
+    assert rows(sink, "issues", "id", "summary") == [(2, "a2"), (4, "b4")]
+    assert rows(sink, CF, "issue_id", "field_id") == [(2, 20), (4, 40), (4, 41)]
+    assert stats.rows_written == {"issues": 3, CF: 3}
+    assert sink.read_state("issues") == {"since": 9}
+
+
+def test_a_full_merge_resolves_a_type_conflict(sink: DuckDBSink) -> None:
+    run = sink.open_run("issues", TABLES, MERGE, run_id="r1")
+    run.write(issues([1], cf_x=pa.array([5], pa.int64())))
+    run.commit(None)
+    run = sink.open_run("issues", TABLES, MERGE, run_id="full", full=True)
+    run.write(issues([1], cf_x=pa.array(["five"])))
+    run.commit(None)
+    assert rows(sink, "issues", "id", "cf_x") == [(1, "five")]
+
+
+def test_a_failed_or_aborted_run_leaves_no_staging_tables(sink: DuckDBSink) -> None:
+    _seed(sink)
+    before = sink.list_tables(), rows(sink, "issues"), rows(sink, CF)
+    for full in (False, True):
+        run = sink.open_run("issues", TABLES, MERGE, run_id="r2", full=full)
+        run.write(issues([7, 8]))
+        run.delete([(1,)])
+        run.abort()
+    run = sink.open_run("issues", TABLES, MERGE, run_id="r3")
+    run.write(issues([9]))
+    with pytest.raises(BadBatchError):
+        run.write(TableBatch("nope", issues([1]).batch))
+    assert (sink.list_tables(), rows(sink, "issues"), rows(sink, CF)) == before
+    with sink._cursor() as cur:
+        left = cur.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '%stage%'"
+        ).fetchall()
+    assert left == []

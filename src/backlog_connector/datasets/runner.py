@@ -150,8 +150,13 @@ def execute(
                     cursor=cursor,
                     progress=emit,
                 )
+                # no cursor: the report reads every row, so a merge may rebuild the tables
                 sink_run = sink.open_run(
-                    plan.table, report.tables, ctx.mode, run_id=str(plan.run_id)
+                    plan.table,
+                    report.tables,
+                    ctx.mode,
+                    run_id=str(plan.run_id),
+                    full=cursor is None,
                 )
                 for batch in report.read(ctx):
                     if cancel is not None and cancel.is_set():

@@ -60,8 +60,10 @@ class Sink(ABC):
         mode: UpdateMode,
         *,
         run_id: str,
+        full: bool = False,
     ) -> SinkRun:
-        """Start a run writing ``tables`` under the name ``base``."""
+        """Start a run writing ``tables`` under the name ``base``. ``full=True``: the run
+        writes every row of the dataset (it has no cursor), so merge may rebuild the tables."""
 
     @abstractmethod
     def close(self) -> None:

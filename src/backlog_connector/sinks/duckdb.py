@@ -194,8 +194,11 @@ class DuckDBSink(DuckDBWarehouse, Sink):
         mode: UpdateMode,
         *,
         run_id: str,
+        full: bool = False,
     ) -> SinkRun:
-        """Start a run writing ``tables`` under ``base`` in one transaction (see ``duckdb_run``)."""
+        """Start a run writing ``tables`` under ``base``; nothing is visible before its commit
+        (see ``duckdb_run``). ``full``: the run writes every row of the dataset (no cursor), so
+        a merge rebuilds the tables instead of upserting into them."""
         check_table_name(base)
         try:
             mode = UpdateMode(mode)
@@ -205,7 +208,7 @@ class DuckDBSink(DuckDBWarehouse, Sink):
         if not isinstance(run_id, str) or not run_id:
             raise InvalidOptionError("run_id must be a non-empty string")
         check_specs(base, tables, mode)
-        run = DuckDBSinkRun(self._new_cursor(), base, tables, mode, run_id)
+        run = DuckDBSinkRun(self._new_cursor(), base, tables, mode, run_id, full=full)
         self._runs.add(run)
         return run
 

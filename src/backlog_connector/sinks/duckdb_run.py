@@ -1,15 +1,23 @@
-"""One run's writes into DuckDB: a single transaction on the run's own cursor.
+"""One run's writes into DuckDB: rows staged in hidden tables, swapped in at the end.
 
-Why one transaction rather than staging tables swapped at the end: it measured faster here (one
-WAL sync instead of one per batch), a killed process leaves nothing to clean up (DuckDB discards
-the uncommitted transaction when it reopens the file), and DuckDB writes a large transaction's
-row groups to the file as they fill, so Python never holds more than the current batch.
+Why staging tables rather than one transaction around the whole run: DuckDB holds a transaction's
+uncommitted appends in memory (a ``memory_limit`` does not make them spill), so a full sync of a
+large space grew without bound. Each run therefore writes into its own staging tables (one per
+report table, plus one of deleted keys), committed every ``CHUNK_ROWS`` rows; ``commit`` then
+applies them to the real tables and records the state in one short transaction. Readers never see
+a staging table (``_backlog_connector_stage_*``, hidden like the connector's other tables). A
+failed or aborted run drops its staging tables; a killed one leaves them behind, and the next run
+in the file drops every staging table no live run of this process owns (one process writes a
+file). Until ``commit`` the real tables and the state are untouched.
 
 Semantics per mode:
 
-- replace: the tables are dropped and re-created from the declared schema when the run opens;
-  each table then holds exactly this run's rows and columns (declared ones plus any new column a
-  batch brought). Columns the old table had and this run lacks are gone.
+- replace: the tables are rebuilt from the declared schema: the staging tables are renamed over
+  the old ones; each table then holds exactly this run's rows and columns (declared ones plus any
+  new column a batch brought). Columns the old table had and this run lacks are gone.
+- merge with ``full=True`` (a run without a cursor, which reads every row of the dataset): as
+  replace, with merge's last-row-per-key; no per-batch delete scans, and a type change of a
+  column needs no separate replace run.
 - append: rows get ``_run_id`` and ``_loaded_at``; rows an earlier attempt of the same run_id
   committed are removed first, so a retry never duplicates.
 - merge: upsert on ``TableSpec.key`` (the last row of a key wins); the children of every parent
@@ -27,6 +35,8 @@ from __future__ import annotations
 import contextlib
 import itertools
 import re
+import threading
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -55,7 +65,7 @@ from backlog_connector.sinks.errors import (
     WarehouseError,
     WriteConflictError,
 )
-from backlog_connector.sinks.naming import quote
+from backlog_connector.sinks.naming import INTERNAL_PREFIX, quote
 
 RUN_ID_COLUMN = "_run_id"
 LOADED_AT_COLUMN = "_loaded_at"
@@ -75,13 +85,23 @@ _CONFLICT_FIX = {
 _SUFFIX = re.compile(r"[a-z0-9_]+")
 
 
+STAGE_PREFIX = f"{INTERNAL_PREFIX}_stage_"
+#: staged rows per commit of the staging tables: bounds what DuckDB holds uncommitted
+CHUNK_ROWS = 50_000
+_live_tokens: set[str] = set()  # staging tokens of the runs open in this process
+_live_lock = threading.Lock()
+
+
 @dataclass
 class _Table:
     """A table of the run; ``columns`` maps lower-cased name -> (name, DuckDB type)."""
 
     name: str
     spec: TableSpec
+    stage: str = ""
     columns: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: columns the real table lacks, added to it at commit (merge and append)
+    missing: list[tuple[str, str]] = field(default_factory=list)
     #: batch schema -> the batch columns to insert, once checked and evolved for
     inserts: dict[pa.Schema, list[str]] = field(default_factory=dict)
 
@@ -98,11 +118,37 @@ def table_columns(cur: duckdb.DuckDBPyConnection, table: str) -> dict[str, tuple
     return {row[0].lower(): (row[0], row[1]) for row in rows}
 
 
+def drop_stale_stages(cur: duckdb.DuckDBPyConnection) -> list[str]:
+    """Drop the staging tables no open run of this process owns (left by a killed run)."""
+    with _live_lock:
+        live = tuple(f"{STAGE_PREFIX}{token}" for token in _live_tokens)
+    stale = [
+        name
+        for lower, name in meta.existing_tables(cur).items()
+        if lower.startswith(STAGE_PREFIX) and not lower.startswith(live or ("\0",))
+    ]
+    for name in stale:
+        cur.execute(f"DROP TABLE IF EXISTS {quote(name)}")
+    return stale
+
+
+def _drop_stale_quietly(cur: duckdb.DuckDBPyConnection) -> None:
+    # Its own transaction, best effort: a concurrent run dropping the same tables is no failure.
+    try:
+        cur.execute("BEGIN TRANSACTION")
+        drop_stale_stages(cur)
+        cur.execute("COMMIT")
+    except duckdb.Error:
+        with contextlib.suppress(duckdb.Error):
+            cur.execute("ROLLBACK")
+
+
 class DuckDBSinkRun(SinkRun):
-    """A run writing the tables of one dataset (``base``) in one DuckDB transaction.
+    """A run writing the tables of one dataset (``base``) through staging tables.
 
     Use it from one thread. Any failure inside ``write``/``delete``/``commit`` rolls the whole
-    run back before the error propagates; the tables stay as they were.
+    run back (its staging tables dropped) before the error propagates; the tables stay as they
+    were.
     """
 
     def __init__(
@@ -112,28 +158,46 @@ class DuckDBSinkRun(SinkRun):
         tables: Sequence[TableSpec],
         mode: UpdateMode,
         run_id: str,
+        *,
+        full: bool = False,
+        chunk_rows: int = CHUNK_ROWS,
     ) -> None:
         self._cur = cur
         self._base = base
         self._mode = mode
+        # a full merge rebuilds the tables like replace (see the module docstring)
+        self._rebuild = mode is UpdateMode.REPLACE or (full and mode is UpdateMode.MERGE)
         self._run_id = run_id
+        self._chunk_rows = max(1, chunk_rows)
         self._loaded_at = datetime.now(UTC)
         self._open = True
+        self._in_transaction = False
+        self._pending_rows = 0
         self._stats = WriteStats()
-        self._tables = {s.suffix: _Table(table_name(base, s.suffix), s) for s in tables}
-        self._cleared = f"_backlog_connector_cleared_{next(_view_numbers)}"
+        self._token = uuid.uuid4().hex[:12]
+        with _live_lock:
+            _live_tokens.add(self._token)
+        stage = f"{STAGE_PREFIX}{self._token}_{base.lower()}"
+        self._tables = {
+            s.suffix: _Table(table_name(base, s.suffix), s, stage=table_name(stage, s.suffix))
+            for s in tables
+        }
+        self._deleted = f"{stage}_deleted_keys"
+        self._deleted_any = False
+        _drop_stale_quietly(cur)
         with self._guard("opening the run"):
-            cur.execute("BEGIN TRANSACTION")
+            self._begin()
             self._check_ownership()
             for table in self._tables.values():
                 self._prepare(table)
-            if self._children and mode is not UpdateMode.APPEND:
-                self._create_cleared()
+            if mode is not UpdateMode.APPEND:
+                self._create_deleted()
+            self._commit_chunk()
 
     # -- the SinkRun contract -------------------------------------------------------------
 
     def write(self, batch: TableBatch) -> None:
-        """Write one batch inside the run's transaction (see the module docstring)."""
+        """Stage one batch (see the module docstring)."""
         with self._guard(f"writing to {self._name_of(batch.suffix)}"):
             table = self._table_for(batch.suffix)
             data = as_table(batch.batch)
@@ -149,13 +213,15 @@ class DuckDBSinkRun(SinkRun):
                 return
             if self._mode is UpdateMode.MERGE:
                 data = last_per_key(data, table.spec.key)
+            self._begin()
             with self._registered(data) as view:
                 if insert is None:
                     insert = self._evolve(table, arrow_columns(self._cur, view))
                     table.inserts[data.schema] = insert
-                if self._mode is UpdateMode.MERGE:
-                    self._make_room(table, view)
                 self._insert(table, view, insert)
+            self._pending_rows += data.num_rows
+            if self._pending_rows >= self._chunk_rows:
+                self._commit_chunk()
 
     def delete(self, keys: Sequence[tuple[Any, ...]]) -> None:
         """Delete main-table rows by key, and their children (merge; also allowed in replace)."""
@@ -169,33 +235,41 @@ class DuckDBSinkRun(SinkRun):
             if not keys:
                 return
             data = keys_table(keys, main.spec.schema, main.spec.key)
+            self._begin()
             with self._registered(data) as view:
-                deleted = self._delete_matching(main, main.spec.key, view, main.spec.key)
-                _add(self._stats.rows_deleted, main.name, deleted)
+                # rows staged so far go now; rows of the real tables at commit
+                removed = self._delete_matching(main.stage, main.spec.key, view, main.spec.key)
+                _add(self._stats.rows_deleted, main.name, removed)
                 for child in self._children:
                     removed = self._delete_matching(
-                        child, child.spec.parent_key, view, main.spec.key
+                        child.stage, child.spec.parent_key, view, main.spec.key
                     )
                     _add(self._stats.rows_deleted, child.name, removed)
-                if self._children:
-                    self._cur.execute(
-                        f"INSERT INTO {self._cleared} "
-                        f"SELECT {_select_as(main.spec.key)} FROM {quote(view)} "
-                        f"EXCEPT SELECT * FROM {self._cleared}"
-                    )
+                self._deleted_any = True
+                self._cur.execute(
+                    f"INSERT INTO {quote(self._deleted)} "
+                    f"SELECT DISTINCT {_select_as(main.spec.key)} FROM {quote(view)} "
+                    f"EXCEPT SELECT * FROM {quote(self._deleted)}"
+                )
 
     def commit(self, state: dict[str, Any] | None) -> WriteStats:
-        """Record the tables and ``state`` and commit everything in one transaction."""
+        """Apply the staged rows, record the tables and ``state``, in one transaction."""
         with self._guard(f"committing {self._base}"):
             state_json = _dump_state(state)
-            if self._children and self._mode is not UpdateMode.APPEND:
-                for name in (self._cleared, f"{self._cleared}_fresh"):
-                    self._cur.execute(f"DROP TABLE IF EXISTS {name}")
+            self._commit_chunk()
+            self._begin()
+            if self._rebuild:
+                self._swap_in()
+            elif self._mode is UpdateMode.MERGE:
+                self._merge_in()
+            else:
+                self._append_in()
             meta.register_tables(
                 self._cur, self._base, [(t.name, t.spec.suffix) for t in self._tables.values()]
             )
             meta.write_state(self._cur, self._base, state_json, self._run_id)
             self._cur.execute("COMMIT")
+            self._in_transaction = False
             self._finish()
         return self._stats
 
@@ -230,22 +304,21 @@ class DuckDBSinkRun(SinkRun):
                 )
 
     def _prepare(self, table: _Table) -> None:
-        exists = table.name.lower() in meta.existing_tables(self._cur)
-        if self._mode is UpdateMode.REPLACE and exists:
-            self._cur.execute(f"DROP TABLE {quote(table.name)}")
-            exists = False
         declared = self._declared_columns(table.spec)
-        if not exists:
-            columns = ", ".join(f"{quote(n)} {t}" for n, t in declared)
-            self._cur.execute(f"CREATE TABLE {quote(table.name)} ({columns})")
+        exists = table.name.lower() in meta.existing_tables(self._cur)
+        if self._rebuild or not exists:
             table.columns = {n.lower(): (n, t) for n, t in declared}
-            return
-        table.columns = table_columns(self._cur, table.name)
-        self._add_columns(table, self._conflicts_checked(table, declared))
-        if self._mode is UpdateMode.APPEND:
-            self._cur.execute(
-                f"DELETE FROM {quote(table.name)} WHERE {RUN_ID_COLUMN} = ?", [self._run_id]
-            )
+            if not self._rebuild:
+                table.missing = list(declared)  # the table is created at commit
+        else:
+            table.columns = table_columns(self._cur, table.name)
+            new = self._conflicts_checked(table, declared)
+            for name, type_ in new:
+                table.columns[name.lower()] = (name, type_)
+                self._stats.columns_added.setdefault(table.name, []).append(name)
+            table.missing = new
+        columns = ", ".join(f"{quote(n)} {t}" for n, t in table.columns.values())
+        self._cur.execute(f"CREATE TABLE {quote(table.stage)} ({columns})")
 
     def _declared_columns(self, spec: TableSpec) -> list[tuple[str, str]]:
         empty = spec.schema.empty_table()
@@ -261,13 +334,14 @@ class DuckDBSinkRun(SinkRun):
             declared += [c for c in _APPEND_COLUMNS if c[0] not in spec.schema.names]
         return declared
 
-    def _create_cleared(self) -> None:
+    def _create_deleted(self) -> None:
         main = self._main
         columns = ", ".join(
             f"c{i} {main.columns[name.lower()][1]}" for i, name in enumerate(main.spec.key)
         )
-        for name in (self._cleared, f"{self._cleared}_fresh"):
-            self._cur.execute(f"CREATE TEMP TABLE {name} ({columns})")
+        if not columns:  # replace without a key: delete() has nothing to match on
+            columns = "c0 BIGINT"
+        self._cur.execute(f"CREATE TABLE {quote(self._deleted)} ({columns})")
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -287,10 +361,14 @@ class DuckDBSinkRun(SinkRun):
         return tuple(dict.fromkeys(table.spec.key + table.spec.parent_key))
 
     def _evolve(self, table: _Table, incoming: list[tuple[str, str]]) -> list[str]:
-        """Add the batch's new columns to ``table``; return the batch columns to insert."""
+        """Add the batch's new columns to the staging table; return the batch columns to
+        insert."""
         typed = [(n, t) for n, t in incoming if t != _NULL_TYPE]
-        new = self._conflicts_checked(table, typed)
-        self._add_columns(table, new)
+        for name, type_ in self._conflicts_checked(table, typed):
+            self._cur.execute(f"ALTER TABLE {quote(table.stage)} ADD COLUMN {quote(name)} {type_}")
+            table.columns[name.lower()] = (name, type_)
+            table.missing.append((name, type_))
+            self._stats.columns_added.setdefault(table.name, []).append(name)
         return [n for n, t in incoming if n.lower() in table.columns and t != _NULL_TYPE]
 
     def _conflicts_checked(
@@ -303,47 +381,17 @@ class DuckDBSinkRun(SinkRun):
             if current is None:
                 new.append((name, type_))
             elif current[1] != type_:
+                mode = UpdateMode.REPLACE if self._rebuild else self._mode
                 raise SchemaConflictError(
                     f"table {table.name!r}, column {current[0]!r}: the table holds {current[1]} "
                     f"but the new data has {type_}; the sink does not guess a conversion. "
-                    + _CONFLICT_FIX[self._mode]
+                    + _CONFLICT_FIX[mode]
                 )
         return new
 
-    def _add_columns(self, table: _Table, new: list[tuple[str, str]]) -> None:
-        for name, type_ in new:
-            self._cur.execute(f"ALTER TABLE {quote(table.name)} ADD COLUMN {quote(name)} {type_}")
-            table.columns[name.lower()] = (name, type_)
-            self._stats.columns_added.setdefault(table.name, []).append(name)
-
-    def _make_room(self, table: _Table, view: str) -> None:
-        """Merge: clear the children of parents seen for the first time, and the rows whose key
-        the batch brings again."""
-        if self._children:
-            parent_cols = table.spec.parent_key if table.spec.suffix else table.spec.key
-            self._clear_children(view, parent_cols)
-        if table.spec.key:
-            self._delete_matching(table, table.spec.key, view, table.spec.key)
-
-    def _clear_children(self, view: str, parent_cols: Sequence[str]) -> None:
-        # Materialised once: most child batches follow their parents' batch and find nothing
-        # fresh, which then costs one small query instead of a scan of every child table.
-        fresh = f"{self._cleared}_fresh"
-        self._cur.execute(f"DELETE FROM {fresh}")
-        row = self._cur.execute(
-            f"INSERT INTO {fresh} SELECT DISTINCT {_select_as(parent_cols)} FROM {quote(view)} "
-            f"EXCEPT SELECT * FROM {self._cleared}"
-        ).fetchone()
-        if not row or not row[0]:
-            return
-        key_cols = [f"c{i}" for i in range(len(parent_cols))]
-        for child in self._children:
-            self._delete_matching(child, child.spec.parent_key, fresh, key_cols)
-        self._cur.execute(f"INSERT INTO {self._cleared} SELECT * FROM {fresh}")
-
     def _delete_matching(
         self,
-        table: _Table,
+        table: str,
         table_cols: Sequence[str],
         source: str,
         source_cols: Sequence[str],
@@ -354,7 +402,7 @@ class DuckDBSinkRun(SinkRun):
             f"t.{quote(a)} = s.{quote(b)}" for a, b in zip(table_cols, source_cols, strict=True)
         )
         row = self._cur.execute(
-            f"DELETE FROM {quote(table.name)} AS t USING {quote(source)} AS s WHERE {match}"
+            f"DELETE FROM {quote(table)} AS t USING {quote(source)} AS s WHERE {match}"
         ).fetchone()
         return int(row[0]) if row else 0
 
@@ -367,7 +415,7 @@ class DuckDBSinkRun(SinkRun):
             sources += ["?", "?::TIMESTAMPTZ"]
             params = [self._run_id, self._loaded_at]
         row = self._cur.execute(
-            f"INSERT INTO {quote(table.name)} ({', '.join(targets)}) "
+            f"INSERT INTO {quote(table.stage)} ({', '.join(targets)}) "
             f"SELECT {', '.join(sources)} FROM {quote(view)} AS s",
             params,
         ).fetchone()
@@ -382,10 +430,107 @@ class DuckDBSinkRun(SinkRun):
         finally:
             self._cur.unregister(view)
 
+    # -- committing -----------------------------------------------------------------------------
+
+    def _dedupe(self, table: _Table) -> None:
+        """Merge: keep the last staged row of each key (rowids grow with insertion)."""
+        key = table.spec.key
+        if self._mode is not UpdateMode.MERGE or not key:
+            return
+        cols = ", ".join(quote(c) for c in key)
+        self._cur.execute(
+            f"DELETE FROM {quote(table.stage)} WHERE rowid IN (SELECT r FROM ("
+            f"SELECT rowid AS r, row_number() OVER (PARTITION BY {cols} ORDER BY rowid DESC) "
+            f"AS n FROM {quote(table.stage)}) WHERE n > 1)"
+        )
+
+    def _swap_in(self) -> None:
+        """Replace / full merge: the staging tables become the tables."""
+        existing = meta.existing_tables(self._cur)
+        for table in self._tables.values():
+            self._dedupe(table)
+            if table.name.lower() in existing:
+                self._cur.execute(f"DROP TABLE {quote(existing[table.name.lower()])}")
+            self._cur.execute(f"ALTER TABLE {quote(table.stage)} RENAME TO {quote(table.name)}")
+        self._cur.execute(f"DROP TABLE IF EXISTS {quote(self._deleted)}")
+
+    def _add_missing(self) -> None:
+        existing = meta.existing_tables(self._cur)
+        for table in self._tables.values():
+            if table.name.lower() not in existing:
+                columns = ", ".join(f"{quote(n)} {t}" for n, t in table.missing)
+                self._cur.execute(f"CREATE TABLE {quote(table.name)} ({columns})")
+                continue
+            for name, type_ in table.missing:
+                self._cur.execute(
+                    f"ALTER TABLE {quote(table.name)} ADD COLUMN {quote(name)} {type_}"
+                )
+
+    def _merge_in(self) -> None:
+        """Merge: delete what the run deleted or replaces, then insert the staged rows."""
+        self._add_missing()
+        main = self._main
+        key_cols = [f"c{i}" for i in range(len(main.spec.key))]
+        if self._deleted_any:
+            deleted = self._delete_matching(main.name, main.spec.key, self._deleted, key_cols)
+            _add(self._stats.rows_deleted, main.name, deleted)
+            for child in self._children:
+                removed = self._delete_matching(
+                    child.name, child.spec.parent_key, self._deleted, key_cols
+                )
+                _add(self._stats.rows_deleted, child.name, removed)
+        if self._children:
+            # every parent the run wrote (as a parent, or through a child) gets its children
+            # from this run only
+            parents = f"{self._deleted}_parents"
+            sources = [f"SELECT DISTINCT {_select_as(main.spec.key)} FROM {quote(main.stage)}"]
+            sources += [
+                f"SELECT DISTINCT {_select_as(c.spec.parent_key)} FROM {quote(c.stage)}"
+                for c in self._children
+            ]
+            self._cur.execute(f"CREATE TEMP TABLE {quote(parents)} AS {' UNION '.join(sources)}")
+            for child in self._children:
+                self._delete_matching(child.name, child.spec.parent_key, parents, key_cols)
+            self._cur.execute(f"DROP TABLE {quote(parents)}")
+        for table in self._tables.values():
+            self._dedupe(table)
+            if table.spec.key:
+                self._delete_matching(table.name, table.spec.key, table.stage, table.spec.key)
+        self._insert_staged()
+
+    def _append_in(self) -> None:
+        self._add_missing()
+        for table in self._tables.values():
+            self._cur.execute(
+                f"DELETE FROM {quote(table.name)} WHERE {RUN_ID_COLUMN} = ?", [self._run_id]
+            )
+        self._insert_staged()
+
+    def _insert_staged(self) -> None:
+        for table in self._tables.values():
+            names = ", ".join(quote(n) for n, _ in table.columns.values())
+            self._cur.execute(
+                f"INSERT INTO {quote(table.name)} ({names}) "
+                f"SELECT {names} FROM {quote(table.stage)}"
+            )
+            self._cur.execute(f"DROP TABLE {quote(table.stage)}")
+        self._cur.execute(f"DROP TABLE IF EXISTS {quote(self._deleted)}")
+
     # -- life cycle -----------------------------------------------------------------------------
 
     def _name_of(self, suffix: str) -> str:
         return table_name(self._base, suffix)
+
+    def _begin(self) -> None:
+        if not self._in_transaction:
+            self._cur.execute("BEGIN TRANSACTION")
+            self._in_transaction = True
+
+    def _commit_chunk(self) -> None:
+        if self._in_transaction:
+            self._cur.execute("COMMIT")
+            self._in_transaction = False
+        self._pending_rows = 0
 
     def _check_open(self) -> None:
         if not self._open:
@@ -417,10 +562,19 @@ class DuckDBSinkRun(SinkRun):
         # After a failed COMMIT DuckDB has already ended the transaction: nothing is left open.
         with contextlib.suppress(duckdb.Error):
             self._cur.execute("ROLLBACK")
+        self._in_transaction = False
+        with contextlib.suppress(duckdb.Error):
+            self._cur.execute("BEGIN TRANSACTION")
+            for table in self._tables.values():
+                self._cur.execute(f"DROP TABLE IF EXISTS {quote(table.stage)}")
+            self._cur.execute(f"DROP TABLE IF EXISTS {quote(self._deleted)}")
+            self._cur.execute("COMMIT")
         self._finish()
 
     def _finish(self) -> None:
         self._open = False
+        with _live_lock:
+            _live_tokens.discard(self._token)
         self._cur.close()
 
 

@@ -7,7 +7,7 @@ connector runs in its own worker process so that its CPU time and peak RSS are i
 connector's CPU seconds per 1,000 issues, its peak RSS. Prints one JSON object.
 
 usage: python bench/bench_sync.py [--issues 100000 200000] [--mode merge|replace]
-                                 [--memory-limit 256MB]
+                                 [--memory-limit 256MB] [--emulator warm|cold]
 """
 
 from __future__ import annotations
@@ -26,11 +26,16 @@ TARGET_ISSUES_PER_SECOND = 5_000
 TARGET_PEAK_RSS_MB = 400
 
 
-def start_emulator(issues: int) -> tuple[subprocess.Popen[str], dict[str, Any]]:
-    """The emulator subprocess and its start-up line (base URL, keys)."""
+def start_emulator(
+    issues: int, *, warm: bool = False
+) -> tuple[subprocess.Popen[str], dict[str, Any]]:
+    """The emulator subprocess and its start-up line (base URL, keys). ``warm``: it renders
+    every issue's JSON before it starts serving (a server with its pages cached)."""
     script = Path(sys.executable).with_name("backlog-connector")
     program = str(script) if script.exists() else "backlog-connector"
     command = [program, "emulator", "--plan", "unlimited", "--issues", str(issues), "--port", "0"]
+    if warm:
+        command += ["--warm", "--cache-limit", str(issues)]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     line = proc.stdout.readline()
@@ -85,10 +90,10 @@ def worker(base_url: str, key: str, database: str, mode: str, memory_limit: str)
     )
 
 
-def measure(issues: int, mode: str, memory_limit: str) -> dict[str, Any]:
+def measure(issues: int, mode: str, memory_limit: str, warm: bool) -> dict[str, Any]:
     """One size: start the emulator, run the worker, collect its figures and rusage."""
     started = time.perf_counter()
-    emulator, info = start_emulator(issues)
+    emulator, info = start_emulator(issues, warm=warm)
     emulator_start = time.perf_counter() - started
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -140,18 +145,27 @@ def main() -> None:
         help="DuckDB memory_limit of the sink, e.g. 256MB (default: DuckDB's own)",
     )
     parser.add_argument(
+        "--emulator",
+        choices=["warm", "cold"],
+        default="warm",
+        help="warm: the emulator renders every issue before serving (pages come from its "
+        "cache); cold: it renders each page on request, competing for the 2 cores",
+    )
+    parser.add_argument(
         "--worker", nargs=5, metavar=("URL", "KEY", "DB", "MODE", "MEM"), help=argparse.SUPPRESS
     )
     args = parser.parse_args()
     if args.worker:
         worker(*args.worker)
         return
-    runs = [measure(n, args.mode, args.memory_limit) for n in args.issues]
+    warm = args.emulator == "warm"
+    runs = [measure(n, args.mode, args.memory_limit, warm) for n in args.issues]
     print(
         json.dumps(
             {
                 "benchmark": "full issues sync, emulator subprocess -> DuckDB",
                 "mode": args.mode,
+                "emulator": args.emulator,
                 "duckdb_memory_limit": args.memory_limit or "duckdb default",
                 "load_average_1m_at_end": round(os.getloadavg()[0], 2),
                 "cpus": os.cpu_count(),

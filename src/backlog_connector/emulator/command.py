@@ -48,6 +48,19 @@ from .emulator import Emulator
     type=click.FloatRange(0, 1),
     help="Probability that a request gets an injected fault.",
 )
+@click.option(
+    "--cache-limit",
+    default=30_000,
+    show_default=True,
+    type=click.IntRange(0),
+    help="How many issues keep their rendered JSON cached.",
+)
+@click.option(
+    "--warm",
+    is_flag=True,
+    help="Render issues into the cache before serving (benchmarks: pages then cost no "
+    "rendering; start-up takes longer).",
+)
 def emulator(
     host: str,
     port: int,
@@ -57,6 +70,8 @@ def emulator(
     plan: str,
     minute_seconds: float,
     fault_rate: float,
+    cache_limit: int,
+    warm: bool,
 ) -> None:
     """Serve a local Backlog space (API v2) for trying the connector without an account.
 
@@ -71,6 +86,7 @@ def emulator(
         fault_rate=fault_rate,
         host=host,
         port=port,
+        cache_limit=cache_limit,
     )
     stop = threading.Event()
 
@@ -80,7 +96,10 @@ def emulator(
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     try:
-        emu = Emulator(config).start()
+        emu = Emulator(config)
+        if warm:
+            emu.renderer.warm()
+        emu.start()
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     sys.stdout.write(orjson.dumps(emu.startup_line()).decode() + "\n")

@@ -211,6 +211,15 @@ class Renderer:
             self._cache[issue.id] = body
         return body
 
+    def warm(self) -> int:
+        """Render the JSON of issues (oldest first) until the cache is full; return how many
+        are cached. Pages are then served from bytes, as a real server's cache would."""
+        for issue in self.space.order:
+            if len(self._cache) >= self.cache_limit:
+                break
+            self.issue_bytes(issue)
+        return len(self._cache)
+
     def issues_bytes(self, issues: Iterable[Issue]) -> bytes:
         return b"[" + b",".join(self.issue_bytes(i) for i in issues) + b"]"
 

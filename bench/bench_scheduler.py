@@ -19,9 +19,9 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from backlog_connector.datasets.schedules import next_due, parse_schedule
 from backlog_connector.emulator import Emulator, EmulatorConfig
 from backlog_connector.scheduler.loop import Scheduler
-from backlog_connector.scheduler.schedule import next_due, parse_schedule
 
 SPECS = {
     "interval": "every 15m",

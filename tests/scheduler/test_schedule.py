@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from backlog_connector.backlog.errors import InvalidOptionError
-from backlog_connector.scheduler.schedule import next_due, parse_schedule
+from backlog_connector.datasets.schedules import next_due, parse_schedule
 
 NY = "America/New_York"
 BERLIN = "Europe/Berlin"

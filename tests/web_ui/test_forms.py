@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from backlog_connector.backlog.errors import AuthenticationError, InvalidAddressError
-from backlog_connector.scheduler.schedule import parse_schedule
+from backlog_connector.datasets.schedules import parse_schedule
 from backlog_connector.web import forms
 from backlog_connector.web.forms import FormValues
 

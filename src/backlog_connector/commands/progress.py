@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
 from backlog_connector.datasets.info import RunInfo
-from backlog_connector.reports.base import ProgressEvent
+from backlog_connector.datasets.runner import ProgressEvent
 
 
 class RunProgress:

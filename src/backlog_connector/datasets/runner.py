@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from backlog_connector.datasets.connect import Credentials
     from backlog_connector.sinks.duckdb import DuckDBSink
 
+__all__ = ["Progress", "ProgressEvent", "RunCancelled", "RunOutcome", "RunPlan", "execute"]
+
 log = logging.getLogger("backlog_connector.datasets")
 
 #: receives (dataset name, event) while runs are under way

@@ -81,8 +81,8 @@ def webhook_url(value: str | None) -> str | None:
 
 
 def schedule(value: str, *, min_interval_seconds: int) -> str:
-    """A schedule spec, checked by the scheduler's parser; returns its canonical text."""
-    from backlog_connector.scheduler.schedule import parse_schedule
+    """A schedule spec, checked by ``datasets.schedules``; returns its canonical text."""
+    from backlog_connector.datasets.schedules import parse_schedule
 
     if not isinstance(value, str):
         raise InvalidOptionError(f"invalid schedule {value!r}: give the schedule as text")

@@ -35,8 +35,8 @@ from backlog_connector.backlog.errors import (
     ConfigurationError,
     RetryLaterError,
 )
+from backlog_connector.datasets.schedules import Schedule, next_due, parse_schedule
 from backlog_connector.scheduler.jobs import Job, utc_now
-from backlog_connector.scheduler.schedule import Schedule, next_due, parse_schedule
 from backlog_connector.scheduler.state import STATE_FILE, DueTimes
 from backlog_connector.scheduler.webhook import failure_payload, send_failure
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import Request
 
 from backlog_connector.backlog.errors import BacklogConnectorError
-from backlog_connector.scheduler.schedule import parse_schedule
+from backlog_connector.datasets.schedules import parse_schedule
 from backlog_connector.web import forms
 from backlog_connector.web.forms import FieldErrors, FormValues
 from backlog_connector.web.rendering import control_plane, scheduler_of

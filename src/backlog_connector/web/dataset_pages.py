@@ -14,7 +14,7 @@ from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from backlog_connector.backlog.errors import BacklogConnectorError, NotFoundError
-from backlog_connector.scheduler.schedule import Schedule, next_due, parse_schedule
+from backlog_connector.datasets.schedules import Schedule, next_due, parse_schedule
 from backlog_connector.web import forms
 from backlog_connector.web.charts import RunPoint, runs_chart
 from backlog_connector.web.dataset_forms import (

@@ -1,0 +1,42 @@
+"""datasets/ imports only the layers above it (DESIGN.md: reports, sinks, backlog), never
+the scheduler or the surfaces; the CLI gets what it needs from datasets/."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import backlog_connector
+
+PACKAGE = Path(backlog_connector.__file__).parent
+BELOW_DATASETS = ("scheduler", "web", "cli", "commands")
+
+
+def _imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+        elif isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+    return names
+
+
+def test_datasets_never_imports_a_layer_below_it() -> None:
+    bad = {
+        (path.name, name)
+        for path in (PACKAGE / "datasets").rglob("*.py")
+        for name in _imports(path)
+        if any(name.startswith(f"backlog_connector.{layer}") for layer in BELOW_DATASETS)
+    }
+    assert bad == set()
+
+
+def test_commands_take_the_progress_event_from_datasets() -> None:
+    bad = {
+        (path.name, name)
+        for path in (PACKAGE / "commands").glob("*.py")
+        for name in _imports(path)
+        if name.startswith("backlog_connector.reports")
+    }
+    assert bad == set()

@@ -19,6 +19,10 @@ PROJECTS_OPTION = OptionSpec(
 )
 PROJECTS_PARSER: dict[str, Parser] = {"projects": parse_projects}
 
+#: GET /projects answers an administrator with the joined projects only unless ``all=true``
+#: (Backlog ignores the parameter for other roles), while the project picker lists them all
+ALL_PROJECTS: dict[str, str] = {"all": "true"}
+
 
 class CatalogReport(Report):
     """A report whose options are validated from its ``OptionSpec``s (plus ``parsers``)."""
@@ -62,7 +66,9 @@ def resolve_projects(ctx: RunContext, selector: list[int | str] | None) -> list[
 
     An unknown key or id is an ``InvalidOptionError`` that lists the keys that do exist.
     """
-    projects: list[Row] = [p for p in ctx.client.get("/projects") if isinstance(p, dict)]
+    projects: list[Row] = [
+        p for p in ctx.client.get("/projects", ALL_PROJECTS) if isinstance(p, dict)
+    ]
     if selector is None:
         return projects
     by_id = {p.get("id"): p for p in projects}

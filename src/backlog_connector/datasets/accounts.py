@@ -159,6 +159,8 @@ class AccountsMixin(PlaneCore):
             account.space = address.fqdn
             account.address_kind = address_kind
             account.api_key_in_query = in_query
+            if api_key is not None:
+                account.auth_kind = "api_key"  # a key replaces OAuth tokens too
             account.secret = self._box.seal(secret_document(creds))
             _apply_identity(account, identity)
             account.updated_at = utcnow()

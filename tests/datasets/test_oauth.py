@@ -1,0 +1,70 @@
+"""OAuth accounts: changed with update_account, and several datasets of one OAuth account run
+together while the access token is about to expire (refresh tokens rotate)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+from backlog_connector.backlog.address import SpaceAddress
+from backlog_connector.backlog.oauth import authorization_url, exchange_code
+from backlog_connector.datasets.service import ControlPlane
+from backlog_connector.emulator import Emulator
+
+MakeEmulator = Callable[..., Emulator]
+#: shorter than the client's 60 s refresh-ahead window: every request refreshes the token first
+SHORT_TOKEN_SECONDS = 30
+
+
+def add_oauth(plane: ControlPlane, emu: Emulator, name: str = "oauth") -> str:
+    """Authorise the emulator's OAuth client as the admin; save the tokens as account ``name``."""
+    address = SpaceAddress.parse_base_url(emu.base_url)
+    client = emu.oauth_client
+    redirect = "http://127.0.0.1:9/callback"
+    answer = httpx.get(
+        authorization_url(address, client["client_id"], redirect, state="s"),
+        follow_redirects=False,
+    )
+    code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
+    token = exchange_code(
+        address, code, client_id=client["client_id"], client_secret=client["client_secret"],
+        redirect_uri=redirect,
+    )  # fmt: skip
+    plane.add_oauth_account(
+        name, base_url=emu.base_url, client_id=client["client_id"],
+        client_secret=client["client_secret"], access_token=token.access_token,
+        refresh_token=token.refresh_token, expires_at=token.expires_at,
+    )  # fmt: skip
+    return name
+
+
+def test_an_api_key_replaces_the_oauth_tokens(
+    plane: ControlPlane, make_emulator: MakeEmulator
+) -> None:
+    emu = make_emulator(issues=10)
+    add_oauth(plane, emu)
+    info = plane.update_account("oauth", api_key=emu.api_keys["member"])
+    assert (info.auth, info.user_login) == ("api_key", "member")
+    assert plane.verify_account("oauth").auth == "api_key"
+    plane.create_dataset("Space", account="oauth", report="space")
+    (run,) = plane.run_datasets(["Space"])
+    assert run.status == "succeeded", run.error
+
+
+def test_an_oauth_account_keeps_its_tokens_when_its_address_changes(
+    plane: ControlPlane, make_emulator: MakeEmulator
+) -> None:
+    emu = make_emulator(issues=10, token_seconds=SHORT_TOKEN_SECONDS)
+    add_oauth(plane, emu)
+    plane.create_dataset("Space", account="oauth", report="space")
+    (run,) = plane.run_datasets(["Space"])
+    assert run.status == "succeeded", run.error
+    # same space, written differently: verified with the (refreshed) tokens, kept as OAuth
+    other_spelling = emu.base_url.replace("127.0.0.1", "localhost")
+    info = plane.update_account("oauth", base_url=other_spelling)
+    assert (info.auth, info.user_login, info.base_url) == ("oauth", "admin", other_spelling)
+    assert plane.verify_account("oauth").auth == "oauth"
+    (run,) = plane.run_datasets(["Space"])
+    assert run.status == "succeeded", run.error

@@ -95,6 +95,49 @@ def test_signed_in_session_may_use_the_api(live: LiveService) -> None:
         assert browser.get("/api/accounts").status_code == 200
 
 
+def sign_in(browser: httpx.Client) -> str:
+    """Sign ``browser`` in; the session's CSRF token (the forms' hidden field)."""
+    form = browser.get("/login").text
+    found = re.search(r'name="csrf_token" value="([^"]+)"', form)
+    assert found is not None
+    signed_in = browser.post(
+        "/login", data={"password": "correct horse battery", "csrf_token": found.group(1)}
+    )
+    assert signed_in.status_code in (302, 303)
+    again = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/datasets/new").text)
+    assert again is not None
+    return again.group(1)
+
+
+def test_session_requests_that_change_things_need_the_csrf_token_or_own_origin(
+    live: LiveService,
+) -> None:
+    # Every localhost port is the same site: SameSite=Lax alone lets another local page POST.
+    with live.client(auth=False) as browser:
+        token = sign_in(browser)
+        body = {"full": False}
+        refused = [
+            {},
+            {"Origin": "http://127.0.0.1:1"},  # another program on this machine
+            {"Origin": "http://localhost:" + live.base_url.rsplit(":", 1)[1]},  # other host name
+            {"Origin": "null"},
+            {"X-CSRF-Token": "not-the-token"},
+        ]
+        for headers in refused:
+            for method, path in (("POST", "/api/datasets/x/runs"), ("DELETE", "/api/datasets/x"),
+                                 ("PATCH", "/api/datasets/x"), ("POST", "/api/runs/1/cancel")):
+                response = browser.request(method, path, json=body, headers=headers)
+                assert response.status_code == 403, (headers, method, path, response.text)
+                assert "X-CSRF-Token" in response.json()["detail"]
+        assert browser.get("/api/datasets").status_code == 200  # reading needs neither
+        # the same requests from our own pages get through to the route (404: no dataset "x")
+        for headers in ({"X-CSRF-Token": token}, {"Origin": live.base_url}):
+            response = browser.post("/api/datasets/x/runs", json=body, headers=headers)
+            assert response.status_code == 404, (headers, response.text)
+    with live.client() as client:  # a bearer token needs no CSRF header
+        assert client.post("/api/datasets/x/runs", json={"full": False}).status_code == 404
+
+
 # --- accounts, datasets, runs ------------------------------------------------------------------
 
 

@@ -75,6 +75,7 @@ def create_app(
     app.state.control_plane = control_plane
     app.state.scheduler = sched
     app.state.new_secrets = new_secrets
+    app.state.public_url = public_url  # an Origin the API accepts with the session cookie
     app.add_middleware(
         SessionMiddleware,
         secret_key=session_secret(control_plane.home),

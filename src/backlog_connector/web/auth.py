@@ -11,7 +11,13 @@ Three secrets live in the data home, each in a 0600 file:
 
 A request is authenticated by ``Authorization: Bearer <token>`` or by a signed-in session
 (``sign_in`` after ``check_admin_password``). The session cookie is ``SameSite=Lax``, so other
-sites cannot make a browser send it with a POST.
+sites cannot make a browser send it with a POST. That is not enough on its own: every port of
+``localhost`` is the *same site*, so a page served by any other local program could. A
+session-authenticated request to ``require_user`` with an unsafe method (POST, PUT, PATCH,
+DELETE) must therefore also carry either the session's CSRF token in an ``X-CSRF-Token`` header
+(the token of the pages' forms, ``web.csrf``) or an ``Origin`` header naming this service itself
+(browsers send it with every unsafe request; the API docs page relies on it); else 403. Bearer
+requests need neither: a browser never adds that header on its own.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from pathlib import Path
 from fastapi import HTTPException, Request, status
 
 from backlog_connector.settings import Settings
+from backlog_connector.web.csrf import token_matches
 
 TOKEN_FILE = "api-token.sha256"  # noqa: S105 - a file name
 PASSWORD_FILE = "admin-password.scrypt"  # noqa: S105 - a file name
@@ -35,6 +42,9 @@ SESSION_MAX_AGE = 14 * 24 * 3600
 _USER_KEY = "user"
 _ADMIN = "admin"
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+#: the header that carries the session's CSRF token on an unsafe API request
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass(frozen=True)
@@ -183,9 +193,34 @@ def current_user(request: Request) -> str | None:
     return session_user(request)
 
 
+def _origin_of(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    return f"{scheme.lower()}://{rest.split('/', 1)[0].lower()}" if sep else ""
+
+
+def from_own_page(request: Request) -> bool:
+    """Whether a session request shows that a page of this service sent it: the session's CSRF
+    token in ``X-CSRF-Token``, or an ``Origin`` equal to the address it was sent to (or to the
+    service's ``public_url``)."""
+    if token_matches(request, request.headers.get(CSRF_HEADER)):
+        return True
+    origin = request.headers.get("origin")
+    if not origin or origin == "null":
+        return False
+    own = {_origin_of(str(request.base_url))}
+    public_url = getattr(request.app.state, "public_url", None)
+    if public_url:
+        own.add(_origin_of(public_url))
+    return _origin_of(origin) in own
+
+
 def require_user(request: Request) -> str:
-    """FastAPI dependency: the caller's identity, or 401 (JSON) when there is none."""
-    user = current_user(request)
+    """FastAPI dependency: the caller's identity, or 401 (JSON) when there is none; 403 for an
+    unsafe request authenticated only by the session cookie that no page of ours sent."""
+    token = bearer_token(request)
+    if token is not None and check_api_token(_home(request), token):
+        return "api"
+    user = session_user(request)
     if user is None:
         raise HTTPException(
             status_code=status.HTTP_401_UNAUTHORIZED,
@@ -193,5 +228,12 @@ def require_user(request: Request) -> str:
             "token serve printed at its first start, or BACKLOG_CONNECTOR_API_TOKEN) or sign "
             "in to the web UI",
             headers={"WWW-Authenticate": "Bearer"},
+        )
+    if request.method not in SAFE_METHODS and not from_own_page(request):
+        raise HTTPException(
+            status_code=status.HTTP_403_FORBIDDEN,
+            detail=f"a request signed in by the session cookie must carry the session's CSRF "
+            f"token in the {CSRF_HEADER} header or come from this service's own pages "
+            "(Origin); scripts should send 'Authorization: Bearer <API token>'",
         )
     return user

@@ -68,3 +68,32 @@ def test_an_oauth_account_keeps_its_tokens_when_its_address_changes(
     assert plane.verify_account("oauth").auth == "oauth"
     (run,) = plane.run_datasets(["Space"])
     assert run.status == "succeeded", run.error
+
+
+def test_datasets_of_one_oauth_account_run_together_near_token_expiry(
+    plane: ControlPlane, make_emulator: MakeEmulator
+) -> None:
+    emu = make_emulator(issues=20, token_seconds=SHORT_TOKEN_SECONDS)
+    add_oauth(plane, emu)
+    names = ["Space", "Users", "Projects"]
+    for name, report in zip(names, ("space", "users", "projects"), strict=True):
+        plane.create_dataset(name, account="oauth", report=report)
+    for _ in range(2):  # and again with the tokens the first round saved
+        runs = plane.run_datasets(names)
+        assert [(r.status, r.error) for r in runs] == [("succeeded", None)] * 3
+    assert plane.verify_account("oauth").auth == "oauth"
+
+
+def test_tokens_refreshed_by_another_process_are_adopted(
+    plane: ControlPlane, make_emulator: MakeEmulator
+) -> None:
+    emu = make_emulator(issues=10, token_seconds=SHORT_TOKEN_SECONDS)
+    add_oauth(plane, emu)
+    plane.create_dataset("Space", account="oauth", report="space")
+    assert plane.run_datasets(["Space"])[0].status == "succeeded"
+    # a second control plane on the same data home stands for another process (e.g. serve)
+    with ControlPlane.open(plane.home) as other:
+        (run,) = other.run_datasets(["Space"])  # refreshes: this plane's refresh token is spent
+        assert run.status == "succeeded", run.error
+    (run,) = plane.run_datasets(["Space"])
+    assert run.status == "succeeded", run.error

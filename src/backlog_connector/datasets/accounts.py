@@ -162,6 +162,7 @@ class AccountsMixin(PlaneCore):
             if api_key is not None:
                 account.auth_kind = "api_key"  # a key replaces OAuth tokens too
             account.secret = self._box.seal(secret_document(creds))
+            self._adopt_sealed(account.id, creds, account.secret)
             _apply_identity(account, identity)
             account.updated_at = utcnow()
             self._share_budget(s, account, identity.rate_budget)
@@ -185,6 +186,7 @@ class AccountsMixin(PlaneCore):
                 s.execute(sa.delete(Run).where(Run.dataset_id == dataset.id))
                 s.delete(dataset)
             s.delete(account)
+            self._forget_token(account.id)
 
     def rate_budget(self, name: str) -> dict[str, Any]:
         """The last known rate-limit budget of this account's Backlog user, per category:

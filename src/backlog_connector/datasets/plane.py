@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
@@ -61,6 +62,10 @@ class PlaneCore:
         self._sink_lock = threading.Lock()
         self._running: set[str] = set()
         self._running_lock = threading.Lock()
+        # one live OAuthToken per account (by id): runs of one account share it, so only one
+        # of them refreshes (refresh tokens rotate: a second refresh with the same one fails)
+        self._tokens: dict[int, _LiveToken] = {}
+        self._tokens_lock = threading.Lock()
 
     def close(self) -> None:
         """Release the warehouse file and the database connections."""
@@ -116,19 +121,57 @@ class PlaneCore:
         return dataset_info(row, last, table_rows(s, [row.id]).get(row.id))
 
     def _credentials(self, account: Account, *, in_query: bool | None = None) -> Credentials:
+        if account.auth_kind == "oauth":
+            return self._live_token(account)
         document = self._box.open_sealed(account.secret, account=account.name)
-        name = account.name
-
-        def save_refreshed(token: OAuthToken) -> None:
-            with self._sessions.begin() as s:
-                self._account(s, name).secret = self._box.seal(secret_document(token))
-
         return credentials_from(
             account.auth_kind,
             document,
             api_key_in_query=account.api_key_in_query if in_query is None else in_query,
-            on_refresh=save_refreshed,
         )
+
+    def _live_token(self, account: Account) -> OAuthToken:
+        """The account's OAuth tokens, one object per account in this process. A sealed secret
+        this object did not write (another process refreshed, or the account was updated) is
+        newer: it replaces the object."""
+        from backlog_connector.backlog.credentials import OAuthToken
+
+        account_id, name = account.id, account.name
+        with self._tokens_lock:
+            live = self._tokens.get(account_id)
+            if live is not None and account.secret in live.sealed:
+                return live.token
+            document = self._box.open_sealed(account.secret, account=name)
+            live = _LiveToken(sealed={account.secret})
+
+            def save_refreshed(token: OAuthToken) -> None:
+                sealed = self._box.seal(secret_document(token))
+                with self._tokens_lock:  # known before it is visible to other threads
+                    live.sealed.add(sealed)
+                with self._sessions.begin() as s:
+                    self._account(s, name).secret = sealed
+
+            token = credentials_from("oauth", document, on_refresh=save_refreshed)
+            assert isinstance(token, OAuthToken)
+            live.token = token
+            self._tokens[account_id] = live
+            return token
+
+    def _adopt_sealed(self, account_id: int, creds: Credentials, sealed: bytes) -> None:
+        """``sealed`` now holds ``creds``: keep the live token if it is that object, else
+        forget it (new credentials were saved)."""
+        with self._tokens_lock:
+            live = self._tokens.get(account_id)
+            if live is None:
+                return
+            if live.token is creds:
+                live.sealed.add(sealed)
+            else:
+                del self._tokens[account_id]
+
+    def _forget_token(self, account_id: int) -> None:
+        with self._tokens_lock:
+            self._tokens.pop(account_id, None)
 
     def _share_budget(self, s: Session, account: Account, budget: dict[str, Any]) -> None:
         """The budget belongs to the Backlog user: every account of that user gets it.
@@ -146,6 +189,14 @@ class PlaneCore:
         )
         for peer in {account, *peers}:
             peer.rate_budget = merged
+
+
+@dataclass(eq=False)
+class _LiveToken:
+    """An account's shared OAuthToken and every sealed secret it wrote (or was read from)."""
+
+    sealed: set[bytes]
+    token: OAuthToken = field(init=False)
 
 
 def address_of(account: Account) -> SpaceAddress:

@@ -167,6 +167,42 @@ def test_failed_run_is_retried_until_the_attempts_run_out_then_the_webhook_fires
     assert hook["error"]
 
 
+def test_pausing_a_dataset_drops_its_pending_retry(
+    plane: ControlPlane, clock: Clock, make_scheduler: SchedulerFactory
+) -> None:
+    with Emulator(EmulatorConfig(seed=5, projects=1, issues=5)) as broken, zero_waits():
+        add_dataset(plane, broken, "Flaky", schedule="daily 09:00", timezone="UTC", retries=3,
+                    retry_interval="30s")  # fmt: skip
+        broken.set_faults(http_500=1.0)
+        clock.advance(-60)
+        sched = make_scheduler(state_path=None)
+        sched.tick()
+        clock.advance(60)
+        sched.tick()  # 09:00: the scheduled run fails, retry 2 waits for 09:00:30
+        wait_idle(sched, "Flaky")
+        assert next(s for s in sched.status() if s.dataset == "Flaky").retry_attempt == 2
+        plane.update_dataset("Flaky", enabled=False)
+        clock.advance(30)
+        sched.tick()
+        wait_idle(sched, "Flaky")
+        assert next(s for s in sched.status() if s.dataset == "Flaky").retry_at is None
+        plane.update_dataset("Flaky", enabled=True)  # resuming does not bring the retry back
+        clock.advance(30)
+        sched.tick()
+        wait_idle(sched, "Flaky")
+        assert statuses(plane, "Flaky") == [("schedule", "failed", 1)]
+
+        plane.update_dataset("Flaky", enabled=False)
+        job = sched.run_now("Flaky")  # by hand while paused: it runs, fails, and is not retried
+        wait_idle(sched, "Flaky")
+        assert job.status == "failed"
+        assert next(s for s in sched.status() if s.dataset == "Flaky").retry_at is None
+        clock.advance(60)
+        sched.tick()
+        wait_idle(sched, "Flaky")
+    assert statuses(plane, "Flaky") == [("schedule", "failed", 1), ("manual", "failed", 1)]
+
+
 def test_configuration_error_is_not_retried_and_says_so(
     plane: ControlPlane, tmp_path: Path, clock: Clock, make_scheduler: SchedulerFactory,
     webhook: Hooks, caplog: pytest.LogCaptureFixture,

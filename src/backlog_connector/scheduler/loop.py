@@ -12,6 +12,8 @@ Rules:
 * A failed run is retried after the dataset's retry interval, up to its ``retries``, each
   attempt recorded with ``trigger="retry"`` and its number. A configuration error (revoked key,
   missing project, ...) is not retried: another attempt cannot succeed.
+* A paused (disabled) dataset is not retried: pausing drops a pending retry, and a run of a
+  paused dataset (run by hand) that fails gets none.
 * When the last attempt fails, the dataset's webhook (if any) gets a JSON POST.
 * Pending retries live in memory: a restart drops them and the schedule takes over.
 * ``stop()`` cancels running runs (they are recorded as cancelled) and waits for them.
@@ -200,9 +202,13 @@ class Scheduler:
         datasets = self.cp.list_datasets()
         names = {d.name for d in datasets}
         self.due_times.forget(self.due_times.names() - names)
+        paused = {d.name for d in datasets if not d.enabled}
         with self._lock:
             for gone in set(self._retries) - names:
                 del self._retries[gone]
+            for name in paused & set(self._retries):
+                log.info("retry %d of %s dropped: the dataset is paused",
+                         self._retries.pop(name).attempt, name)  # fmt: skip
             for gone in set(self._upcoming) - names:
                 del self._upcoming[gone]
         for dataset in datasets:
@@ -370,6 +376,8 @@ class Scheduler:
         if run.error_action == "configuration":
             log.warning("%s failed with a configuration error; not retried: %s",
                         job.dataset, run.error)  # fmt: skip
+        elif not dataset.enabled:
+            log.info("%s failed while paused; not retried", job.dataset)
         elif job.attempt <= dataset.retries and not self._stopping.is_set():
             at = self.clock() + timedelta(seconds=dataset.retry_interval_seconds)
             with self._lock:

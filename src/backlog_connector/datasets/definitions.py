@@ -144,17 +144,17 @@ class DatasetsMixin(PlaneCore):
                 spec.validate_options(opts)
                 if opts != row.options:
                     row.options = opts
-                    row.force_full = True
+                    row.require_full_run()
             if "update_mode" in changes:
                 mode = _update_mode(spec, changes["update_mode"])
                 if mode != row.update_mode:
                     row.update_mode = mode
-                    row.force_full = True
+                    row.require_full_run()
             if "account" in changes:
                 owner = self._account(s, changes["account"])
                 if owner.id != row.account_id:
                     row.account = owner
-                    row.force_full = True
+                    row.require_full_run()
             if "schedule" in changes:
                 row.schedule = validate.schedule(
                     changes["schedule"],

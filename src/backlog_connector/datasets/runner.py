@@ -52,6 +52,7 @@ class RunPlan:
     credentials: Credentials
     user_id: int | None
     secrets: tuple[str, ...]  # strings to redact from any error text
+    config_version: int = 0  # the dataset's ``config_version`` when the run was planned
 
     def __repr__(self) -> str:
         return f"RunPlan(run_id={self.run_id}, dataset={self.dataset!r}, report={self.report!r})"

@@ -212,6 +212,7 @@ class RunsMixin(PlaneCore):
                 credentials=self._credentials(account),
                 user_id=account.user_id,
                 secrets=tuple(secret_values(document)),
+                config_version=row.config_version,
             )
 
     def _execute_one(
@@ -253,9 +254,11 @@ class RunsMixin(PlaneCore):
         finally:
             with self._running_lock:
                 self._running.discard(plan.dataset)
-        self._finish(run_id, outcome, clear_force_full=plan.full)
+        self._finish(run_id, outcome, full_at_version=plan.config_version if plan.full else None)
 
-    def _finish(self, run_id: int, outcome: RunOutcome, *, clear_force_full: bool = False) -> None:
+    def _finish(
+        self, run_id: int, outcome: RunOutcome, *, full_at_version: int | None = None
+    ) -> None:
         with self._sessions.begin() as s:
             run = s.get(Run, run_id)
             assert run is not None
@@ -283,7 +286,11 @@ class RunsMixin(PlaneCore):
                 setattr(run, attr, getattr(outcome, attr))
             dataset = s.get(Dataset, run.dataset_id)
             if dataset is not None:
-                if clear_force_full and outcome.status == "succeeded":
+                # a change during the run (version bumped) still needs its own full run
+                if (
+                    full_at_version == dataset.config_version
+                    and outcome.status == "succeeded"
+                ):
                     dataset.force_full = False
                 if outcome.rate_budget:
                     self._share_budget(s, dataset.account, outcome.rate_budget)

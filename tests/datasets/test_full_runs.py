@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from backlog_connector.datasets.runner import ProgressEvent
 from backlog_connector.datasets.service import ControlPlane
+from backlog_connector.emulator import Emulator
 
 
 def test_options_changed_during_a_full_run_force_the_next_one(
@@ -26,3 +27,28 @@ def test_options_changed_during_a_full_run_force_the_next_one(
     (then,) = plane.run_datasets(["Issues"])
     assert then.cursor_before is not None
 
+
+def test_an_account_moved_to_another_user_forces_full_runs(
+    plane: ControlPlane, acme: str, emulator: Emulator
+) -> None:
+    plane.create_dataset("Issues", account=acme, report="issues")
+    assert plane.run_datasets(["Issues"])[0].status == "succeeded"
+    plane.update_account(acme, api_key=emulator.api_keys["admin"])  # same user: cursor kept
+    (same,) = plane.run_datasets(["Issues"])
+    assert same.cursor_before is not None
+    plane.update_account(acme, api_key=emulator.api_keys["member"])
+    (moved,) = plane.run_datasets(["Issues"])
+    assert (moved.status, moved.cursor_before) == ("succeeded", None)
+
+
+def test_an_account_moved_to_another_space_forces_full_runs(
+    plane: ControlPlane, acme: str, emulator: Emulator
+) -> None:
+    plane.create_dataset("Issues", account=acme, report="issues")
+    assert plane.run_datasets(["Issues"])[0].status == "succeeded"
+    other = emulator.base_url.replace("127.0.0.1", "localhost")  # another _space value
+    plane.update_account(acme, base_url=other)
+    (moved,) = plane.run_datasets(["Issues"])
+    assert (moved.status, moved.cursor_before) == ("succeeded", None)
+    spaces = plane.preview("Issues", limit=10_000).column("_space").unique().to_pylist()
+    assert spaces == [other.removeprefix("http://")]

@@ -153,8 +153,18 @@ class AccountsMixin(PlaneCore):
         identity = self._identify(name, address, creds)
         with self._sessions.begin() as s:
             account = self._account(s, name)
-            if account.datasets and old_user is not None and identity.user_id != old_user:
-                log.info("account %s now belongs to Backlog user %s", name, identity.user_id)
+            moved = address.fqdn != account.space or identity.user_id != old_user
+            if account.datasets and moved:
+                # the saved cursors (and _space values) belong to the old space or user
+                log.info(
+                    "account %s now reads %s as Backlog user %s: its datasets' next runs are"
+                    " full runs",
+                    name,
+                    address.fqdn,
+                    identity.user_id,
+                )
+                for dataset in account.datasets:
+                    dataset.require_full_run()
             account.base_url = address.base_url
             account.space = address.fqdn
             account.address_kind = address_kind

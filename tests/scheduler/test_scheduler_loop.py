@@ -3,10 +3,12 @@ into a real control plane and DuckDB file."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sched_helpers import Clock, Hooks, open_plane, wait_idle, wait_running
@@ -108,18 +110,28 @@ def test_due_time_during_a_run_is_recorded_as_skipped_not_queued(
 
 
 def test_run_now_answers_at_once_and_refuses_a_second_start(
-    plane: ControlPlane, slow_space: Emulator, make_scheduler: SchedulerFactory
-) -> None:
+    plane: ControlPlane, slow_space: Emulator, make_scheduler: SchedulerFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
     add_dataset(plane, slow_space, "Slow")
-    slow_down(slow_space)
+    # The run waits at a gate that opens only after run_now has answered: had run_now run it
+    # inline, it would still be waiting here (no clock involved).
+    gate = threading.Event()
+    execute_runs = plane.execute_runs
+
+    def gated(*args: Any, **kwargs: Any) -> Any:
+        assert gate.wait(30), "the gate never opened"
+        return execute_runs(*args, **kwargs)
+
+    monkeypatch.setattr(plane, "execute_runs", gated)
     sched = make_scheduler(state_path=None)
-    started = time.monotonic()
     job = sched.run_now("Slow")
-    assert time.monotonic() - started < 1.0  # queued, not run inline
     assert job.run_id is not None
-    assert plane.get_run(job.run_id).status in ("queued", "running")
+    assert plane.get_run(job.run_id).status == "queued"  # queued, not run inline
+    assert not job.finished
     with pytest.raises(AlreadyRunningError, match="already running"):
         sched.run_now("Slow")
+    gate.set()
     wait_idle(sched, "Slow")
     assert plane.get_run(job.run_id).status == "succeeded"
     assert job.to_dict()["progress"]["rows"] >= 1

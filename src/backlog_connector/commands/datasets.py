@@ -182,7 +182,7 @@ def show(name: str, as_json: bool) -> None:
             ["retries", f"{info.retries} every {info.retry_interval}"],
             ["table", info.table],
             ["rows", info.rows],
-            ["webhook", info.webhook_url or "-"],
+            ["webhook", info.webhook_shown or "-"],
             ["last run", f"#{last.id} {last.status} {when(last.finished_at)}" if last else "never"],
             ["created", when(info.created_at)],
             ["updated", when(info.updated_at)],

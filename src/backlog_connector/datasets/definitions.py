@@ -114,7 +114,7 @@ class DatasetsMixin(PlaneCore):
                 retry_interval=retry_interval.strip(),
                 retry_interval_seconds=interval_seconds,
                 table_name=table_name,
-                webhook_url=webhook,
+                webhook_secret=self._seal_webhook(webhook),
                 enabled=bool(enabled),
                 force_full=False,
                 created_at=now,
@@ -122,7 +122,7 @@ class DatasetsMixin(PlaneCore):
             )
             s.add(row)
             s.flush()
-            return dataset_info(row, None, None)
+            return dataset_info(row, None, None, webhook)
 
     def update_dataset(self, name: str, **changes: Any) -> DatasetInfo:
         """Change some of: description, account, options, update_mode, schedule, timezone,
@@ -169,7 +169,10 @@ class DatasetsMixin(PlaneCore):
                 row.retry_interval_seconds = validate.duration(changes["retry_interval"])
                 row.retry_interval = str(changes["retry_interval"]).strip()
             if "webhook_url" in changes:
-                row.webhook_url = validate.webhook_url(changes["webhook_url"])
+                row.webhook_secret = self._seal_webhook(
+                    validate.webhook_url(changes["webhook_url"])
+                )
+                row.webhook_url = None
             if "description" in changes:
                 row.description = str(changes["description"] or "")
             if "enabled" in changes:
@@ -188,7 +191,9 @@ class DatasetsMixin(PlaneCore):
             )
             last = last_runs(s, [d.id for d in rows], None)
             counts = table_rows(s, [d.id for d in rows])
-            return [dataset_info(d, last.get(d.id), counts.get(d.id)) for d in rows]
+            return [
+                dataset_info(d, last.get(d.id), counts.get(d.id), self._webhook(d)) for d in rows
+            ]
 
     def get_dataset(self, name: str) -> DatasetInfo:
         """One dataset; ``UnknownNameError`` if there is none of that name."""

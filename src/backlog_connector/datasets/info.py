@@ -9,6 +9,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 #: run statuses, in the order a run moves through them
 RUN_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled", "skipped")
@@ -23,6 +24,18 @@ ROLE_NAMES = {
     5: "Guest Reporter",
     6: "Guest Viewer",
 }
+
+
+def mask_url(url: str) -> str:
+    """``scheme://host[:port]/…``: where a URL goes, without its path, query or user info."""
+    parts = urlsplit(url)
+    host = parts.hostname or "?"
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ""
+    rest = "/…" if (parts.path not in ("", "/") or parts.query or parts.fragment) else ""
+    return f"{parts.scheme}://{host}{port}{rest}"
 
 
 def _plain(value: Any) -> Any:
@@ -130,12 +143,24 @@ class DatasetInfo(_Plain):
     retry_interval: str
     retry_interval_seconds: int
     table: str
-    webhook_url: str | None
+    #: the full URL, for the scheduler that posts to it; ``to_dict()`` and ``webhook_shown``
+    #: show only its scheme and host (webhook URLs often carry a token)
+    webhook_url: str | None = field(repr=False)
     enabled: bool
     created_at: datetime
     updated_at: datetime
     last_run: RunInfo | None = None
     rows: int | None = None  # rows in the main table after the last successful run
+
+    @property
+    def webhook_shown(self) -> str | None:
+        """The webhook URL as it may be shown: ``scheme://host/…``."""
+        return mask_url(self.webhook_url) if self.webhook_url else None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = super().to_dict()
+        data["webhook_url"] = self.webhook_shown
+        return data
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from backlog_connector.datasets.connect import (
     parse_address,
     secret_document,
 )
-from backlog_connector.datasets.errors import UnknownNameError
+from backlog_connector.datasets.errors import SecretKeyError, UnknownNameError
 from backlog_connector.datasets.info import (
     DatasetInfo,
 )
@@ -118,7 +118,28 @@ class PlaneCore:
 
     def _dataset_info(self, s: Session, row: Dataset) -> DatasetInfo:
         last = last_runs(s, [row.id], None).get(row.id)
-        return dataset_info(row, last, table_rows(s, [row.id]).get(row.id))
+        return dataset_info(row, last, table_rows(s, [row.id]).get(row.id), self._webhook(row))
+
+    def _seal_webhook(self, url: str | None) -> bytes | None:
+        return self._box.seal({"url": url}) if url else None
+
+    def _webhook(self, row: Dataset) -> str | None:
+        """The dataset's webhook URL, unsealed (or left plain by an older version)."""
+        if row.webhook_secret is None:
+            return row.webhook_url
+        try:
+            url = self._box.open_sealed(row.webhook_secret, account=row.account.name)["url"]
+        except SecretKeyError:
+            log.warning("the webhook URL of %s cannot be decrypted with this key", row.name)
+            return None
+        return str(url)
+
+    def _seal_plain_webhooks(self) -> None:
+        """Seal the webhook URLs an older version stored in plain text (once, at open)."""
+        with self._sessions.begin() as s:
+            for row in s.scalars(sa.select(Dataset).where(Dataset.webhook_url.is_not(None))):
+                row.webhook_secret = self._seal_webhook(row.webhook_url)
+                row.webhook_url = None
 
     def _credentials(self, account: Account, *, in_query: bool | None = None) -> Credentials:
         if account.auth_kind == "oauth":

@@ -39,4 +39,5 @@ class ControlPlane(AccountsMixin, DatasetsMixin, RunsMixin):
             settings = settings.model_copy(update={"home": Path(home).resolve()})
         plane = cls(settings)
         upgrade(plane._engine)
+        plane._seal_plain_webhooks()
         return plane

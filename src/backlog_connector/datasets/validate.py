@@ -74,8 +74,9 @@ def webhook_url(value: str | None) -> str | None:
         return None
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidOptionError(
-            f"invalid webhook URL {value!r}: give an http:// or https:// URL with a host"
+        given = f"a {parts.scheme}: URL" if parts.scheme else "no scheme"
+        raise InvalidOptionError(  # not the URL itself: it may carry a token
+            f"invalid webhook URL ({given}): give an http:// or https:// URL with a host"
         )
     return value
 

@@ -67,8 +67,11 @@ def run_info(row: Run, dataset: str) -> RunInfo:
     )
 
 
-def dataset_info(row: Dataset, last_run: Run | None, rows: int | None) -> DatasetInfo:
-    """A dataset with its effective time zone (its own, else the space's, else UTC)."""
+def dataset_info(
+    row: Dataset, last_run: Run | None, rows: int | None, webhook_url: str | None = None
+) -> DatasetInfo:
+    """A dataset with its effective time zone (its own, else the space's, else UTC);
+    ``webhook_url`` is the unsealed URL (the row holds it encrypted)."""
     return DatasetInfo(
         name=row.name,
         description=row.description,
@@ -82,7 +85,7 @@ def dataset_info(row: Dataset, last_run: Run | None, rows: int | None) -> Datase
         retry_interval=row.retry_interval,
         retry_interval_seconds=row.retry_interval_seconds,
         table=row.table_name,
-        webhook_url=row.webhook_url,
+        webhook_url=webhook_url,
         enabled=row.enabled,
         created_at=row.created_at,
         updated_at=row.updated_at,

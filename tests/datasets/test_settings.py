@@ -84,3 +84,23 @@ def test_unknown_setting_in_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "settings.toml").write_text("colour = 'blue'\n", encoding="utf-8")
     with pytest.raises(ConfigurationError, match="colour"):
         load_settings(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "nonsense://admin:hunter2-pw@db.example/x",  # no such dialect
+        "postgresql+nodriver://admin:hunter2-pw@db.example/x",  # no such driver
+        "sqlite:////nonexistent-dir/sub/control.sqlite",  # cannot be opened
+        "not a url at all hunter2-pw",
+    ],
+)
+def test_a_bad_database_url_is_a_configuration_error_without_its_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    from backlog_connector.datasets.service import ControlPlane
+
+    monkeypatch.setenv("BACKLOG_CONNECTOR_DATABASE_URL", url)
+    with pytest.raises(ConfigurationError, match="BACKLOG_CONNECTOR_DATABASE_URL") as caught:
+        ControlPlane.open(tmp_path / "home")
+    assert "hunter2-pw" not in str(caught.value)

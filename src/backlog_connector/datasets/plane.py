@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Self
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased, selectinload, sessionmaker
 
+from backlog_connector.backlog.errors import ConfigurationError
 from backlog_connector.datasets.connect import (
     credentials_from,
     parse_address,
@@ -47,14 +48,17 @@ class PlaneCore:
         self.settings = settings
         self.home = settings.home
         self.warehouse_path = settings.warehouse_path
-        self.home.mkdir(parents=True, exist_ok=True)
-        secret_key = settings.secret_key.get_secret_value() if settings.secret_key else None
-        self._box = SecretBox.open(settings.key_file, secret_key)
         url = settings.control_db_url()
         connect_args: dict[str, Any] = {}
         if url.startswith("sqlite"):
             connect_args = {"timeout": 30, "check_same_thread": False}
-        self._engine = sa.create_engine(url, connect_args=connect_args)
+        try:
+            self._engine = sa.create_engine(url, connect_args=connect_args)
+        except (sa.exc.ArgumentError, ImportError) as exc:
+            raise database_url_error(url, exc) from None
+        self.home.mkdir(parents=True, exist_ok=True)
+        secret_key = settings.secret_key.get_secret_value() if settings.secret_key else None
+        self._box = SecretBox.open(settings.key_file, secret_key)
         if self._engine.dialect.name == "sqlite":
             sa.event.listen(self._engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
@@ -218,6 +222,27 @@ class _LiveToken:
 
     sealed: set[bytes]
     token: OAuthToken = field(init=False)
+
+
+def database_url_error(url: str, exc: BaseException) -> ConfigurationError:
+    """A ``ConfigurationError`` for a control-plane URL that does not work; the URL is shown
+    without its password (and the password is redacted from the driver's message too)."""
+    from backlog_connector.backlog.redact import Redactor
+
+    try:
+        parsed = sa.engine.make_url(url)
+        shown = parsed.render_as_string(hide_password=True)
+        redact = Redactor([parsed.password] if parsed.password else [])
+    except sa.exc.ArgumentError:
+        shown, redact = "(not a database URL)", Redactor()
+    cause = getattr(exc, "orig", None) or exc
+    reason = redact(f"{type(cause).__name__}: {str(cause).splitlines()[0] if str(cause) else ''}")
+    return ConfigurationError(
+        f"cannot use the control-plane database {shown} ({reason}); fix"
+        " BACKLOG_CONNECTOR_DATABASE_URL or database_url in the settings file (a SQLAlchemy URL"
+        " such as postgresql+psycopg://user:password@host/db), or unset it to use the SQLite"
+        " file in the data home"
+    )
 
 
 def address_of(account: Account) -> SpaceAddress:

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from backlog_connector.datasets.accounts import AccountsMixin
 from backlog_connector.datasets.definitions import UPDATABLE, DatasetsMixin
 from backlog_connector.datasets.migrate import upgrade
+from backlog_connector.datasets.plane import database_url_error
 from backlog_connector.datasets.runs import RunsMixin
 from backlog_connector.settings import Settings, load_settings
 
@@ -38,6 +41,10 @@ class ControlPlane(AccountsMixin, DatasetsMixin, RunsMixin):
         elif home is not None:
             settings = settings.model_copy(update={"home": Path(home).resolve()})
         plane = cls(settings)
-        upgrade(plane._engine)
+        try:
+            upgrade(plane._engine)
+        except (sa.exc.DBAPIError, ImportError) as exc:  # unreachable, refused, bad driver...
+            plane.close()
+            raise database_url_error(settings.control_db_url(), exc) from None
         plane._seal_plain_webhooks()
         return plane

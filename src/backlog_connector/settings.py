@@ -34,6 +34,8 @@ SETTINGS_FILES = ("settings.toml", "settings.json")
 WAREHOUSE_FILE = "warehouse.duckdb"
 CONTROL_DB_FILE = "control.sqlite"
 KEY_FILE = "secret.key"
+#: settings that are secrets: a settings file holding one must not be readable by others
+SECRET_SETTINGS = ("secret_key", "api_token", "admin_password", "database_url")
 
 
 def default_home() -> Path:
@@ -136,7 +138,29 @@ def _read_settings_file(path: Path) -> dict[str, Any]:
             f"the settings file {path} must hold a table/object of settings; fix or remove it"
         )
     data.pop("home", None)  # the file lives in the home; it cannot move it
+    secrets = sorted(k for k in SECRET_SETTINGS if _holds_secret(k, data.get(k)))
+    mode = path.stat().st_mode & 0o777
+    if secrets and mode & 0o077:
+        raise ConfigurationError(
+            f"the settings file {path} holds {', '.join(secrets)} but is readable by other users"
+            f" (mode {mode:o}); run 'chmod 600 {path}', or move those settings to"
+            " BACKLOG_CONNECTOR_* environment variables"
+        )
     return data
+
+
+def _holds_secret(name: str, value: Any) -> bool:
+    if value in (None, ""):
+        return False
+    if name == "database_url" and isinstance(value, str):
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            return make_url(value).password is not None  # a SQLite path is no secret
+        except ArgumentError:
+            return True
+    return True
 
 
 def load_settings(home: Path | None = None) -> Settings:

@@ -104,3 +104,35 @@ def test_a_bad_database_url_is_a_configuration_error_without_its_password(
     with pytest.raises(ConfigurationError, match="BACKLOG_CONNECTOR_DATABASE_URL") as caught:
         ControlPlane.open(tmp_path / "home")
     assert "hunter2-pw" not in str(caught.value)
+
+
+@pytest.mark.parametrize("name", ["settings.toml", "settings.json"])
+def test_a_settings_file_with_secrets_must_be_private(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    if name.endswith(".toml"):
+        path.write_text('api_token = "tok-hunter2"\n[scheduler]\nmin_interval_seconds = 5\n')
+    else:
+        path.write_text(json.dumps({"api_token": "tok-hunter2"}))
+    path.chmod(0o644)
+    with pytest.raises(ConfigurationError, match="chmod 600") as caught:
+        load_settings(tmp_path)
+    assert "api_token" in str(caught.value)
+    assert "tok-hunter2" not in str(caught.value)
+    path.chmod(0o600)
+    assert load_settings(tmp_path).api_token is not None
+
+
+def test_a_settings_file_without_secrets_may_be_readable(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text("[scheduler]\nmin_interval_seconds = 5\n")
+    path.chmod(0o644)
+    assert load_settings(tmp_path).scheduler.min_interval_seconds == 5
+
+
+def test_a_database_url_with_a_password_is_a_secret(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"database_url": "postgresql+psycopg://u:pw-hunter2@h/db"}))
+    path.chmod(0o640)
+    with pytest.raises(ConfigurationError, match="database_url") as caught:
+        load_settings(tmp_path)
+    assert "pw-hunter2" not in str(caught.value)

@@ -33,7 +33,9 @@ def table(value: str) -> str:
             " (at most 63, not starting with a digit; '__' is kept for child tables),"
             " e.g. 'backlog_issues'"
         )
-    return value
+    from backlog_connector.sinks.naming import check_table_name
+
+    return check_table_name(value)  # the sink's own rules too (its reserved prefix)
 
 
 def duration(value: str, what: str = "retry interval") -> int:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from backlog_connector.backlog.address import SpaceAddress
 from backlog_connector.backlog.errors import AuthenticationError, InvalidAddressError
 from backlog_connector.datasets.schedules import parse_schedule
 from backlog_connector.web import forms
+from backlog_connector.web.account_pages import is_cloud_address
 from backlog_connector.web.forms import FormValues
 
 
@@ -110,3 +112,28 @@ def test_account_errors_land_next_to_their_field() -> None:
     assert forms.account_error_field(InvalidAddressError("bad"), uses_base_url=True) == (
         "base_url"
     )
+
+
+@pytest.mark.parametrize(
+    ("space", "base_url", "cloud"),
+    [
+        ("acme.backlog.com", "https://acme.backlog.com", True),
+        ("acme.backlog.jp", "https://acme.backlog.jp", True),
+        ("acme.backlogtool.com", "https://acme.backlogtool.com", True),
+        # a deeper host under a cloud domain is no cloud space: parse_fqdn refuses it, so the
+        # edit page must offer it as a base URL, not as an FQDN that cannot be saved again
+        ("team.acme.backlog.com", "https://team.acme.backlog.com", False),
+        ("acme.backlog.com", "https://acme.backlog.com/proxy", False),
+        ("127.0.0.1:8000", "http://127.0.0.1:8000", False),
+        ("backlog.example.com", "https://backlog.example.com", False),
+    ],
+)
+def test_accounts_edited_by_fqdn_are_exactly_the_cloud_addresses(
+    space: str, base_url: str, cloud: bool
+) -> None:
+    assert is_cloud_address(space, base_url) is cloud
+    try:
+        fqdn_ok = SpaceAddress.parse_fqdn(space).base_url == base_url
+    except InvalidAddressError:
+        fqdn_ok = False
+    assert fqdn_ok is cloud  # the same rule as the address parser's

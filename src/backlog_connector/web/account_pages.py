@@ -10,6 +10,7 @@ from urllib.parse import quote
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
 
+from backlog_connector.backlog.address import CLOUD_DOMAINS
 from backlog_connector.backlog.errors import BacklogConnectorError, NotFoundError
 from backlog_connector.web import forms
 from backlog_connector.web.forms import FieldErrors, FormValues
@@ -26,8 +27,14 @@ if TYPE_CHECKING:
     from backlog_connector.datasets.info import AccountInfo
 
 router = signed_in_router()
-#: hosts of Backlog's cloud: accounts there are edited by FQDN, others by base URL
-CLOUD_SUFFIXES = (".backlog.com", ".backlog.jp", ".backlogtool.com")
+
+
+def is_cloud_address(space: str, base_url: str) -> bool:
+    """Whether an account's address is a cloud space host (``SPACE.backlog.com`` and the other
+    ``CLOUD_DOMAINS``, as ``SpaceAddress.parse_fqdn`` accepts them): such accounts are edited by
+    FQDN, all others by base URL."""
+    domain = space.lower().partition(".")[2]
+    return domain in CLOUD_DOMAINS and base_url == f"https://{space}"
 
 
 def add_account_from_form(
@@ -121,7 +128,7 @@ async def new_account(request: Request) -> Response:
 def edit_account_page(request: Request, name: str) -> Response:
     """The account's address (the key is never shown: leave it empty to keep it)."""
     info = control_plane(request).get_account(name)
-    cloud = info.space.endswith(CLOUD_SUFFIXES) and info.base_url == f"https://{info.space}"
+    cloud = is_cloud_address(info.space, info.base_url)
     values = FormValues([("fqdn", info.space)] if cloud else [("base_url", info.base_url)])
     return _render_account_form(request, values, info)
 

@@ -143,17 +143,37 @@ def verify(name: str, as_json: bool) -> None:
 @accounts.command("update")
 @click.argument("name")
 @_address_options
-@click.option("--api-key", help="A new API key ('-' reads it from stdin).")
+@click.option(
+    "--api-key", help=f"A new API key ('-' reads it from stdin; else ${API_KEY_ENV} if set)."
+)
+@click.option(
+    "--api-key-in-query/--no-api-key-in-query",
+    default=None,
+    help="Send the key as ?apiKey= (old Backlog Enterprise), or in the header again.",
+)
 @json_option
 @errors_to_exit_codes
 def update(
-    name: str, fqdn: str | None, base_url: str | None, api_key: str | None, as_json: bool
+    name: str,
+    fqdn: str | None,
+    base_url: str | None,
+    api_key: str | None,
+    api_key_in_query: bool | None,
+    as_json: bool,
 ) -> None:
-    """Change an account's key or address (verified before it is saved)."""
+    """Change an account's key, address or key placement (verified before it is saved)."""
     if api_key == "-":
         api_key = sys.stdin.readline().strip()
+    elif api_key is None:
+        api_key = os.environ.get(API_KEY_ENV) or None
     with control_plane() as plane:
-        info = plane.update_account(name, api_key=api_key, fqdn=fqdn, base_url=base_url)
+        info = plane.update_account(
+            name,
+            api_key=api_key,
+            fqdn=fqdn,
+            base_url=base_url,
+            api_key_in_query=api_key_in_query,
+        )
     if as_json:
         print_json(info.to_dict())
         return

@@ -253,13 +253,14 @@ def run(names: tuple[str, ...], full: bool, as_json: bool) -> None:
     default="table",
     show_default=True,
 )
+@json_option
 @errors_to_exit_codes
-def preview(name: str, limit: int, fmt: str) -> None:
-    """The first rows of the dataset's table."""
+def preview(name: str, limit: int, fmt: str, as_json: bool) -> None:
+    """The first rows of the dataset's table (--json is --format json)."""
     with control_plane() as plane:
         data = plane.preview(name, limit)
     rows = data.to_pylist()
-    if fmt == "json":
+    if as_json or fmt == "json":
         print_json(rows)
     elif fmt == "csv":
         buffer = io.StringIO()

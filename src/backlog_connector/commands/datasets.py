@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from backlog_connector.backlog.errors import RetryLaterError
 from backlog_connector.commands.common import (
     EXIT_FAILED,
     control_plane,
@@ -158,12 +159,17 @@ def list_(as_json: bool) -> None:
 @json_option
 @errors_to_exit_codes
 def show(name: str, as_json: bool) -> None:
-    """One dataset: its settings, its last run and its columns."""
+    """One dataset: its settings, its last run and its columns (when the warehouse is free)."""
+    columns: list[tuple[str, str]] | None
     with control_plane() as plane:
         info = plane.get_dataset(name)
-        columns = plane.schema(name)
+        try:
+            columns = plane.schema(name)
+        except RetryLaterError:  # another process (serve) holds the warehouse
+            columns = None
     if as_json:
-        print_json({**info.to_dict(), "columns": [{"name": c, "type": t} for c, t in columns]})
+        listed = None if columns is None else [{"name": c, "type": t} for c, t in columns]
+        print_json({**info.to_dict(), "columns": listed})
         return
     last = info.last_run
     table(
@@ -188,7 +194,11 @@ def show(name: str, as_json: bool) -> None:
             ["updated", when(info.updated_at)],
         ],
     )
-    if columns:
+    if columns is None:
+        click.echo(
+            "columns unavailable: another process (e.g. serve) holds the warehouse", err=True
+        )
+    elif columns:
         table(["column", "type"], columns, title=f"table {info.table}")
 
 

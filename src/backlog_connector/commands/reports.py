@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from backlog_connector.commands.common import (
-    control_plane,
     errors_to_exit_codes,
     json_option,
     print_json,
@@ -18,8 +17,9 @@ from backlog_connector.commands.common import (
 @errors_to_exit_codes
 def reports(as_json: bool) -> None:
     """The reports a dataset can use: what each returns, its options, key and update modes."""
-    with control_plane() as plane:
-        infos = plane.list_reports()
+    from backlog_connector.datasets.views import report_catalog
+
+    infos = report_catalog()  # static: no data home, database or key file is needed
     if as_json:
         print_json([i.to_dict() for i in infos])
         return

@@ -19,7 +19,7 @@ from backlog_connector.datasets.info import (
 )
 from backlog_connector.datasets.models import Dataset, Run, utcnow
 from backlog_connector.datasets.plane import PlaneCore, last_runs, table_rows
-from backlog_connector.datasets.views import dataset_info, report_info
+from backlog_connector.datasets.views import dataset_info, report_catalog
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -47,9 +47,7 @@ class DatasetsMixin(PlaneCore):
 
     def list_reports(self) -> list[ReportInfo]:
         """The report catalog: names, options, keys, update modes."""
-        from backlog_connector.reports.catalog import REPORTS
-
-        return [report_info(r) for r in REPORTS.values()]
+        return report_catalog()
 
     def create_dataset(
         self,

@@ -94,6 +94,13 @@ def dataset_info(
     )
 
 
+def report_catalog() -> list[ReportInfo]:
+    """The report catalog as plain data (static: needs no control plane)."""
+    from backlog_connector.reports.catalog import REPORTS
+
+    return [report_info(r) for r in REPORTS.values()]
+
+
 def report_info(report: Any) -> ReportInfo:
     """A catalog report as plain data."""
     return ReportInfo(

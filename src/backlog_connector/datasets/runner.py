@@ -81,12 +81,13 @@ class RunOutcome:
     cursor_after: dict[str, Any] | None = None
 
 
-def redact(text: str, secrets: tuple[str, ...]) -> str:
-    """``text`` with every secret replaced by ``***``."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
+def redact(text: str, secrets: tuple[str, ...], credentials: Credentials | None = None) -> str:
+    """``text`` with every secret (those given, the credentials' current ones: tokens refreshed
+    mid-run too) and every secret query value (``apiKey=...``) replaced by ``***``."""
+    from backlog_connector.backlog.redact import Redactor
+
+    known = [*secrets, *(credentials.secrets() if credentials is not None else ())]
+    return Redactor(known)(text)
 
 
 def execute(
@@ -183,11 +184,12 @@ def execute(
                 outcome.error = "cancelled before it finished; the table was left as it was"
             except BacklogConnectorError as exc:
                 outcome.status = "failed"
-                outcome.error = redact(str(exc), plan.secrets)
+                outcome.error = redact(str(exc), plan.secrets, plan.credentials)
                 outcome.error_action = exc.action
             except Exception as exc:  # a bug or an unexpected library error: record, not crash
                 outcome.status = "failed"
-                outcome.error = redact(f"{type(exc).__name__}: {exc}", plan.secrets)
+                text = f"{type(exc).__name__}: {exc}"
+                outcome.error = redact(text, plan.secrets, plan.credentials)
                 outcome.error_action = "give_up"
             finally:
                 if sink_run is not None:
@@ -196,7 +198,7 @@ def execute(
     except Exception as exc:  # closing the client failed: keep what we know
         if outcome.status == "succeeded":
             outcome.status = "failed"
-            outcome.error = redact(f"{type(exc).__name__}: {exc}", plan.secrets)
+            outcome.error = redact(f"{type(exc).__name__}: {exc}", plan.secrets, plan.credentials)
             outcome.error_action = "give_up"
     if outcome.status == "failed":
         log.warning("run %s of %s failed: %s", plan.run_id, plan.dataset, outcome.error)

@@ -6,7 +6,7 @@ import logging
 import threading
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -21,12 +21,8 @@ from backlog_connector.datasets.info import (
 )
 from backlog_connector.datasets.models import Dataset, Run, utcnow
 from backlog_connector.datasets.plane import PlaneCore, address_of
-from backlog_connector.datasets.runner import Progress, RunOutcome, RunPlan, execute
+from backlog_connector.datasets.runner import Progress, RunOutcome, RunPlan, execute, redact
 from backlog_connector.datasets.views import run_info
-
-if TYPE_CHECKING:
-    pass
-
 
 log = logging.getLogger("backlog_connector.datasets")
 
@@ -250,7 +246,7 @@ class RunsMixin(PlaneCore):
         try:
             outcome = execute(plan, sink, on_start=started, progress=progress, cancel=cancel)
         except Exception as exc:  # execute records run failures itself; this is a last resort
-            outcome = _failed_before_start(exc)
+            outcome = _failed_before_start(exc, (*plan.secrets, *plan.credentials.secrets()))
         finally:
             with self._running_lock:
                 self._running.discard(plan.dataset)
@@ -305,7 +301,8 @@ def _check_trigger(trigger: str, attempt: int) -> None:
         raise InvalidOptionError(f"invalid attempt {attempt!r}: give a whole number from 1")
 
 
-def _failed_before_start(exc: Exception) -> RunOutcome:
+def _failed_before_start(exc: Exception, secrets: tuple[str, ...] = ()) -> RunOutcome:
     if isinstance(exc, BacklogConnectorError):
-        return RunOutcome(status="failed", error=str(exc), error_action=exc.action)
-    return RunOutcome(status="failed", error=f"{type(exc).__name__}: {exc}", error_action="give_up")
+        return RunOutcome(status="failed", error=redact(str(exc), secrets), error_action=exc.action)
+    text = redact(f"{type(exc).__name__}: {exc}", secrets)
+    return RunOutcome(status="failed", error=text, error_action="give_up")

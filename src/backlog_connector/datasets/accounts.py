@@ -243,6 +243,8 @@ class AccountsMixin(PlaneCore):
         creds: Credentials,
         api_key_in_query: bool,
     ) -> AccountInfo:
+        from backlog_connector.backlog.credentials import OAuthToken
+
         identity = self._identify(name, address, creds)
         now = utcnow()
         with self._sessions.begin() as s:
@@ -253,7 +255,7 @@ class AccountsMixin(PlaneCore):
                 base_url=address.base_url,
                 space=address.fqdn,
                 address_kind="fqdn" if fqdn else "base_url",
-                auth_kind="oauth" if type(creds).__name__ == "OAuthToken" else "api_key",
+                auth_kind="oauth" if isinstance(creds, OAuthToken) else "api_key",
                 api_key_in_query=api_key_in_query,
                 secret=self._box.seal(secret_document(creds)),
                 created_at=now,

@@ -97,9 +97,9 @@ def open_client(
     listener: Callable[[Any], None] | None = None,
 ) -> BacklogClient:
     """A client for the account; ``user_id`` (when known) saves the lazy ``users/myself``."""
-    from backlog_connector.backlog.client import BacklogClient
+    from backlog_connector.backlog.client import BacklogClient, user_key_for
 
-    user_key = f"{address.fqdn}:{user_id}" if user_id is not None else None
+    user_key = user_key_for(address, {"id": user_id}) if user_id is not None else None
     return BacklogClient(
         address, credentials, account_name=account_name, user_key=user_key, listener=listener
     )

@@ -32,13 +32,13 @@ class ServeProcess:
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
 
-    def start(self, timeout: float = 30.0) -> None:
+    def start(self, timeout: float = 30.0, *, log_level: str = "info") -> None:
         self.starts += 1
         self.logs.mkdir(parents=True, exist_ok=True)
         out = open(self.logs / f"serve-{self.starts}.out", "wb")  # noqa: SIM115
         err = open(self.logs / f"serve-{self.starts}.err", "wb")  # noqa: SIM115
         script = Path(sys.executable).parent / "backlog-connector"
-        command = [str(script), "serve", "--port", str(self.port), "--log-level", "info"]
+        command = [str(script), "serve", "--port", str(self.port), "--log-level", log_level]
         self.proc = subprocess.Popen(command, env=self.env, stdout=out, stderr=err)
         out.close()
         err.close()

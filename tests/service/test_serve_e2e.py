@@ -6,6 +6,7 @@ through its REST API, the way a user would.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -29,8 +30,13 @@ PLAN: dict[str, tuple[str, str, int]] = {
     "Issue types M": ("member", "issue_types", 12),
 }
 RUN_FOR_SECONDS = 100
-#: how late a scheduled run may start after its due time (tick of ~1 s plus queueing)
-LATENESS = 2.0
+#: how late a scheduled run may start after its due time (tick of ~1 s plus queueing), with
+#: slack for a loaded machine; still well under the shortest interval, so a missed or doubled
+#: due time shows
+LATENESS = 5.0
+#: how long SIGTERM may take: uvicorn's 3 s graceful shutdown plus the runs' 5 s to record
+#: themselves cancelled, with slack for a loaded machine
+SIGTERM_SECONDS = 12.0
 
 
 @pytest.fixture
@@ -91,7 +97,7 @@ def test_five_datasets_two_users_every_due_run_once_no_429(
         shown = client.get("/api/datasets").json()
 
     seconds = serve.terminate()
-    assert seconds < 8, f"SIGTERM took {seconds:.1f} s"
+    assert seconds < SIGTERM_SECONDS, f"SIGTERM took {seconds:.1f} s"
     assert serve.proc is not None
     assert serve.proc.returncode == 0, serve.stderr()[-2000:]
 
@@ -108,7 +114,8 @@ def test_five_datasets_two_users_every_due_run_once_no_429(
         first = at(runs[0]["created_at"])
         for k, run in enumerate(runs):
             late = at(run["created_at"]) - (first + k * interval)
-            assert -0.5 <= late <= LATENESS, (name, k, late)
+            # relative to the first run, which may itself have started late
+            assert -LATENESS <= late <= LATENESS, (name, k, late)
         due_so_far = int((now - first) // interval) + 1
         in_flight = now - (first + (due_so_far - 1) * interval) < LATENESS
         assert len(runs) == due_so_far or (in_flight and len(runs) == due_so_far - 1), (
@@ -123,7 +130,8 @@ def test_five_datasets_two_users_every_due_run_once_no_429(
 def test_sigterm_cancels_then_kill_9_orphans_a_run_and_the_next_start_recovers(
     serve: ServeProcess, paid_space: Emulator
 ) -> None:
-    serve.start()
+    # debug: the client logs every request URL, the member's with its key in the query string
+    serve.start(log_level="debug")
     with serve.client() as client:
         add_accounts(client, paid_space)
         create(client, "Issues", account="admin", report="issues", schedule="every 6s")
@@ -133,7 +141,7 @@ def test_sigterm_cancels_then_kill_9_orphans_a_run_and_the_next_start_recovers(
         cut = poll(lambda: client.get("/api/datasets/Issues/runs").json()[0],
                    lambda run: run["status"] == "running", timeout=20)  # fmt: skip
     seconds = serve.terminate()  # SIGTERM mid-run
-    assert seconds < 8, f"SIGTERM took {seconds:.1f} s"
+    assert seconds < SIGTERM_SECONDS, f"SIGTERM took {seconds:.1f} s"
     assert serve.proc is not None
     assert serve.proc.returncode == 0, serve.stderr()[-2000:]
 
@@ -161,6 +169,9 @@ def test_sigterm_cancels_then_kill_9_orphans_a_run_and_the_next_start_recovers(
     assert len(ids) == len(set(ids)) == len(paid_space.state.issues)
     assert "Admin password" not in serve.stdout()  # shown once, at the first start only
     logs = "".join(p.read_text(errors="replace") for p in serve.logs.iterdir())
-    assert "apiKey=" not in logs  # the member's key travels in the query string
+    # The first start logs at debug level, where every request URL is logged: the member's
+    # key travels in the query string, yet no logged URL may carry it.
+    assert re.search(r"DEBUG backlog_connector\.backlog: GET http://\S+/users/myself", logs)
+    assert set(re.findall(r"apiKey=([^&\s\"]*)", logs)) <= {"***"}
     for key in paid_space.api_keys.values():
         assert key not in logs

@@ -141,8 +141,9 @@ def main() -> None:
     parser.add_argument("--mode", choices=["merge", "replace"], default="merge")
     parser.add_argument(
         "--memory-limit",
-        default="",
-        help="DuckDB memory_limit of the sink, e.g. 256MB (default: DuckDB's own)",
+        default="256MB",
+        help="DuckDB memory_limit of the sink (default: the warehouse.memory_limit setting's "
+        "default, 256MB; '' for DuckDB's own)",
     )
     parser.add_argument(
         "--emulator",

@@ -55,6 +55,19 @@ class SchedulerSettings(BaseModel):
     min_interval_seconds: int = Field(default=60, ge=1)
 
 
+class WarehouseSettings(BaseModel):
+    """The DuckDB warehouse of the process that runs syncs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: DuckDB's buffer pool for the whole process (e.g. "256MB", "2GB"); beyond it DuckDB
+    #: evicts to the file or spills to a temporary directory. None: DuckDB's default (80 % of
+    #: the machine's memory)
+    memory_limit: str | None = Field(
+        default="256MB", pattern=r"(?i)^\s*\d+(\.\d+)?\s*[KMGT]?i?B\s*$"
+    )
+
+
 class Settings(BaseSettings):
     """Everything configurable. ``home`` is resolved to an absolute path."""
 
@@ -67,6 +80,7 @@ class Settings(BaseSettings):
 
     home: Path = Field(default_factory=default_home)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings)
     #: fixes the REST API token (otherwise generated at the first start of ``serve``)
     api_token: SecretStr | None = None
     #: fixes the web sign-in password (otherwise generated at the first start of ``serve``)

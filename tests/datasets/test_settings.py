@@ -136,3 +136,20 @@ def test_a_database_url_with_a_password_is_a_secret(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="database_url") as caught:
         load_settings(tmp_path)
     assert "pw-hunter2" not in str(caught.value)
+
+
+def test_the_warehouse_memory_limit_reaches_duckdb(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backlog_connector.datasets.service import ControlPlane
+
+    assert load_settings(tmp_path).warehouse.memory_limit == "256MB"
+    monkeypatch.setenv("BACKLOG_CONNECTOR_WAREHOUSE__MEMORY_LIMIT", "300MB")
+    with ControlPlane.open(home=tmp_path) as cp:
+        sink = cp._warehouse()
+        with sink._cursor() as cur:
+            row = cur.execute("SELECT current_setting('memory_limit')").fetchone()
+    assert row == ("286.1 MiB",)
+    monkeypatch.setenv("BACKLOG_CONNECTOR_WAREHOUSE__MEMORY_LIMIT", "lots")
+    with pytest.raises(ConfigurationError, match="memory_limit"):
+        load_settings(tmp_path)

@@ -98,7 +98,9 @@ class PlaneCore:
             if self._sink is None:
                 from backlog_connector.sinks.duckdb import DuckDBSink
 
-                self._sink = DuckDBSink(self.warehouse_path)
+                self._sink = DuckDBSink(
+                    self.warehouse_path, memory_limit=self.settings.warehouse.memory_limit
+                )
             return self._sink
 
     def _account(self, s: Session, name: str) -> Account:

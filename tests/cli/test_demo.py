@@ -73,6 +73,7 @@ def test_demo_from_a_fresh_home_then_again(tmp_path: Path) -> None:
     assert "Updated account 'demo'" in second.stderr
     shown = json.loads(_run(home, "accounts", "show", "demo", "--json").stdout)
     assert shown["base_url"] == second_url
+    assert second_url == first_url  # the same port again: the same space, incremental runs
     listed = json.loads(_run(home, "datasets", "list", "--json").stdout)
     assert sorted(d["name"] for d in listed) == sorted(NINE)
     assert {d["last_run"]["status"] for d in listed} == {"succeeded"}

@@ -1,7 +1,8 @@
 """``backlog-connector demo``: emulator -> account -> one dataset per seed report -> DuckDB.
 
-Running it again reuses the saved account (its base URL follows the emulator's new port; the
-keys are the same for the same seed) and the datasets.
+Running it again reuses the saved account and the datasets, and starts the emulator on the
+port it had before when that port is free: the space (every table's ``_space``) stays the same,
+so the runs stay incremental. On another port the account moves and the runs are full again.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
@@ -64,7 +66,9 @@ def demo(issues: int, projects: int, seed: int, plan: str) -> None:
     err = stderr()
     args = ["--seed", str(seed), "--projects", str(projects), "--issues", str(issues)]
     err.print(f"Starting the Backlog emulator ({issues} issues, {plan} plan)...")
-    with emulator(["--port", "0", "--plan", plan, *args]) as hello, control_plane() as plane:
+    with control_plane() as plane, emulator_at(
+        _previous_port(plane), ["--plan", plan, *args]
+    ) as hello:
         base_url, api_key = hello["base_url"], hello["api_keys"]["admin"]
         err.print(f"Emulator at {base_url}")
         _save_account(plane, base_url, api_key)
@@ -108,6 +112,17 @@ def demo(issues: int, projects: int, seed: int, plan: str) -> None:
         raise SystemExit(EXIT_FAILED)
 
 
+def _previous_port(plane: Any) -> int | None:
+    """The port of the emulator the saved demo account pointed at, if any."""
+    if ACCOUNT not in {a.name for a in plane.list_accounts()}:
+        return None
+    try:
+        base_url: str = plane.get_account(ACCOUNT).base_url
+        return urlsplit(base_url).port
+    except ValueError:
+        return None
+
+
 def _save_account(plane: Any, base_url: str, api_key: str) -> None:
     """Add the demo account, or point the saved one at this emulator's port."""
     existing = {a.name for a in plane.list_accounts()}
@@ -145,6 +160,30 @@ def _ensure_datasets(plane: Any) -> list[str]:
 def emulator(args: Sequence[str]) -> Iterator[dict[str, Any]]:
     """Run ``backlog-connector emulator ARGS`` in the background; yield its first JSON line;
     stop it afterwards."""
+    process, hello = _start(args)
+    try:
+        yield hello
+    finally:
+        _stop(process)
+
+
+@contextmanager
+def emulator_at(port: int | None, args: Sequence[str]) -> Iterator[dict[str, Any]]:
+    """``emulator`` on ``port`` if it is free, else on any free port."""
+    started = None
+    if port:
+        try:
+            started = _start(["--port", str(port), *args])
+        except GiveUpError:  # the port is taken now
+            started = None
+    process, hello = started or _start(["--port", "0", *args])
+    try:
+        yield hello
+    finally:
+        _stop(process)
+
+
+def _start(args: Sequence[str]) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
     command = [sys.executable, "-c", "from backlog_connector.cli import main; main()", "emulator"]
     process = subprocess.Popen(
         [*command, *args],
@@ -154,9 +193,10 @@ def emulator(args: Sequence[str]) -> Iterator[dict[str, Any]]:
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
-        yield _first_line(process)
-    finally:
+        return process, _first_line(process)
+    except BaseException:
         _stop(process)
+        raise
 
 
 def _first_line(process: subprocess.Popen[bytes]) -> dict[str, Any]:

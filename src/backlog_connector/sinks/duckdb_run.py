@@ -33,11 +33,13 @@ and, when the table lacks it, is skipped until a batch brings the column with a 
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
+import queue
 import re
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -88,6 +90,8 @@ _SUFFIX = re.compile(r"[a-z0-9_]+")
 STAGE_PREFIX = f"{INTERNAL_PREFIX}_stage_"
 #: staged rows per commit of the staging tables: bounds what DuckDB holds uncommitted
 CHUNK_ROWS = 50_000
+#: batches queued for the helper thread that stages them while the caller reads the next ones
+WRITE_BEHIND = 3
 _live_tokens: set[str] = set()  # staging tokens of the runs open in this process
 _live_lock = threading.Lock()
 
@@ -130,6 +134,54 @@ def drop_stale_stages(cur: duckdb.DuckDBPyConnection) -> list[str]:
     for name in stale:
         cur.execute(f"DROP TABLE IF EXISTS {quote(name)}")
     return stale
+
+
+class _WriteBehind:
+    """One helper thread that runs a run's staging inserts in order, so DuckDB works while
+    the caller reads the next pages. A failure is kept and raised at the caller's next call."""
+
+    def __init__(self, depth: int) -> None:
+        self._queue: queue.Queue[Callable[[], None] | None] = queue.Queue(maxsize=max(1, depth))
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+
+    def submit(self, job: Callable[[], None]) -> None:
+        self._raise()
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._loop, name="duckdb-sink-write-behind", daemon=True
+            )
+            self._thread.start()
+        self._queue.put(job)
+
+    def drain(self) -> None:
+        if self._thread is not None:
+            self._queue.join()
+        self._raise()
+
+    def close(self) -> None:
+        """Finish the queued jobs (after a failure: skip them) and stop the thread."""
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(None)
+            thread.join()
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def _loop(self) -> None:
+        while True:
+            job = self._queue.get()
+            try:
+                if job is None:
+                    return
+                if self._error is None:
+                    job()
+            except BaseException as exc:  # handed to the caller's thread
+                self._error = exc
+            finally:
+                self._queue.task_done()
 
 
 def _drop_stale_quietly(cur: duckdb.DuckDBPyConnection) -> None:
@@ -184,6 +236,7 @@ class DuckDBSinkRun(SinkRun):
         }
         self._deleted = f"{stage}_deleted_keys"
         self._deleted_any = False
+        self._behind = _WriteBehind(depth=WRITE_BEHIND)
         _drop_stale_quietly(cur)
         with self._guard("opening the run"):
             self._begin()
@@ -211,17 +264,30 @@ class DuckDBSinkRun(SinkRun):
             check_keys_set(data, where, required)
             if data.num_rows == 0:
                 return
-            if self._mode is UpdateMode.MERGE:
-                data = last_per_key(data, table.spec.key)
-            self._begin()
-            with self._registered(data) as view:
-                if insert is None:
+            if insert is None:  # a new schema: checked and evolved now, so conflicts raise here
+                self._drain()
+                if self._mode is UpdateMode.MERGE:
+                    data = last_per_key(data, table.spec.key)
+                self._begin()
+                with self._registered(data) as view:
                     insert = self._evolve(table, arrow_columns(self._cur, view))
                     table.inserts[data.schema] = insert
-                self._insert(table, view, insert)
-            self._pending_rows += data.num_rows
-            if self._pending_rows >= self._chunk_rows:
-                self._commit_chunk()
+                self._stage(table, data, insert)
+            else:
+                self._behind.submit(functools.partial(self._stage_later, table, data, insert))
+
+    def _stage_later(self, table: _Table, data: pa.Table, insert: list[str]) -> None:
+        if self._mode is UpdateMode.MERGE:
+            data = last_per_key(data, table.spec.key)
+        self._stage(table, data, insert)
+
+    def _stage(self, table: _Table, data: pa.Table, insert: list[str]) -> None:
+        self._begin()
+        with self._registered(data) as view:
+            self._insert(table, view, insert)
+        self._pending_rows += data.num_rows
+        if self._pending_rows >= self._chunk_rows:
+            self._commit_chunk()
 
     def delete(self, keys: Sequence[tuple[Any, ...]]) -> None:
         """Delete main-table rows by key, and their children (merge; also allowed in replace)."""
@@ -235,6 +301,7 @@ class DuckDBSinkRun(SinkRun):
             if not keys:
                 return
             data = keys_table(keys, main.spec.schema, main.spec.key)
+            self._drain()
             self._begin()
             with self._registered(data) as view:
                 # rows staged so far go now; rows of the real tables at commit
@@ -256,6 +323,7 @@ class DuckDBSinkRun(SinkRun):
         """Apply the staged rows, record the tables and ``state``, in one transaction."""
         with self._guard(f"committing {self._base}"):
             state_json = _dump_state(state)
+            self._drain()
             self._commit_chunk()
             self._begin()
             if self._rebuild:
@@ -521,6 +589,10 @@ class DuckDBSinkRun(SinkRun):
     def _name_of(self, suffix: str) -> str:
         return table_name(self._base, suffix)
 
+    def _drain(self) -> None:
+        """Wait for the staged inserts still queued; raise the first one's failure."""
+        self._behind.drain()
+
     def _begin(self) -> None:
         if not self._in_transaction:
             self._cur.execute("BEGIN TRANSACTION")
@@ -559,6 +631,7 @@ class DuckDBSinkRun(SinkRun):
     def _rollback(self) -> None:
         if not self._open:
             return
+        self._behind.close()  # the helper stops touching the cursor before it rolls back
         # After a failed COMMIT DuckDB has already ended the transaction: nothing is left open.
         with contextlib.suppress(duckdb.Error):
             self._cur.execute("ROLLBACK")
@@ -573,6 +646,7 @@ class DuckDBSinkRun(SinkRun):
 
     def _finish(self) -> None:
         self._open = False
+        self._behind.close()
         with _live_lock:
             _live_tokens.discard(self._token)
         self._cur.close()

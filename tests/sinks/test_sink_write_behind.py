@@ -1,0 +1,54 @@
+"""Batches of a known schema are staged by a helper thread; its failures still roll back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import pytest
+from sinkdata import TABLES, issues, rows
+
+from backlog_connector.reports.base import UpdateMode
+from backlog_connector.sinks import duckdb_run
+from backlog_connector.sinks.duckdb import DuckDBSink
+from backlog_connector.sinks.errors import RunFinishedError, WarehouseError
+
+
+def test_a_failed_queued_insert_surfaces_at_the_next_call_and_rolls_back(
+    sink: DuckDBSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = sink.open_run("issues", TABLES, UpdateMode.MERGE, run_id="r1")
+    run.write(issues([1, 2]))
+    run.commit({"n": 1})
+    before = rows(sink, "issues"), sink.read_state("issues")
+
+    calls = []
+    original = duckdb_run.DuckDBSinkRun._insert
+
+    def failing(self: Any, *args: Any) -> None:
+        calls.append(args)
+        if len(calls) == 2:
+            raise duckdb.IOException("disk went away")
+        original(self, *args)
+
+    monkeypatch.setattr(duckdb_run.DuckDBSinkRun, "_insert", failing)
+    run = sink.open_run("issues", TABLES, UpdateMode.MERGE, run_id="r2")
+    run.write(issues([3]))  # a new schema for this run: staged at once
+    run.write(issues([4]))  # queued; fails on the helper thread
+    with pytest.raises(WarehouseError, match="disk went away"):
+        run.commit({"n": 2})
+    with pytest.raises(RunFinishedError):
+        run.write(issues([99]))
+    assert (rows(sink, "issues"), sink.read_state("issues")) == before
+    with sink._cursor() as cur:
+        names = [n for (n,) in cur.execute("SELECT table_name FROM duckdb_tables()").fetchall()]
+    assert not [n for n in names if n.startswith(duckdb_run.STAGE_PREFIX)]
+
+
+def test_many_queued_batches_all_arrive(sink: DuckDBSink) -> None:
+    run = sink.open_run("issues", TABLES, UpdateMode.MERGE, run_id="r1", full=True)
+    for n in range(0, 3000, 100):
+        run.write(issues(range(n, n + 100)))
+    stats = run.commit(None)
+    assert stats.rows_written == {"issues": 3000}
+    assert [r[0] for r in rows(sink, "issues", "id")] == list(range(3000))

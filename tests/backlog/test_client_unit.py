@@ -14,7 +14,12 @@ from backlog_connector.backlog.address import SpaceAddress
 from backlog_connector.backlog.budget import BudgetRegistry
 from backlog_connector.backlog.client import BacklogClient
 from backlog_connector.backlog.credentials import ApiKey
-from backlog_connector.backlog.errors import BadResponseError, RateLimitedError, ServerError
+from backlog_connector.backlog.errors import (
+    BadResponseError,
+    CancelledError,
+    RateLimitedError,
+    ServerError,
+)
 from backlog_connector.backlog.retry import RetryPolicy
 from backlog_connector.backlog.stats import Event
 
@@ -143,3 +148,51 @@ def test_retry_after_in_seconds_dates_or_garbage(header: str, expected: float | 
     with pytest.raises(ServerError) as info:
         client.get("/space")
     assert info.value.retry_after == expected
+
+
+def test_a_set_cancel_event_stops_before_any_request() -> None:
+    handler, seen = _replies(httpx.Response(200, json={}))
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(CancelledError) as info:
+        _client(handler, cancel=cancel).get("/space")
+    assert seen == []
+    assert info.value.action == "cancelled"
+
+
+def test_cancel_cuts_a_backoff_wait_short() -> None:
+    handler, seen = _replies(
+        httpx.Response(503, content=b"<html>busy</html>", headers={"Retry-After": "30"}),
+        httpx.Response(200, json={}),
+    )
+    cancel = threading.Event()
+    # real waits: the server asks for 30 s; cancel arrives after 0.2 s
+    client = _client(handler, cancel=cancel, retry=RetryPolicy(max_seconds=120))
+    threading.Timer(0.2, cancel.set).start()
+    began = time.monotonic()
+    with pytest.raises(CancelledError):
+        client.get("/space")
+    assert time.monotonic() - began < 10
+    assert len(seen) == 1  # the retry was never sent
+
+
+def test_cancel_cuts_a_wait_for_the_rate_budget_short() -> None:
+    reset = int(time.time()) + 60  # a minute away: the client would wait for it
+    spent = {
+        "X-RateLimit-Limit": "150",
+        "X-RateLimit-Remaining": "0",
+        "X-RateLimit-Reset": str(reset),
+    }
+    handler, seen = _replies(
+        httpx.Response(200, json=[], headers=spent), httpx.Response(200, json=[])
+    )
+    cancel = threading.Event()
+    client = _client(handler, cancel=cancel)
+    client.get("/issues")
+    threading.Timer(0.2, cancel.set).start()
+    began = time.monotonic()
+    with pytest.raises(CancelledError):
+        client.get("/issues")
+    assert time.monotonic() - began < 10
+    assert len(seen) == 1
+    assert client.stats.wait_seconds > 0  # it was waiting for the budget, not backing off

@@ -174,6 +174,27 @@ def test_cancel_leaves_the_table_as_it_was(plane: ControlPlane, acme: str) -> No
     assert plane.get_dataset("Issues").rows == done.table_rows
 
 
+def test_cancel_stops_between_requests_before_any_page(
+    plane: ControlPlane, make_emulator: Callable[..., Emulator]
+) -> None:
+    # Every answer takes 1 s; an issues run asks for projects and custom fields before its
+    # first page (5+ requests), so only a check before each request ends it within ~1 s.
+    emu = make_emulator(faults={"slow": 1.0}, slow_seconds=1.0)
+    plane.add_account("slow", base_url=emu.base_url, api_key=emu.api_keys["admin"])
+    plane.create_dataset("Issues", account="slow", report="issues")
+    cancel = threading.Event()
+    pages: list[ProgressEvent] = []
+    threading.Timer(0.3, cancel.set).start()
+    began = time.monotonic()
+    (run,) = plane.run_datasets(
+        ["Issues"], progress=lambda _name, event: pages.append(event), cancel=cancel
+    )
+    assert run.status == "cancelled"
+    assert [e for e in pages if e.kind == "page"] == []
+    assert run.requests_total <= 2
+    assert time.monotonic() - began < 4
+
+
 def test_record_run_and_orphans(plane: ControlPlane, acme: str) -> None:
     plane.create_dataset("Space", account=acme, report="space")
     skipped = plane.record_run("Space", trigger="schedule", status="skipped", error="busy")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Any, NoReturn
 from urllib.parse import urlencode, urlsplit
@@ -30,6 +30,7 @@ from backlog_connector.backlog.error_map import BacklogErrorBody, error_for_resp
 from backlog_connector.backlog.errors import (
     AuthenticationError,
     BadResponseError,
+    CancelledError,
     InvalidAddressError,
     InvalidOptionError,
     NetworkError,
@@ -88,8 +89,9 @@ class BacklogClient:
     ``budgets`` defaults to the process-global registry, so every client of the same Backlog
     user shares one rate budget and one request lock. ``user_key`` names that user
     (:func:`user_key_for`); when None it is resolved with one ``GET /users/myself`` on first
-    use. ``listener`` receives :mod:`.stats` events for progress displays. ``transport`` is an
-    httpx transport (tests). The client is thread-safe.
+    use. ``listener`` receives :mod:`.stats` events for progress displays. ``cancel``, when
+    set, stops the client between requests and cuts budget and backoff waits short
+    (``CancelledError``). ``transport`` is an httpx transport (tests). The client is thread-safe.
     """
 
     def __init__(
@@ -104,6 +106,7 @@ class BacklogClient:
         user_key: str | None = None,
         timeout: float = 30.0,
         listener: Listener | None = None,
+        cancel: threading.Event | None = None,
     ) -> None:
         if not isinstance(address, SpaceAddress):
             raise InvalidAddressError(
@@ -122,6 +125,7 @@ class BacklogClient:
         self.retry = retry or RetryPolicy()
         self.budgets = budgets or shared()
         self.listener = listener
+        self.cancel = cancel
         self.stats = RequestStats()
         self._user_key = user_key
         self._user_key_lock = threading.Lock()
@@ -247,6 +251,7 @@ class BacklogClient:
         state = _CallState()
         failures = 0
         while True:
+            self._check_cancel()
             try:
                 self._refresh_if_due(state)
                 return self._attempt(method, path, query, form, state)
@@ -272,7 +277,7 @@ class BacklogClient:
                     delay,
                 )
                 if delay > 0:
-                    time.sleep(delay)
+                    self._pause(delay, time.sleep)
 
     def _retry_delay(
         self, method: str, err: RetryLaterError, failures: int, state: _CallState
@@ -319,7 +324,7 @@ class BacklogClient:
             self.stats.add_wait(wait)
             self._emit(WaitingForBudget(category, wait))
             logger.debug("waiting %.2f s for the %s budget of %s", wait, category, host)
-            self.budgets.sleep(wait)
+            self._pause(wait, self.budgets.sleep)
         self._account(method, path, query, category, response, seconds)
         return self._interpret(method, path, response)
 
@@ -553,6 +558,18 @@ class BacklogClient:
                 f"{path!r} is not an API path; pass the path below /api/v2, e.g. '/issues', "
                 "and the query as params."
             )
+
+    def _check_cancel(self) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            raise CancelledError(f"{self._who()}: cancelled; no further request was sent.")
+
+    def _pause(self, seconds: float, sleep: Callable[[float], None]) -> None:
+        """Wait ``seconds`` (a backoff or the rate budget), ending early on cancel."""
+        if self.cancel is None:
+            sleep(seconds)
+        else:
+            self.cancel.wait(seconds)
+        self._check_cancel()
 
     def _who(self) -> str:
         return f"account {self.account_name!r}" if self.account_name else self.address.fqdn

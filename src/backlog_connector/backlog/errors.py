@@ -15,7 +15,8 @@
     │   ├── ServerError              5xx
     │   ├── NetworkError             connection refused/reset, timeouts
     │   └── BadResponseError         truncated or non-JSON body
-    └── GiveUpError                  neither: an answer the connector does not understand
+    ├── GiveUpError                  neither: an answer the connector does not understand
+    └── CancelledError               the caller asked the work to stop (a run cancelled)
 
 When retries run out on a transient error, the last ``RetryLaterError`` is raised with
 ``attempts`` set: the run failed, and a later run (the scheduler's retry) may well succeed.
@@ -143,3 +144,9 @@ class BadResponseError(RetryLaterError):
 
 class GiveUpError(BacklogConnectorError):
     """Neither a configuration problem nor transient: stop and report."""
+
+
+class CancelledError(BacklogConnectorError):
+    """The caller's cancel event was set: no further request is sent and no wait goes on."""
+
+    action = "cancelled"

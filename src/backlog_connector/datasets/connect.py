@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -95,13 +96,19 @@ def open_client(
     account_name: str,
     user_id: int | None = None,
     listener: Callable[[Any], None] | None = None,
+    cancel: threading.Event | None = None,
 ) -> BacklogClient:
     """A client for the account; ``user_id`` (when known) saves the lazy ``users/myself``."""
     from backlog_connector.backlog.client import BacklogClient, user_key_for
 
     user_key = user_key_for(address, {"id": user_id}) if user_id is not None else None
     return BacklogClient(
-        address, credentials, account_name=account_name, user_key=user_key, listener=listener
+        address,
+        credentials,
+        account_name=account_name,
+        user_key=user_key,
+        listener=listener,
+        cancel=cancel,
     )
 
 

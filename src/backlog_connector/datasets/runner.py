@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from backlog_connector.backlog.address import SpaceAddress
-from backlog_connector.backlog.errors import BacklogConnectorError
+from backlog_connector.backlog.errors import BacklogConnectorError, CancelledError
 from backlog_connector.backlog.stats import Event, RequestStats, Retrying, WaitingForBudget
 from backlog_connector.datasets.connect import open_client
 from backlog_connector.reports.base import ProgressEvent, RunContext, UpdateMode
@@ -138,6 +138,7 @@ def execute(
         account_name=plan.account,
         user_id=plan.user_id,
         listener=listen,
+        cancel=cancel,
     )
     try:
         with client:
@@ -179,7 +180,7 @@ def execute(
                 outcome.incomplete_reason = ctx.incomplete_reason
                 outcome.cursor_after = ctx.new_cursor if ctx.new_cursor is not None else cursor
                 outcome.table_rows = sink.row_count(plan.table)
-            except RunCancelled:
+            except (RunCancelled, CancelledError):
                 outcome.status = "cancelled"
                 outcome.error = "cancelled before it finished; the table was left as it was"
             except BacklogConnectorError as exc:

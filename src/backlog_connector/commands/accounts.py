@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import click
 
+from backlog_connector.backlog.errors import InvalidOptionError
 from backlog_connector.commands.common import (
     control_plane,
     errors_to_exit_codes,
@@ -19,6 +22,7 @@ from backlog_connector.commands.common import (
 )
 
 API_KEY_ENV = "BACKLOG_API_KEY"
+OAUTH_SECRET_ENV = "BACKLOG_OAUTH_CLIENT_SECRET"  # noqa: S105 (a variable name)
 
 
 @click.group()
@@ -81,6 +85,88 @@ def add(
         f"Saved account {info.name!r}: {info.user_name} ({info.user_role_name}) on"
         f" {info.space_name} [{info.space}]"
     )
+
+
+@accounts.command("add-oauth")
+@click.argument("name")
+@_address_options
+@click.option("--client-id", required=True, help="The OAuth application's client id.")
+@click.option(
+    "--client-secret",
+    help=f"The application's client secret (else ${OAUTH_SECRET_ENV}, else a prompt).",
+)
+@click.option(
+    "--redirect-uri",
+    required=True,
+    help="The redirect URI registered for the application.",
+)
+@json_option
+@errors_to_exit_codes
+def add_oauth(
+    name: str,
+    fqdn: str | None,
+    base_url: str | None,
+    client_id: str,
+    client_secret: str | None,
+    redirect_uri: str,
+    as_json: bool,
+) -> None:
+    """Save account NAME with OAuth 2.0: approve the application in a browser, then paste the
+    URL you were sent to (or just its code) here. Tokens are encrypted and refreshed as needed."""
+    secret = client_secret or os.environ.get(OAUTH_SECRET_ENV) or _prompt_secret("Client secret")
+    state = secrets.token_urlsafe(16)
+    with control_plane() as plane:
+        url = plane.oauth_authorization_url(
+            fqdn=fqdn, base_url=base_url, client_id=client_id, redirect_uri=redirect_uri,
+            state=state,
+        )  # fmt: skip
+        click.echo(f"Open this address, approve the application, then paste where it sent "
+                   f"you (or the code):\n  {url}", err=True)  # fmt: skip
+        code = code_from_redirect(_read_line("Redirect URL or code"), state)
+        info = plane.add_oauth_account_with_code(
+            name, fqdn=fqdn, base_url=base_url, client_id=client_id, client_secret=secret,
+            redirect_uri=redirect_uri, code=code,
+        )  # fmt: skip
+    if as_json:
+        print_json(info.to_dict())
+        return
+    click.echo(
+        f"Saved account {info.name!r} (OAuth): {info.user_name} ({info.user_role_name}) on"
+        f" {info.space_name} [{info.space}]"
+    )
+
+
+def code_from_redirect(answer: str, state: str) -> str:
+    """The authorisation code from a pasted redirect URL (its ``state`` must be ours) or from
+    a bare code."""
+    answer = answer.strip()
+    if "code=" not in answer:
+        return answer
+    query = parse_qs(urlsplit(answer).query or answer)
+    returned = query.get("state", [None])[0]
+    if returned is not None and returned != state:
+        raise InvalidOptionError(
+            "the pasted URL carries another state than this request's: paste the URL from the "
+            "approval you just made (run the command again to get a new one)"
+        )
+    codes = query.get("code", [""])
+    return codes[0]
+
+
+def _prompt_secret(label: str) -> str:
+    if sys.stdin is not None and sys.stdin.isatty():
+        value: str = click.prompt(label, hide_input=True, err=True)
+        return value
+    return ""
+
+
+def _read_line(label: str) -> str:
+    if sys.stdin is None:
+        return ""
+    if sys.stdin.isatty():
+        value: str = click.prompt(label, err=True)
+        return value
+    return sys.stdin.readline()
 
 
 @accounts.command("list")

@@ -93,6 +93,59 @@ class AccountsMixin(PlaneCore):
         )
         return self._save_new_account(name, address, fqdn, creds, False)
 
+    def oauth_authorization_url(
+        self,
+        *,
+        fqdn: str | None = None,
+        base_url: str | None = None,
+        client_id: str,
+        redirect_uri: str,
+        state: str | None = None,
+    ) -> str:
+        """Where the user approves this application for the space (OAuth 2.0 code grant)."""
+        from backlog_connector.backlog.oauth import authorization_url
+
+        _require_oauth_field("client id", client_id, "--client-id")
+        _require_oauth_field("redirect URI", redirect_uri, "--redirect-uri")
+        return authorization_url(parse_address(fqdn, base_url), client_id, redirect_uri, state)
+
+    def add_oauth_account_with_code(
+        self,
+        name: str,
+        *,
+        fqdn: str | None = None,
+        base_url: str | None = None,
+        client_id: str,
+        client_secret: str,
+        redirect_uri: str,
+        code: str,
+    ) -> AccountInfo:
+        """Trade the authorisation ``code`` for tokens, verify them, save the account.
+
+        The name and address are checked before the (single-use) code is spent; nothing is
+        saved when the space refuses the code (``AuthenticationError``).
+        """
+        from backlog_connector.backlog.oauth import exchange_code
+
+        validate.name(name, "account")
+        for label, value, flag in (
+            ("client id", client_id, "--client-id"),
+            ("client secret", client_secret, "--client-secret or BACKLOG_OAUTH_CLIENT_SECRET"),
+            ("redirect URI", redirect_uri, "--redirect-uri"),
+            ("authorisation code", code, "the code (or the whole redirect URL) on stdin"),
+        ):
+            _require_oauth_field(label, value, flag)
+        self._require_free_account_name(name)
+        address = parse_address(fqdn, base_url)
+        creds = exchange_code(
+            address,
+            code.strip(),
+            client_id=client_id,
+            client_secret=client_secret,
+            redirect_uri=redirect_uri,
+        )
+        return self._save_new_account(name, address, fqdn, creds, False)
+
     def list_accounts(self) -> list[AccountInfo]:
         """Every saved account, by name, with the datasets that use it."""
         with self._sessions() as s:
@@ -294,3 +347,8 @@ def _epoch(value: Any) -> float:
     raise InvalidOptionError(
         f"invalid expires_at {value!r}: give epoch seconds or an ISO 8601 time with a zone"
     )
+
+
+def _require_oauth_field(label: str, value: str, how: str) -> None:
+    if not value or not value.strip():
+        raise InvalidOptionError(f"no OAuth {label} given: pass {how}")

@@ -231,6 +231,21 @@ def run_dataset(request: Request, name: str) -> Response:
     return redirect(f"{target}?run={job.run_id}")
 
 
+@router.post("/datasets/{name}/runs/{run_id}/cancel")
+def cancel_run(request: Request, name: str, run_id: int) -> Response:
+    """Ask a queued or running run to stop; it ends as cancelled and the table stays as it was."""
+    run = control_plane(request).get_run(run_id)
+    target = f"/datasets/{quote(name, safe='')}"
+    scheduler = scheduler_of(request)
+    job = scheduler.job_for_run(run_id) if scheduler is not None else None
+    if run.dataset != name or job is None or run.status not in ("queued", "running"):
+        flash(request, "error", f"Run {run_id} is {run.status}: there is nothing to cancel.")
+        return redirect(target)
+    job.cancel.set()
+    flash(request, "info", f"Cancelling run {run_id}: it stops after its current request.")
+    return redirect(f"{target}?run={run_id}")
+
+
 @router.get("/datasets/{name}/runs/{run_id}.json")
 def run_status(request: Request, name: str, run_id: int) -> Response:
     """A run's status and live progress, for the page's progress box."""

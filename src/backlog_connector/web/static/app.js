@@ -61,6 +61,8 @@
           if (run.status === "queued" || run.status === "running") {
             setTimeout(poll, 700);
           } else {
+            var cancelForm = box.querySelector("form[data-cancel-form]");
+            if (cancelForm) { cancelForm.hidden = true; }
             box.classList.add(run.status === "succeeded" ? "done" : "failed");
             var here = new URL(window.location.href);
             here.searchParams.delete("run");

@@ -49,6 +49,13 @@ class DatasetsMixin(PlaneCore):
         """The report catalog: names, options, keys, update modes."""
         return report_catalog()
 
+    def check_report_options(self, report: str, options: Mapping[str, str]) -> None:
+        """Raise what ``create_dataset`` would raise for this report and these options
+        (``InvalidOptionError`` naming the option and what it accepts); change nothing."""
+        from backlog_connector.reports.catalog import get_report
+
+        get_report(report).validate_options({str(k): str(v) for k, v in options.items()})
+
     def create_dataset(
         self,
         name: str,

@@ -137,6 +137,8 @@ def _validate_step(request: Request, values: FormValues, step: Step) -> FieldErr
             for opt in report.options:
                 if opt.required and not values.getlist("opt." + opt.name):
                     errors["opt." + opt.name] = f"{opt.name} is required: {opt.description}"
+            if not errors:
+                _check_options(request, values, report.name, errors)
     elif step.slug == "schedule":
         spec = forms.schedule_spec(values, errors)
         forms.time_zone(values, "timezone", errors)
@@ -153,6 +155,22 @@ def _validate_step(request: Request, values: FormValues, step: Step) -> FieldErr
         if name and any(d.name == name for d in control_plane(request).list_datasets()):
             errors["name"] = f"A dataset named {name!r} exists already: pick another name."
     return errors
+
+
+def _check_options(request: Request, values: FormValues, report: str, errors: FieldErrors) -> None:
+    """Step 2: the report's own checks of its options, shown next to the option they name."""
+    try:
+        control_plane(request).check_report_options(report, forms.report_options(values))
+    except BacklogConnectorError as exc:
+        text = str(exc)
+        errors[_option_field(values, text) or "report"] = text
+
+
+def _option_field(values: FormValues, text: str) -> str:
+    """The ``opt.NAME`` field an error message names (quoted), or ""."""
+    return next(
+        (n for n in values.names() if n.startswith("opt.") and f"'{n[4:]}'" in text), ""
+    )
 
 
 def _choose_account(request: Request, values: FormValues, errors: FieldErrors) -> None:
@@ -200,8 +218,7 @@ def _create_dataset(request: Request, values: FormValues) -> Response:
         for word, slug, field in ERROR_FIELDS:
             if word in lowered:
                 step = next(s for s in STEPS if s.slug == slug)
-                option = next((n for n in values.names() if n.startswith("opt.")
-                               and f"'{n[4:]}'" in text), "")  # fmt: skip
+                option = _option_field(values, text)
                 return _render_wizard(request, values, step, {field or option or "": text})
         return _render_wizard(request, values, STEPS[-1], {"": text})
     wake_scheduler(request)

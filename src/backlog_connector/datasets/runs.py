@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from backlog_connector.backlog.errors import BacklogConnectorError, InvalidOptionError
 from backlog_connector.datasets.connect import (
@@ -30,6 +31,18 @@ log = logging.getLogger("backlog_connector.datasets")
 _FINISHED = ("succeeded", "failed", "cancelled", "skipped")
 
 
+def _insert_run(s: Session, dataset: Dataset, name: str, **fields: Any) -> RunInfo:
+    """Add a run of ``dataset`` with zeroed counters (set here, so the returned info has them
+    without a reload) and return it."""
+    run = Run(
+        dataset_id=dataset.id, rows_read=0, rows_written=0, rows_deleted=0, rate_limited=0,
+        retries=0, wait_seconds=0.0, **fields,
+    )  # fmt: skip
+    s.add(run)
+    s.flush()
+    return run_info(run, name)
+
+
 class RunsMixin(PlaneCore):
     """Running datasets and their history (see ``ControlPlane``)."""
 
@@ -39,22 +52,9 @@ class RunsMixin(PlaneCore):
         _check_trigger(trigger, attempt)
         with self._sessions.begin() as s:
             row = self._dataset(s, name)
-            run = Run(
-                dataset_id=row.id,
-                trigger=trigger,
-                attempt=attempt,
-                status="queued",
-                created_at=utcnow(),
-                rows_read=0,
-                rows_written=0,
-                rows_deleted=0,
-                rate_limited=0,
-                retries=0,
-                wait_seconds=0.0,
+            return _insert_run(
+                s, row, name, trigger=trigger, attempt=attempt, status="queued", created_at=utcnow()
             )
-            s.add(run)
-            s.flush()
-            return run_info(run, name)
 
     def execute_runs(
         self,
@@ -123,25 +123,10 @@ class RunsMixin(PlaneCore):
         now = utcnow()
         with self._sessions.begin() as s:
             row = self._dataset(s, name)
-            run = Run(
-                dataset_id=row.id,
-                trigger=trigger,
-                attempt=attempt,
-                status=status,
-                created_at=now,
-                started_at=now,
-                finished_at=now,
-                error=error,
-                rows_read=0,
-                rows_written=0,
-                rows_deleted=0,
-                rate_limited=0,
-                retries=0,
-                wait_seconds=0.0,
-            )
-            s.add(run)
-            s.flush()
-            return run_info(run, name)
+            return _insert_run(
+                s, row, name, trigger=trigger, attempt=attempt, status=status, created_at=now,
+                started_at=now, finished_at=now, error=error,
+            )  # fmt: skip
 
     def fail_orphaned_runs(self) -> int:
         """Mark runs left 'queued' or 'running' by a process that died as failed; returns how

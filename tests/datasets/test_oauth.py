@@ -4,14 +4,11 @@ together while the access token is about to expire (refresh tokens rotate)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from urllib.parse import parse_qs, urlsplit
 
-import httpx
-
-from backlog_connector.backlog.address import SpaceAddress
-from backlog_connector.backlog.oauth import authorization_url, exchange_code
 from backlog_connector.datasets.service import ControlPlane
 from backlog_connector.emulator import Emulator
+
+from .oauth_helpers import save_oauth_account
 
 MakeEmulator = Callable[..., Emulator]
 #: shorter than the client's 60 s refresh-ahead window: every request refreshes the token first
@@ -20,23 +17,7 @@ SHORT_TOKEN_SECONDS = 30
 
 def add_oauth(plane: ControlPlane, emu: Emulator, name: str = "oauth") -> str:
     """Authorise the emulator's OAuth client as the admin; save the tokens as account ``name``."""
-    address = SpaceAddress.parse_base_url(emu.base_url)
-    client = emu.oauth_client
-    redirect = "http://127.0.0.1:9/callback"
-    answer = httpx.get(
-        authorization_url(address, client["client_id"], redirect, state="s"),
-        follow_redirects=False,
-    )
-    code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
-    token = exchange_code(
-        address, code, client_id=client["client_id"], client_secret=client["client_secret"],
-        redirect_uri=redirect,
-    )  # fmt: skip
-    plane.add_oauth_account(
-        name, base_url=emu.base_url, client_id=client["client_id"],
-        client_secret=client["client_secret"], access_token=token.access_token,
-        refresh_token=token.refresh_token, expires_at=token.expires_at,
-    )  # fmt: skip
+    save_oauth_account(plane, emu, name)
     return name
 
 

@@ -6,23 +6,21 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import pytest
 
-from backlog_connector.backlog.address import SpaceAddress
 from backlog_connector.backlog.errors import (
     AuthenticationError,
     InvalidAddressError,
     InvalidOptionError,
     NotFoundError,
 )
-from backlog_connector.backlog.oauth import authorization_url, exchange_code
 from backlog_connector.datasets.errors import AccountInUseError, NameTakenError, UnknownNameError
 from backlog_connector.datasets.service import ControlPlane
 from backlog_connector.emulator import Emulator
 from backlog_connector.reports.base import ProgressEvent
+
+from .oauth_helpers import save_oauth_account
 
 MakeEmulator = Callable[..., Emulator]
 
@@ -232,23 +230,8 @@ def test_oauth_account_saves_refreshed_tokens(
     plane: ControlPlane, make_emulator: MakeEmulator
 ) -> None:
     emu = make_emulator(issues=10, token_seconds=30)  # inside the refresh-ahead window
-    address = SpaceAddress.parse_base_url(emu.base_url)
     client = emu.oauth_client
-    redirect = "http://127.0.0.1:9/callback"
-    answer = httpx.get(
-        authorization_url(address, client["client_id"], redirect, state="s"),
-        follow_redirects=False,
-    )
-    code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
-    token = exchange_code(
-        address, code, client_id=client["client_id"], client_secret=client["client_secret"],
-        redirect_uri=redirect,
-    )  # fmt: skip
-    info = plane.add_oauth_account(
-        "oauth", base_url=emu.base_url, client_id=client["client_id"],
-        client_secret=client["client_secret"], access_token=token.access_token,
-        refresh_token=token.refresh_token, expires_at=token.expires_at,
-    )  # fmt: skip
+    info, token = save_oauth_account(plane, emu)
     assert (info.auth, info.user_login) == ("oauth", "admin")
     plane.create_dataset("Space", account="oauth", report="space")
     (run,) = plane.run_datasets(["Space"])

@@ -404,6 +404,15 @@ class Scheduler:
         with self._lock:
             return next((j for j in self._jobs.values() if j.run_id == run_id), None)
 
+    def cancel(self, run_id: int) -> bool:
+        """Ask the run's job to stop (it ends as cancelled, the table unchanged); False when
+        this process has no unfinished job for that run."""
+        job = self.job_for_run(run_id)
+        if job is None or job.finished:
+            return False
+        job.cancel.set()
+        return True
+
     def jobs(self) -> list[Job]:
         """Known jobs, newest first."""
         with self._lock:

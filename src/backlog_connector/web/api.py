@@ -409,10 +409,8 @@ def get_run(run_id: int, cp: CP, sched: Sched) -> dict[str, Any]:
 def cancel_run(run_id: int, cp: CP, sched: Sched) -> dict[str, Any]:
     """Ask a queued or running run to stop; it ends as ``cancelled``, the table unchanged."""
     run = cp.get_run(run_id)
-    job = sched.job_for_run(run_id)
-    if job is None or job.finished or run.status not in ("queued", "running"):
+    if run.status not in ("queued", "running") or not sched.cancel(run_id):
         raise NotRunningError(f"run {run_id} is {run.status}, not running: nothing to cancel")
-    job.cancel.set()
     return _run_view(run.to_dict(), sched)
 
 

@@ -237,11 +237,14 @@ def cancel_run(request: Request, name: str, run_id: int) -> Response:
     run = control_plane(request).get_run(run_id)
     target = f"/datasets/{quote(name, safe='')}"
     scheduler = scheduler_of(request)
-    job = scheduler.job_for_run(run_id) if scheduler is not None else None
-    if run.dataset != name or job is None or run.status not in ("queued", "running"):
+    if (
+        run.dataset != name
+        or run.status not in ("queued", "running")
+        or scheduler is None
+        or not scheduler.cancel(run_id)
+    ):
         flash(request, "error", f"Run {run_id} is {run.status}: there is nothing to cancel.")
         return redirect(target)
-    job.cancel.set()
     flash(request, "info", f"Cancelling run {run_id}: it stops after its current request.")
     return redirect(f"{target}?run={run_id}")
 

@@ -12,14 +12,14 @@ from sqlalchemy.orm import selectinload
 
 from backlog_connector.backlog.errors import InvalidOptionError
 from backlog_connector.datasets import validate
-from backlog_connector.datasets.errors import NameTakenError
+from backlog_connector.datasets.errors import NameTakenError, UnknownNameError
 from backlog_connector.datasets.info import (
     DatasetInfo,
     ReportInfo,
 )
-from backlog_connector.datasets.models import Dataset, Run, utcnow
+from backlog_connector.datasets.models import Dataset, Destination, Run, utcnow
 from backlog_connector.datasets.plane import PlaneCore, last_runs, table_rows
-from backlog_connector.datasets.views import dataset_info, report_catalog
+from backlog_connector.datasets.views import WAREHOUSE, dataset_info, report_catalog
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -39,6 +39,7 @@ UPDATABLE = (
     "retry_interval",
     "webhook_url",
     "enabled",
+    "destination",
 )
 
 
@@ -72,9 +73,12 @@ class DatasetsMixin(PlaneCore):
         table: str | None = None,
         webhook_url: str | None = None,
         enabled: bool = True,
+        destination: str | None = None,
     ) -> DatasetInfo:
         """A named dataset: the report's rows, through the account, into ``table`` (default:
-        named after the dataset). Every field is checked before anything is saved."""
+        named after the dataset) of ``destination`` (a saved destination's name; None or
+        ``warehouse``: the embedded DuckDB file). Every field is checked before anything is
+        saved."""
         from backlog_connector.reports.catalog import get_report
         from backlog_connector.sinks.naming import dataset_table_name
 
@@ -95,6 +99,7 @@ class DatasetsMixin(PlaneCore):
         now = utcnow()
         with self._sessions.begin() as s:
             owner = self._account(s, account)
+            target = _destination(s, destination)
             if s.scalar(sa.select(Dataset.id).where(Dataset.name == name)) is not None:
                 raise NameTakenError(
                     f"a dataset named {name!r} already exists; pick another name, or change it"
@@ -110,6 +115,7 @@ class DatasetsMixin(PlaneCore):
                 name=name,
                 description=description or "",
                 account=owner,
+                destination=target,
                 report=spec.name,
                 options=raw_options,
                 update_mode=mode,
@@ -131,8 +137,9 @@ class DatasetsMixin(PlaneCore):
 
     def update_dataset(self, name: str, **changes: Any) -> DatasetInfo:
         """Change some of: description, account, options, update_mode, schedule, timezone,
-        retries, retry_interval, webhook_url, enabled. A change of account, options or mode
-        makes the next run a full one."""
+        retries, retry_interval, webhook_url, enabled, destination. A change of account,
+        options, mode or destination makes the next run a full one (the tables in the old
+        destination are left as they are)."""
         from backlog_connector.reports.catalog import get_report
 
         unknown = sorted(set(changes) - set(UPDATABLE))
@@ -159,6 +166,16 @@ class DatasetsMixin(PlaneCore):
                 owner = self._account(s, changes["account"])
                 if owner.id != row.account_id:
                     row.account = owner
+                    row.require_full_run()
+            if "destination" in changes:
+                target = _destination(s, changes["destination"])
+                if (target.id if target else None) != row.destination_id:
+                    if name in self._running:
+                        raise InvalidOptionError(
+                            f"dataset {name!r} is running; wait for the run to end before"
+                            " moving it to another destination"
+                        )
+                    row.destination = target
                     row.require_full_run()
             if "schedule" in changes:
                 row.schedule = validate.schedule(
@@ -191,7 +208,9 @@ class DatasetsMixin(PlaneCore):
         with self._sessions() as s:
             rows = list(
                 s.scalars(
-                    sa.select(Dataset).options(selectinload(Dataset.account)).order_by(Dataset.name)
+                    sa.select(Dataset)
+                    .options(selectinload(Dataset.account), selectinload(Dataset.destination))
+                    .order_by(Dataset.name)
                 )
             )
             last = last_runs(s, [d.id for d in rows], None)
@@ -206,7 +225,8 @@ class DatasetsMixin(PlaneCore):
             return self._dataset_info(s, self._dataset(s, name))
 
     def delete_dataset(self, name: str, *, drop_table: bool = True) -> None:
-        """Forget a dataset and its runs; with ``drop_table`` also its table(s) and cursor."""
+        """Forget a dataset and its runs; with ``drop_table`` also its table(s) and cursor
+        (in the dataset's destination)."""
         with self._sessions.begin() as s:
             row = self._dataset(s, name)
             if name in self._running:
@@ -214,10 +234,11 @@ class DatasetsMixin(PlaneCore):
                     f"dataset {name!r} is running; wait for the run to end (or cancel it)"
                 )
             table_name = row.table_name
+            target = self._sink_target(row) if drop_table else None
             s.execute(sa.delete(Run).where(Run.dataset_id == row.id))
             s.delete(row)
             if drop_table:
-                self._warehouse().drop(table_name)
+                self._sink_for(target).drop(table_name)
 
     def preview(self, name: str, limit: int = 20) -> pa.Table:
         """The first ``limit`` rows of the dataset's main table.
@@ -225,23 +246,35 @@ class DatasetsMixin(PlaneCore):
         Raises ``UnknownTableError`` (a ``NotFoundError``) if the dataset never ran."""
         from backlog_connector.sinks.errors import UnknownTableError
 
-        table = self.get_dataset(name).table
+        table, sink = self._dataset_sink(name)
         try:
-            return self._warehouse().preview(table, max(0, int(limit)))
+            return sink.preview(table, max(0, int(limit)))
         except UnknownTableError:
             raise UnknownTableError(
                 f"dataset {name!r} has no table yet; run it first: datasets run {name!r}"
             ) from None
 
     def schema(self, name: str) -> list[tuple[str, str]]:
-        """The main table's columns and DuckDB types ([] if the dataset never ran)."""
+        """The main table's columns and their types in the destination ([] if the dataset
+        never ran)."""
         from backlog_connector.sinks.errors import UnknownTableError
 
-        table = self.get_dataset(name).table
+        table, sink = self._dataset_sink(name)
         try:
-            return list(self._warehouse().describe(table))
+            return list(sink.describe(table))
         except UnknownTableError:
             return []
+
+    def column_sources(self, name: str) -> dict[str, str]:
+        """Stored column name -> the report's field name, for the main table's columns whose
+        name the destination had to shorten (PostgreSQL keeps 63 bytes); {} when none was."""
+        from backlog_connector.sinks.errors import UnknownTableError
+
+        table, sink = self._dataset_sink(name)
+        try:
+            return dict(sink.column_sources(table))
+        except UnknownTableError:
+            return {}
 
     def export(self, name: str, fmt: str, path: Path) -> Path:
         """Write the main table to ``path`` as ``csv`` or ``parquet``."""
@@ -249,15 +282,28 @@ class DatasetsMixin(PlaneCore):
             raise InvalidOptionError(f"invalid export format {fmt!r}: use csv or parquet")
         from backlog_connector.sinks.errors import UnknownTableError
 
-        table = self.get_dataset(name).table
+        table, sink = self._dataset_sink(name)
         target = Path(path)
         try:
-            self._warehouse().export(table, fmt, target)
+            sink.export(table, fmt, target)
         except UnknownTableError:
             raise UnknownTableError(
                 f"dataset {name!r} has no table yet; run it first: datasets run {name!r}"
             ) from None
         return target
+
+
+def _destination(s: Any, name: str | None) -> Destination | None:
+    """The saved destination ``name``; None for no name or ``warehouse`` (the DuckDB file)."""
+    if name is None or name == "" or name == WAREHOUSE:
+        return None
+    row: Destination | None = s.scalar(sa.select(Destination).where(Destination.name == name))
+    if row is None:
+        raise UnknownNameError(
+            f"no destination named {name!r}; see 'destinations list' or add it with"
+            f" 'destinations add' ({WAREHOUSE!r} is the embedded DuckDB file)"
+        )
+    return row
 
 
 def _update_mode(spec: Any, requested: str | None) -> str:

@@ -4,9 +4,11 @@
 
     ConfigurationError (backlog.errors)
     ├── NotFoundError (backlog.errors)
-    │   └── UnknownNameError         no account / dataset / run of that name or id
-    ├── NameTakenError               an account or dataset of that name (or a table) exists
+    │   └── UnknownNameError         no account / dataset / destination / run of that name or id
+    ├── NameTakenError               an account, dataset or destination of that name (or a table)
+    │                                exists, or the reserved destination name ``warehouse``
     ├── AccountInUseError            removing an account that datasets still use
+    ├── DestinationInUseError        removing a destination that datasets still use
     └── SecretKeyError               the saved credentials cannot be decrypted with this key
 """
 
@@ -16,7 +18,7 @@ from backlog_connector.backlog.errors import ConfigurationError, NotFoundError
 
 
 class UnknownNameError(NotFoundError):
-    """No account, dataset or run with that name or id."""
+    """No account, dataset, destination or run with that name or id."""
 
 
 class NameTakenError(ConfigurationError):
@@ -30,6 +32,14 @@ class AccountInUseError(ConfigurationError):
         self, message: str, *, datasets: tuple[str, ...] = (), account: str | None = None
     ) -> None:
         super().__init__(message, account=account)
+        self.datasets = datasets
+
+
+class DestinationInUseError(ConfigurationError):
+    """The destination is still used by datasets; ``datasets`` names them."""
+
+    def __init__(self, message: str, *, datasets: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
         self.datasets = datasets
 
 

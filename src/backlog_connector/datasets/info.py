@@ -151,6 +151,8 @@ class DatasetInfo(_Plain):
     updated_at: datetime
     last_run: RunInfo | None = None
     rows: int | None = None  # rows in the main table after the last successful run
+    #: the destination's name; ``warehouse`` is the embedded DuckDB file
+    destination: str = "warehouse"
 
     @property
     def webhook_shown(self) -> str | None:
@@ -161,6 +163,23 @@ class DatasetInfo(_Plain):
         data = super().to_dict()
         data["webhook_url"] = self.webhook_shown
         return data
+
+
+@dataclass(frozen=True)
+class DestinationInfo(_Plain):
+    """Where datasets land: the embedded DuckDB ``warehouse`` (``kind`` duckdb, ``path``) or a
+    saved PostgreSQL database (``kind`` postgresql, ``url`` without its password, ``schema``).
+    Never holds the password."""
+
+    name: str
+    kind: str  # "duckdb" | "postgresql"
+    url: str | None  # postgresql: the URL without the password
+    schema: str | None  # postgresql: the schema the tables go to
+    path: str | None  # duckdb: the warehouse file
+    created_at: datetime | None
+    updated_at: datetime | None
+    verified_at: datetime | None = None
+    datasets: tuple[str, ...] = ()  # names of the datasets that land here
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """The control-plane tables (SQLAlchemy 2.0). Migrations in ``migrations/`` create them.
 
-Credentials live only in ``Account.secret``: a Fernet token of a small JSON document.
+Credentials live only in ``Account.secret`` and ``Destination.secret``: Fernet tokens of small
+JSON documents.
 """
 
 from __future__ import annotations
@@ -68,6 +69,27 @@ class Account(Base):
     datasets: Mapped[list[Dataset]] = relationship(back_populates="account")
 
 
+class Destination(Base):
+    """A saved PostgreSQL destination. The embedded DuckDB warehouse has no row: a dataset
+    whose ``destination_id`` is NULL lands there."""
+
+    __tablename__ = "destinations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    kind: Mapped[str] = mapped_column(sa.String(20), default="postgresql")
+    #: the URL without its password, for display
+    url_display: Mapped[str] = mapped_column(sa.String(2000))
+    #: the full URL (password included), sealed like the account credentials
+    secret: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    schema_name: Mapped[str] = mapped_column(sa.String(63), default="public")
+    verified_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    datasets: Mapped[list[Dataset]] = relationship(back_populates="destination")
+
+
 class Dataset(Base):
     __tablename__ = "datasets"
 
@@ -75,6 +97,8 @@ class Dataset(Base):
     name: Mapped[str] = mapped_column(sa.String(100), unique=True)
     description: Mapped[str] = mapped_column(sa.Text, default="")
     account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"), index=True)
+    #: NULL: the embedded DuckDB warehouse (the destination named ``warehouse``)
+    destination_id: Mapped[int | None] = mapped_column(sa.ForeignKey("destinations.id"), index=True)
     report: Mapped[str] = mapped_column(sa.String(100))
     options: Mapped[dict[str, Any]]
     update_mode: Mapped[str] = mapped_column(sa.String(10))
@@ -98,9 +122,11 @@ class Dataset(Base):
     updated_at: Mapped[datetime]
 
     account: Mapped[Account] = relationship(back_populates="datasets")
+    destination: Mapped[Destination | None] = relationship(back_populates="datasets")
 
     def require_full_run(self) -> None:
-        """The next run ignores the saved cursor (options, mode, account or space changed)."""
+        """The next run ignores the saved cursor (options, mode, account, space or
+        destination changed)."""
         self.force_full = True
         self.config_version = (self.config_version or 0) + 1
 

@@ -1,5 +1,5 @@
 """The core every part of the control plane shares: the database, the secret box, the
-warehouse, and lookups by name."""
+warehouse and the other destinations' sinks, and lookups by name."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from backlog_connector.datasets.errors import SecretKeyError, UnknownNameError
 from backlog_connector.datasets.info import (
     DatasetInfo,
 )
-from backlog_connector.datasets.models import Account, Dataset, Run
+from backlog_connector.datasets.models import Account, Dataset, Destination, Run
 from backlog_connector.datasets.secrets import SecretBox
 from backlog_connector.datasets.views import dataset_info
 from backlog_connector.settings import Settings
@@ -32,13 +32,26 @@ if TYPE_CHECKING:
     from backlog_connector.backlog.address import SpaceAddress
     from backlog_connector.backlog.credentials import OAuthToken
     from backlog_connector.datasets.connect import Credentials
+    from backlog_connector.sinks.base import Sink
     from backlog_connector.sinks.duckdb import DuckDBSink
 
 log = logging.getLogger("backlog_connector.datasets")
 
 
+@dataclass(frozen=True)
+class SinkTarget:
+    """Where a dataset's tables live when it is not the embedded warehouse: a saved
+    PostgreSQL destination (its id, full URL and schema)."""
+
+    destination_id: int
+    name: str
+    url: str = field(repr=False)
+    schema: str
+
+
 class PlaneCore:
-    """Database sessions, the secret box, the (lazily opened) warehouse, name lookups."""
+    """Database sessions, the secret box, the (lazily opened) warehouse and destination sinks,
+    name lookups."""
 
     settings: Settings
     home: Path
@@ -64,6 +77,8 @@ class PlaneCore:
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
         self._sink: DuckDBSink | None = None
         self._sink_lock = threading.Lock()
+        # one PostgresSink per saved destination (by id), opened on first use
+        self._destination_sinks: dict[int, Sink] = {}
         self._running: set[str] = set()
         self._running_lock = threading.Lock()
         # one live OAuthToken per account (by id): runs of one account share it, so only one
@@ -72,11 +87,15 @@ class PlaneCore:
         self._tokens_lock = threading.Lock()
 
     def close(self) -> None:
-        """Release the warehouse file and the database connections."""
+        """Release the warehouse file, the destinations' connections and the database's."""
         with self._sink_lock:
             if self._sink is not None:
                 self._sink.close()
                 self._sink = None
+            sinks = list(self._destination_sinks.values())
+            self._destination_sinks.clear()
+        for sink in sinks:
+            sink.close()
         self._engine.dispose()
 
     def __enter__(self) -> Self:
@@ -103,6 +122,58 @@ class PlaneCore:
                 )
             return self._sink
 
+    def _sink_for(self, target: SinkTarget | None) -> Sink:
+        """The sink of a destination: the warehouse for None, else the destination's
+        PostgresSink (one per destination in this process, shared by its runs)."""
+        if target is None:
+            return self._warehouse()
+        with self._sink_lock:
+            sink = self._destination_sinks.get(target.destination_id)
+            if sink is None:
+                from backlog_connector.sinks.postgres import PostgresSink
+
+                sink = PostgresSink(target.url, schema=target.schema)
+                self._destination_sinks[target.destination_id] = sink
+            return sink
+
+    def _forget_sink(self, destination_id: int) -> None:
+        """Close the sink of a destination that was removed."""
+        with self._sink_lock:
+            sink = self._destination_sinks.pop(destination_id, None)
+        if sink is not None:
+            sink.close()
+
+    def _sink_target(self, row: Dataset) -> SinkTarget | None:
+        """The dataset's destination with its URL unsealed; None for the warehouse."""
+        destination = row.destination
+        if destination is None:
+            return None
+        return SinkTarget(
+            destination.id,
+            destination.name,
+            self._destination_url(destination),
+            destination.schema_name,
+        )
+
+    def _destination_url(self, destination: Destination) -> str:
+        """The destination's full URL (password included), unsealed."""
+        try:
+            document = self._box.open_sealed(destination.secret, account=destination.name)
+        except SecretKeyError:
+            raise SecretKeyError(
+                f"the saved URL of destination {destination.name!r} cannot be decrypted with"
+                " this secret key; set BACKLOG_CONNECTOR_SECRET_KEY (or restore the key file) to"
+                " the key it was saved with, or remove the destination and add it again"
+            ) from None
+        return str(document["url"])
+
+    def _dataset_sink(self, name: str) -> tuple[str, Sink]:
+        """The dataset's main table name and the sink of its destination."""
+        with self._sessions() as s:
+            row = self._dataset(s, name)
+            table, target = row.table_name, self._sink_target(row)
+        return table, self._sink_for(target)
+
     def _account(self, s: Session, name: str) -> Account:
         row = s.scalar(sa.select(Account).where(Account.name == name))
         if row is None:
@@ -113,7 +184,9 @@ class PlaneCore:
 
     def _dataset(self, s: Session, name: str) -> Dataset:
         row = s.scalar(
-            sa.select(Dataset).options(selectinload(Dataset.account)).where(Dataset.name == name)
+            sa.select(Dataset)
+            .options(selectinload(Dataset.account), selectinload(Dataset.destination))
+            .where(Dataset.name == name)
         )
         if row is None:
             raise UnknownNameError(

@@ -21,7 +21,7 @@ from backlog_connector.datasets.info import (
     RunInfo,
 )
 from backlog_connector.datasets.models import Dataset, Run, utcnow
-from backlog_connector.datasets.plane import PlaneCore, address_of
+from backlog_connector.datasets.plane import PlaneCore, SinkTarget, address_of
 from backlog_connector.datasets.runner import Progress, RunOutcome, RunPlan, execute, redact
 from backlog_connector.datasets.views import run_info
 
@@ -171,7 +171,8 @@ class RunsMixin(PlaneCore):
                 )
             return run_info(row[0], row[1])
 
-    def _plan(self, run_id: int, full: bool) -> RunPlan:
+    def _plan(self, run_id: int, full: bool) -> tuple[RunPlan, SinkTarget | None]:
+        """The run's plan and its dataset's destination (None: the warehouse)."""
         with self._sessions() as s:
             run = s.get(Run, run_id)
             if run is None:
@@ -180,7 +181,7 @@ class RunsMixin(PlaneCore):
             assert row is not None
             account = row.account
             document = self._box.open_sealed(account.secret, account=account.name)
-            return RunPlan(
+            plan = RunPlan(
                 run_id=run_id,
                 dataset=row.name,
                 account=account.name,
@@ -195,6 +196,7 @@ class RunsMixin(PlaneCore):
                 secrets=tuple(secret_values(document)),
                 config_version=row.config_version,
             )
+            return plan, self._sink_target(row)
 
     def _execute_one(
         self,
@@ -204,8 +206,8 @@ class RunsMixin(PlaneCore):
         cancel: threading.Event | None,
     ) -> None:
         try:
-            plan = self._plan(run_id, full)
-            sink = self._warehouse()
+            plan, target = self._plan(run_id, full)
+            sink = self._sink_for(target)
         except Exception as exc:  # no credentials, warehouse busy, ...: the run fails, recorded
             self._finish(run_id, _failed_before_start(exc))
             return

@@ -1,4 +1,5 @@
-"""The control plane: what a user configures (accounts, datasets) and what happened (runs).
+"""The control plane: what a user configures (accounts, destinations, datasets) and what
+happened (runs).
 
 The CLI, the scheduler, the REST API and the web pages use only ``ControlPlane``. Every object it
 returns is a frozen dataclass of plain data (``datasets.info``) with ``to_dict()``; none holds a
@@ -14,6 +15,7 @@ import sqlalchemy as sa
 
 from backlog_connector.datasets.accounts import AccountsMixin
 from backlog_connector.datasets.definitions import UPDATABLE, DatasetsMixin
+from backlog_connector.datasets.destinations import DestinationsMixin
 from backlog_connector.datasets.migrate import upgrade
 from backlog_connector.datasets.plane import database_url_error
 from backlog_connector.datasets.runs import RunsMixin
@@ -22,14 +24,16 @@ from backlog_connector.settings import Settings, load_settings
 __all__ = ["UPDATABLE", "ControlPlane"]
 
 
-class ControlPlane(AccountsMixin, DatasetsMixin, RunsMixin):
-    """Accounts, datasets and runs over one control-plane database and one DuckDB warehouse.
+class ControlPlane(AccountsMixin, DestinationsMixin, DatasetsMixin, RunsMixin):
+    """Accounts, destinations, datasets and runs over one control-plane database, the DuckDB
+    warehouse (the default destination ``warehouse``) and any saved PostgreSQL destinations.
 
     ``ControlPlane.open()`` runs the migrations. Thread-safe: the scheduler and the web server
     may call it from several threads. Close it (or use ``with``) to release the warehouse.
 
-    The methods live in three parts: accounts (``datasets.accounts``), the report catalog,
-    datasets and their data (``datasets.definitions``), and runs (``datasets.runs``).
+    The methods live in four parts: accounts (``datasets.accounts``), destinations
+    (``datasets.destinations``), the report catalog, datasets and their data
+    (``datasets.definitions``), and runs (``datasets.runs``).
     """
 
     @classmethod

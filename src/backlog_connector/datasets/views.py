@@ -8,11 +8,15 @@ from backlog_connector.datasets.info import (
     ROLE_NAMES,
     AccountInfo,
     DatasetInfo,
+    DestinationInfo,
     OptionInfo,
     ReportInfo,
     RunInfo,
 )
-from backlog_connector.datasets.models import Account, Dataset, Run
+from backlog_connector.datasets.models import Account, Dataset, Destination, Run
+
+#: the name of the embedded DuckDB destination (datasets without a saved destination)
+WAREHOUSE = "warehouse"
 
 
 def account_info(row: Account) -> AccountInfo:
@@ -91,6 +95,22 @@ def dataset_info(
         updated_at=row.updated_at,
         last_run=run_info(last_run, row.name) if last_run is not None else None,
         rows=rows,
+        destination=row.destination.name if row.destination is not None else WAREHOUSE,
+    )
+
+
+def destination_info(row: Destination) -> DestinationInfo:
+    """A saved destination without its password, with the datasets that land there."""
+    return DestinationInfo(
+        name=row.name,
+        kind=row.kind,
+        url=row.url_display,
+        schema=row.schema_name,
+        path=None,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        verified_at=row.verified_at,
+        datasets=tuple(sorted(d.name for d in row.datasets)),
     )
 
 

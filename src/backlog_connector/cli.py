@@ -12,6 +12,7 @@ COMMANDS: dict[str, str] = {
     "accounts": "backlog_connector.commands.accounts:accounts",
     "reports": "backlog_connector.commands.reports:reports",
     "datasets": "backlog_connector.commands.datasets:datasets",
+    "destinations": "backlog_connector.commands.destinations:destinations",
     "demo": "backlog_connector.commands.demo:demo",
     "serve": "backlog_connector.web.command:serve",
 }

@@ -54,6 +54,10 @@ def _schedule_options(func: Any) -> Any:
 @click.option("--option", "options", multiple=True, metavar="K=V", help="A report option.")
 @click.option("--update-mode", type=click.Choice(["replace", "append", "merge"]))
 @click.option("--table", "table_name", help="Table name (default: from the dataset name).")
+@click.option(
+    "--destination",
+    help="Where the table lands: a saved destination (default: warehouse, the DuckDB file).",
+)
 @_schedule_options
 @click.option("--disabled", is_flag=True, help="Create it paused (the scheduler skips it).")
 @json_option
@@ -65,6 +69,7 @@ def create(
     options: tuple[str, ...],
     update_mode: str | None,
     table_name: str | None,
+    destination: str | None,
     schedule: str | None,
     timezone: str | None,
     retries: int | None,
@@ -91,14 +96,15 @@ def create(
             table=table_name,
             webhook_url=webhook_url,
             enabled=not disabled,
+            destination=destination,
         )
     if as_json:
         print_json(info.to_dict())
         return
     click.echo(
         f"Created dataset {info.name!r}: report {info.report}, {info.update_mode}, table"
-        f" {info.table}, schedule {info.schedule}. Run it: backlog-connector datasets run"
-        f" {_quoted(info.name)}"
+        f" {info.table} in {info.destination}, schedule {info.schedule}. Run it:"
+        f" backlog-connector datasets run {_quoted(info.name)}"
     )
 
 
@@ -107,12 +113,17 @@ def create(
 @click.option("--account", help="Move the dataset to another saved account.")
 @click.option("--option", "options", multiple=True, metavar="K=V", help="Replaces all options.")
 @click.option("--update-mode", type=click.Choice(["replace", "append", "merge"]))
+@click.option(
+    "--destination",
+    help="Move the table to another destination (the next run is full; the old table stays).",
+)
 @_schedule_options
 @click.option("--enable/--disable", "enabled", default=None, help="Resume or pause it.")
 @json_option
 @errors_to_exit_codes
 def update(name: str, options: tuple[str, ...], as_json: bool, **fields: Any) -> None:
-    """Change a dataset's account, options, mode, schedule, retries or description."""
+    """Change a dataset's account, destination, options, mode, schedule, retries or
+    description."""
     changes = {k: v for k, v in fields.items() if v is not None}
     if options:
         changes["options"] = parse_options(options)
@@ -137,12 +148,23 @@ def list_(as_json: bool) -> None:
         print_json([i.to_dict() for i in infos])
         return
     table(
-        ["name", "report", "account", "mode", "schedule", "rows", "last run", "when"],
+        [
+            "name",
+            "report",
+            "account",
+            "destination",
+            "mode",
+            "schedule",
+            "rows",
+            "last run",
+            "when",
+        ],
         [
             [
                 i.name,
                 i.report,
                 i.account,
+                i.destination,
                 i.update_mode,
                 i.schedule + ("" if i.enabled else " (paused)"),
                 i.rows,
@@ -159,16 +181,24 @@ def list_(as_json: bool) -> None:
 @json_option
 @errors_to_exit_codes
 def show(name: str, as_json: bool) -> None:
-    """One dataset: its settings, its last run and its columns (when the warehouse is free)."""
+    """One dataset: its settings, its last run and its columns (when the warehouse is free).
+    A column whose name the destination had to shorten shows the report's field name too."""
     columns: list[tuple[str, str]] | None
+    sources: dict[str, str] = {}
     with control_plane() as plane:
         info = plane.get_dataset(name)
         try:
             columns = plane.schema(name)
+            sources = plane.column_sources(name) if columns else {}
         except RetryLaterError:  # another process (serve) holds the warehouse
             columns = None
     if as_json:
-        listed = None if columns is None else [{"name": c, "type": t} for c, t in columns]
+        listed = None
+        if columns is not None:
+            listed = [
+                {"name": c, "type": t, **({"source": sources[c]} if c in sources else {})}
+                for c, t in columns
+            ]
         print_json({**info.to_dict(), "columns": listed})
         return
     last = info.last_run
@@ -186,6 +216,7 @@ def show(name: str, as_json: bool) -> None:
                 f"{info.schedule} ({info.timezone})" + ("" if info.enabled else ", paused"),
             ],
             ["retries", f"{info.retries} every {info.retry_interval}"],
+            ["destination", info.destination],
             ["table", info.table],
             ["rows", info.rows],
             ["webhook", info.webhook_shown or "-"],
@@ -197,6 +228,12 @@ def show(name: str, as_json: bool) -> None:
     if columns is None:
         click.echo(
             "columns unavailable: another process (e.g. serve) holds the warehouse", err=True
+        )
+    elif columns and sources:
+        table(
+            ["column", "type", "field (shortened column)"],
+            [(c, t, sources.get(c, "")) for c, t in columns],
+            title=f"table {info.table}",
         )
     elif columns:
         table(["column", "type"], columns, title=f"table {info.table}")
@@ -342,7 +379,7 @@ def export(name: str, fmt: str, output: Path) -> None:
 
 @datasets.command("delete")
 @click.argument("name")
-@click.option("--keep-table", is_flag=True, help="Keep the table in the warehouse.")
+@click.option("--keep-table", is_flag=True, help="Keep the table in its destination.")
 @errors_to_exit_codes
 def delete(name: str, keep_table: bool) -> None:
     """Delete a dataset, its run history and (unless --keep-table) its table."""

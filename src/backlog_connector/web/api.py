@@ -2,10 +2,12 @@
 
 Every route but ``/api/health`` needs a bearer token or a signed-in session (``web.auth``).
 Errors answer JSON ``{"detail": message, "error": type, "action": ...}``: 404 for an unknown
-name, 409 for a conflict (name taken, account in use, already running), 422 for invalid input,
+name, 409 for a conflict (name taken, account or destination in use, already running), 422 for
+invalid input,
 400 for another configuration problem (e.g. Backlog refused the key), 503 when Backlog could
-not be reached. No response holds a secret: keys are write-only, and validation errors never
-echo what was sent.
+not be reached. No response holds a secret: keys and destination URLs are write-only (a
+destination is shown with its URL's password removed), and validation errors never echo what
+was sent.
 """
 
 from __future__ import annotations
@@ -30,7 +32,12 @@ from backlog_connector.backlog.errors import (
     InvalidOptionError,
     RetryLaterError,
 )
-from backlog_connector.datasets.errors import AccountInUseError, NameTakenError, UnknownNameError
+from backlog_connector.datasets.errors import (
+    AccountInUseError,
+    DestinationInUseError,
+    NameTakenError,
+    UnknownNameError,
+)
 from backlog_connector.datasets.service import ControlPlane
 from backlog_connector.scheduler.loop import AlreadyRunningError, Scheduler
 from backlog_connector.web.auth import require_user
@@ -46,6 +53,7 @@ _STATUS_BY_ERROR: tuple[tuple[type[BacklogConnectorError], int], ...] = (
     (UnknownNameError, status.HTTP_404_NOT_FOUND),
     (NameTakenError, status.HTTP_409_CONFLICT),
     (AccountInUseError, status.HTTP_409_CONFLICT),
+    (DestinationInUseError, status.HTTP_409_CONFLICT),
     (AlreadyRunningError, status.HTTP_409_CONFLICT),
     (NotRunningError, status.HTTP_409_CONFLICT),
     (InvalidOptionError, status.HTTP_422_UNPROCESSABLE_CONTENT),
@@ -61,7 +69,7 @@ def error_response(exc: BacklogConnectorError) -> JSONResponse:
     code = next(c for kind, c in _STATUS_BY_ERROR if isinstance(exc, kind))
     body: dict[str, Any] = {"detail": str(exc), "error": type(exc).__name__,
                             "action": exc.action}  # fmt: skip
-    if isinstance(exc, AccountInUseError):
+    if isinstance(exc, AccountInUseError | DestinationInUseError):
         body["datasets"] = list(exc.datasets)
     return JSONResponse(body, status_code=code)
 
@@ -125,6 +133,18 @@ class AccountUpdate(_Body):
     api_key_in_query: bool | None = None
 
 
+class DestinationCreate(_Body):
+    """A new PostgreSQL destination, checked (connect, create a probe table) before saving."""
+
+    name: str
+    url: SecretStr = Field(
+        description="postgresql://user[:password]@host[:port]/database[?sslmode=...];"
+        " write-only: shown back without the password"
+    )
+    schema_: str = Field("public", alias="schema", description="the schema of the tables")
+    password: SecretStr | None = Field(None, description="write-only; for a URL without a password")
+
+
 class DatasetCreate(_Body):
     """A new dataset (see ``reports`` for each report's options and update modes)."""
 
@@ -141,6 +161,9 @@ class DatasetCreate(_Body):
     table: str | None = None
     webhook_url: str | None = None
     enabled: bool = True
+    destination: str | None = Field(
+        None, description="a saved destination; default: warehouse (the DuckDB file)"
+    )
 
 
 class DatasetUpdate(_Body):
@@ -156,6 +179,9 @@ class DatasetUpdate(_Body):
     retry_interval: str | None = None
     webhook_url: str | None = None
     enabled: bool | None = None
+    destination: str | None = Field(
+        None, description="move the table to this destination (the next run is full)"
+    )
 
 
 class RunRequest(_Body):
@@ -261,6 +287,46 @@ def list_projects(name: str, cp: CP) -> list[dict[str, Any]]:
     return cp.list_projects(name)
 
 
+# --- destinations --------------------------------------------------------------------------
+
+
+@router.get("/destinations", tags=["destinations"], summary="List destinations")
+def list_destinations(cp: CP) -> list[dict[str, Any]]:
+    """The built-in ``warehouse`` (DuckDB) and the saved destinations (never a password)."""
+    return [d.to_dict() for d in cp.list_destinations()]
+
+
+@router.post("/destinations", tags=["destinations"], status_code=201, summary="Add a destination")
+def add_destination(body: DestinationCreate, cp: CP) -> dict[str, Any]:
+    """Check the database (connect, create the schema if missing, create and drop a probe
+    table), then save the destination (URL encrypted). 400 and nothing saved if refused."""
+    password = body.password.get_secret_value() if body.password is not None else None
+    info = cp.add_destination(body.name, body.url.get_secret_value(), schema=body.schema_,
+                              password=password)  # fmt: skip
+    return info.to_dict()
+
+
+@router.get("/destinations/{name}", tags=["destinations"], summary="Show a destination")
+def get_destination(name: str, cp: CP) -> dict[str, Any]:
+    """One destination and the datasets landing there."""
+    return cp.get_destination(name).to_dict()
+
+
+@router.delete("/destinations/{name}", tags=["destinations"], status_code=204, summary="Remove")
+def remove_destination(name: str, cp: CP, sched: Sched, force: bool = False) -> Response:
+    """Forget a destination (its tables stay); 409 while datasets use it unless ``force``
+    (which deletes them too)."""
+    cp.remove_destination(name, force=force)
+    sched.wake()
+    return Response(status_code=204)
+
+
+@router.post("/destinations/{name}/verify", tags=["destinations"], summary="Verify")
+def verify_destination(name: str, cp: CP) -> dict[str, Any]:
+    """Check the saved destination again (connect, create and drop a probe table)."""
+    return cp.verify_destination(name).to_dict()
+
+
 # --- reports -------------------------------------------------------------------------------
 
 
@@ -304,6 +370,7 @@ def create_dataset(body: DatasetCreate, cp: CP, sched: Sched) -> dict[str, Any]:
         update_mode=body.update_mode, schedule=body.schedule, timezone=body.timezone,
         retries=body.retries, retry_interval=body.retry_interval, description=body.description,
         table=body.table, webhook_url=body.webhook_url, enabled=body.enabled,
+        destination=body.destination,
     )  # fmt: skip
     sched.wake()
     return info.to_dict()
@@ -347,8 +414,14 @@ def preview(name: str, cp: CP, limit: Annotated[int, Query(ge=0, le=1000)] = 20)
 
 @router.get("/datasets/{name}/schema", tags=["data"], summary="Table columns")
 def schema(name: str, cp: CP) -> list[dict[str, str]]:
-    """The main table's columns and their types."""
-    return [{"name": column, "type": kind} for column, kind in cp.schema(name)]
+    """The main table's columns and their types; ``source`` is the report's field name of a
+    column whose name the destination had to shorten."""
+    columns = cp.schema(name)
+    sources = cp.column_sources(name) if columns else {}
+    return [
+        {"name": column, "type": kind, **({"source": sources[column]} if column in sources else {})}
+        for column, kind in columns
+    ]
 
 
 @router.get("/datasets/{name}/export", tags=["data"], summary="Download the table")

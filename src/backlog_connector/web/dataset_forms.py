@@ -38,6 +38,7 @@ ERROR_FIELDS = (
     ("update mode", "update", "update_mode"),
     ("retry interval", "update", "retry_interval"),
     ("retries", "update", "retries"),
+    ("destination", "name", "destination"),
 )
 
 

@@ -149,7 +149,8 @@ def _list_row(request: Request, ds: DatasetInfo, now: datetime) -> dict[str, Any
     last_at = (last.finished_at or last.started_at or last.created_at) if last else None
     return {
         "name": ds.name, "url": "/datasets/" + quote(ds.name, safe=""),
-        "report": ds.report, "account": ds.account, "rows": thousands(ds.rows),
+        "report": ds.report, "account": ds.account, "destination": ds.destination,
+        "rows": thousands(ds.rows),
         "enabled": ds.enabled, "schedule": ds.schedule,
         "last_status": last.status if last else "",
         "last_ago": ago(last_at, now), "last_full": full_time(last_at),
@@ -184,8 +185,10 @@ def dataset_page(request: Request, name: str, run: int | None = None) -> Respons
     history = plane.history(name, limit=50)
     active = _active_run(history, run)
     schema_note = preview_note = ""
+    sources: dict[str, str] = {}
     try:
         schema = plane.schema(name)
+        sources = plane.column_sources(name) if schema else {}
         table = plane.preview(name, limit=20)
         columns = list(table.column_names)
         preview_rows = [[_cell(v) for v in row.values()] for row in table.to_pylist()]
@@ -196,6 +199,7 @@ def dataset_page(request: Request, name: str, run: int | None = None) -> Respons
     return render(
         request, "datasets/detail.html", nav="datasets", ds=ds, history=history,
         chart=_chart(history) if history else "", schema=schema, schema_note=schema_note,
+        sources=sources,
         preview_columns=columns, preview_rows=preview_rows, preview_note=preview_note,
         report_title=report.title if report else ds.report, active_run=active,
         next_run=_next_run_text(request, ds, datetime.now(UTC)),
@@ -276,7 +280,7 @@ def _edit_values(ds: DatasetInfo) -> FormValues:
         ("retries", str(ds.retries)), ("retry_interval", ds.retry_interval),
         ("schedule_mode", sched.mode), ("kind", sched.kind), ("every_n", sched.every_n),
         ("every_unit", sched.every_unit), ("at_time", sched.at_time), ("cron", sched.cron),
-        ("timezone", ds.timezone if ds.timezone else ""),
+        ("timezone", ds.timezone if ds.timezone else ""), ("destination", ds.destination),
         *(("days", d) for d in sched.days),
     ]  # fmt: skip
     if ds.enabled:
@@ -296,6 +300,7 @@ def _render_edit(
         "nav": "datasets", "ds": ds, "report": report, "errors": errors or {},
         "v": values.get, "vl": values.getlist, "project_options": PROJECT_OPTIONS,
         "projects": None, "projects_error": "", "split_options": split_options,
+        "destinations": plane.list_destinations(),
     }  # fmt: skip
     context.update(schedule_context(request, values, account))
     context.update(update_context(values, report))
@@ -334,6 +339,7 @@ async def edit_dataset(request: Request, name: str) -> Response:
         "retry_interval": interval, "enabled": bool(values.get("enabled")),
         "update_mode": values.get("update_mode") or ds.update_mode,
         "options": forms.report_options(values),
+        "destination": values.get("destination") or ds.destination,
     }  # fmt: skip
     try:
         plane.update_dataset(name, **changes)

@@ -271,7 +271,7 @@ STEPS: tuple[Step, ...] = (
     Step(3, "schedule", "Scheduling", SCHEDULE_FIELDS),
     Step(4, "update", "Update method and retry", frozenset(
         {"update_mode", "retries", "retry_interval"})),
-    Step(5, "name", "Name and describe", frozenset({"name", "description"})),
+    Step(5, "name", "Name and destination", frozenset({"name", "description", "destination"})),
 )
 
 

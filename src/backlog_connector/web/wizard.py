@@ -1,5 +1,6 @@
 """The new-dataset wizard, in the order users of BI connectors know: 1 credentials, 2 data
-selection, 3 scheduling, 4 update method and retry, 5 name and describe.
+selection, 3 scheduling, 4 update method and retry, 5 name, describe and pick the destination
+(default: the built-in DuckDB warehouse).
 
 Each step posts every earlier answer along in hidden fields (never the API key being typed), so
 the wizard keeps no server-side state; the dataset is created after the last step."""
@@ -68,6 +69,7 @@ def _wizard_context(
         context.update(update_context(values, report))
     elif step.slug == "name":
         context["summary"] = _summary(values, report)
+        context["destinations"] = plane.list_destinations()
     return context
 
 
@@ -154,6 +156,14 @@ def _validate_step(request: Request, values: FormValues, step: Step) -> FieldErr
         name = forms.dataset_name(values, errors)
         if name and any(d.name == name for d in control_plane(request).list_datasets()):
             errors["name"] = f"A dataset named {name!r} exists already: pick another name."
+        destination = values.get("destination")
+        if destination:
+            try:
+                control_plane(request).get_destination(destination)
+            except NotFoundError:
+                errors["destination"] = (
+                    f"There is no destination named {destination!r} any more; pick another."
+                )
     return errors
 
 
@@ -209,6 +219,7 @@ def _create_dataset(request: Request, values: FormValues) -> Response:
             retries=int(values.get("retries", "0") or 0),
             retry_interval=values.get("retry_interval", "5m") or "5m",
             description=values.get("description"),
+            destination=values.get("destination") or None,
         )
     except BacklogConnectorError as exc:
         text = str(exc)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
@@ -56,7 +56,16 @@ def postgres_url(url: str, password: str | None = None) -> str:
     if not parts.path.strip("/"):
         raise InvalidOptionError(f"invalid destination URL (no database name): {_URL_HELP}")
     user = parts.username
-    secret = parts.password
+    secret = unquote(parts.password) if parts.password else None
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    in_query = [v for k, v in query if k == "password"]
+    if in_query:  # libpq takes ?password= too: keep it with the user, out of the shown query
+        if secret or len(in_query) > 1:
+            raise InvalidOptionError(
+                "the destination URL holds more than one password: give it once"
+            )
+        secret = in_query[0]
+        query = [(k, v) for k, v in query if k != "password"]
     if password:
         if secret:
             raise InvalidOptionError(
@@ -74,9 +83,13 @@ def postgres_url(url: str, password: str | None = None) -> str:
     if user:
         credentials = quote(unquote(user), safe="")
         if secret:
-            credentials += ":" + quote(secret if password else unquote(secret), safe="")
+            credentials += ":" + quote(secret, safe="")
         netloc = f"{credentials}@{netloc}"
-    return urlunsplit(("postgresql", netloc, parts.path, parts.query, ""))
+    elif secret:
+        raise InvalidOptionError(
+            f"the destination URL has a password but no user to go with it: {_URL_HELP}"
+        )
+    return urlunsplit(("postgresql", netloc, parts.path, urlencode(query), ""))
 
 
 def check_schema(schema: str) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from backlog_connector.reports.base import TableBatch, TableSpec, UpdateMode
 
@@ -45,12 +46,50 @@ class SinkRun(ABC):
         """Drop everything staged; the tables stay as they were."""
 
 
-class Sink(ABC):
-    """A warehouse: DuckDB by default."""
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+
+class Warehouse(ABC):
+    """Read access to a destination's tables (names as stored; a dataset's base name works too)."""
+
+    @abstractmethod
+    def list_tables(self) -> list[str]:
+        """The dataset tables (children included, the connector's own tables left out), sorted."""
+
+    @abstractmethod
+    def describe(self, table: str) -> list[tuple[str, str]]:
+        """(column, database type) of ``table``, in table order."""
+
+    @abstractmethod
+    def column_sources(self, table: str) -> dict[str, str]:
+        """Stored column -> the report's column name, for the columns the database forced to a
+        shorter name (PostgreSQL's 63-byte limit); empty when every name is kept."""
+
+    @abstractmethod
+    def row_count(self, table: str) -> int:
+        """The number of rows in ``table``."""
+
+    @abstractmethod
+    def preview(self, table: str, limit: int = 20) -> pa.Table:
+        """The first ``limit`` rows of ``table`` as an Arrow table."""
+
+    @abstractmethod
+    def export(self, table: str, fmt: str, path: Path) -> int:
+        """Write ``table`` to ``path`` as CSV (with a header) or Parquet, complete or not at all;
+        return the row count."""
 
     @abstractmethod
     def read_state(self, base: str) -> dict[str, Any] | None:
         """The state (cursor) last committed for the dataset table ``base``, or None."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the connection(s)."""
+
+
+class Sink(Warehouse):
+    """A warehouse writer: DuckDB by default, PostgreSQL as a saved destination."""
 
     @abstractmethod
     def open_run(
@@ -66,5 +105,6 @@ class Sink(ABC):
         writes every row of the dataset (it has no cursor), so merge may rebuild the tables."""
 
     @abstractmethod
-    def close(self) -> None:
-        """Release the connection."""
+    def drop(self, base: str) -> list[str]:
+        """Drop the dataset table ``base``, its child tables and its state; return the names
+        dropped (empty when there was nothing)."""

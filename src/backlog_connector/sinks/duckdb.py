@@ -25,8 +25,8 @@ import pyarrow as pa
 from backlog_connector.backlog.errors import InvalidOptionError
 from backlog_connector.reports.base import TableSpec, UpdateMode
 from backlog_connector.sinks import duckdb_meta as meta
-from backlog_connector.sinks.base import Sink, SinkRun
-from backlog_connector.sinks.duckdb_run import DuckDBSinkRun, check_specs
+from backlog_connector.sinks.base import Sink, SinkRun, Warehouse
+from backlog_connector.sinks.duckdb_run import DuckDBSinkRun
 from backlog_connector.sinks.errors import (
     UnknownTableError,
     WarehouseBusyError,
@@ -34,12 +34,13 @@ from backlog_connector.sinks.errors import (
     WarehouseOpenError,
 )
 from backlog_connector.sinks.naming import INTERNAL_PREFIX, check_table_name, quote
+from backlog_connector.sinks.run_rules import check_specs
 
 ExportFormat = Literal["csv", "parquet"]
 EXPORT_FORMATS: tuple[ExportFormat, ...] = ("csv", "parquet")
 
 
-class DuckDBWarehouse:
+class DuckDBWarehouse(Warehouse):
     """Read access to a warehouse file: tables, columns, counts, previews, exports, state.
 
     Thread-safe: each call uses a cursor of its own.
@@ -71,6 +72,12 @@ class DuckDBWarehouse:
         with self._cursor() as cur:
             name = _resolve(cur, table)
             return [(r[0], r[1]) for r in cur.execute(f"DESCRIBE {quote(name)}").fetchall()]
+
+    def column_sources(self, table: str) -> dict[str, str]:
+        """DuckDB keeps every column name as the report gives it: always empty."""
+        with self._cursor() as cur:
+            _resolve(cur, table)
+        return {}
 
     def row_count(self, table: str) -> int:
         """The number of rows in ``table``."""

@@ -35,18 +35,15 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
-import queue
-import re
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
-import orjson
 import pyarrow as pa
 
 from backlog_connector.reports.base import TableBatch, TableSpec, UpdateMode
@@ -68,30 +65,24 @@ from backlog_connector.sinks.errors import (
     WriteConflictError,
 )
 from backlog_connector.sinks.naming import INTERNAL_PREFIX, quote
+from backlog_connector.sinks.run_rules import (
+    CONFLICT_FIX,
+    LOADED_AT_COLUMN,
+    RUN_ID_COLUMN,
+    add_count,
+    dump_state,
+    reject_append_columns,
+)
+from backlog_connector.sinks.write_behind import WriteBehind
 
-RUN_ID_COLUMN = "_run_id"
-LOADED_AT_COLUMN = "_loaded_at"
 _APPEND_COLUMNS = ((RUN_ID_COLUMN, "VARCHAR"), (LOADED_AT_COLUMN, "TIMESTAMP WITH TIME ZONE"))
 _NULL_TYPE = '"NULL"'
 _view_numbers = itertools.count()
-_REBUILD = (
-    "To rebuild the table with the new type, run the dataset once with a full replace "
-    "(update mode replace, or drop the table first), then return to {mode}"
-)
-_CONFLICT_FIX = {
-    UpdateMode.REPLACE: "Within one replace run the batches disagree on the type: run again "
-    "(a custom field may have changed type during the run); if it persists, the report has a bug",
-    UpdateMode.APPEND: _REBUILD.format(mode="append"),
-    UpdateMode.MERGE: _REBUILD.format(mode="merge"),
-}
-_SUFFIX = re.compile(r"[a-z0-9_]+")
 
 
 STAGE_PREFIX = f"{INTERNAL_PREFIX}_stage_"
 #: staged rows per commit of the staging tables: bounds what DuckDB holds uncommitted
 CHUNK_ROWS = 50_000
-#: batches queued for the helper thread that stages them while the caller reads the next ones
-WRITE_BEHIND = 3
 _live_tokens: set[str] = set()  # staging tokens of the runs open in this process
 _live_lock = threading.Lock()
 
@@ -134,54 +125,6 @@ def drop_stale_stages(cur: duckdb.DuckDBPyConnection) -> list[str]:
     for name in stale:
         cur.execute(f"DROP TABLE IF EXISTS {quote(name)}")
     return stale
-
-
-class _WriteBehind:
-    """One helper thread that runs a run's staging inserts in order, so DuckDB works while
-    the caller reads the next pages. A failure is kept and raised at the caller's next call."""
-
-    def __init__(self, depth: int) -> None:
-        self._queue: queue.Queue[Callable[[], None] | None] = queue.Queue(maxsize=max(1, depth))
-        self._error: BaseException | None = None
-        self._thread: threading.Thread | None = None
-
-    def submit(self, job: Callable[[], None]) -> None:
-        self._raise()
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._loop, name="duckdb-sink-write-behind", daemon=True
-            )
-            self._thread.start()
-        self._queue.put(job)
-
-    def drain(self) -> None:
-        if self._thread is not None:
-            self._queue.join()
-        self._raise()
-
-    def close(self) -> None:
-        """Finish the queued jobs (after a failure: skip them) and stop the thread."""
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            self._queue.put(None)
-            thread.join()
-
-    def _raise(self) -> None:
-        if self._error is not None:
-            raise self._error
-
-    def _loop(self) -> None:
-        while True:
-            job = self._queue.get()
-            try:
-                if job is None:
-                    return
-                if self._error is None:
-                    job()
-            except BaseException as exc:  # handed to the caller's thread
-                self._error = exc
-            finally:
-                self._queue.task_done()
 
 
 def _drop_stale_quietly(cur: duckdb.DuckDBPyConnection) -> None:
@@ -236,7 +179,7 @@ class DuckDBSinkRun(SinkRun):
         }
         self._deleted = f"{stage}_deleted_keys"
         self._deleted_any = False
-        self._behind = _WriteBehind(depth=WRITE_BEHIND)
+        self._behind = WriteBehind(name="duckdb-sink-write-behind")
         _drop_stale_quietly(cur)
         with self._guard("opening the run"):
             self._begin()
@@ -259,7 +202,7 @@ class DuckDBSinkRun(SinkRun):
             insert = table.inserts.get(data.schema)  # batches of a table mostly share a schema
             if insert is None:
                 if self._mode is UpdateMode.APPEND:
-                    _reject_append_columns(data.column_names, where)
+                    reject_append_columns(data.column_names, where)
                 check_columns(data.column_names, where, required)
             check_keys_set(data, where, required)
             if data.num_rows == 0:
@@ -306,12 +249,12 @@ class DuckDBSinkRun(SinkRun):
             with self._registered(data) as view:
                 # rows staged so far go now; rows of the real tables at commit
                 removed = self._delete_matching(main.stage, main.spec.key, view, main.spec.key)
-                _add(self._stats.rows_deleted, main.name, removed)
+                add_count(self._stats.rows_deleted, main.name, removed)
                 for child in self._children:
                     removed = self._delete_matching(
                         child.stage, child.spec.parent_key, view, main.spec.key
                     )
-                    _add(self._stats.rows_deleted, child.name, removed)
+                    add_count(self._stats.rows_deleted, child.name, removed)
                 self._deleted_any = True
                 self._cur.execute(
                     f"INSERT INTO {quote(self._deleted)} "
@@ -322,7 +265,7 @@ class DuckDBSinkRun(SinkRun):
     def commit(self, state: dict[str, Any] | None) -> WriteStats:
         """Apply the staged rows, record the tables and ``state``, in one transaction."""
         with self._guard(f"committing {self._base}"):
-            state_json = _dump_state(state)
+            state_json = dump_state(state)
             self._drain()
             self._commit_chunk()
             self._begin()
@@ -453,7 +396,7 @@ class DuckDBSinkRun(SinkRun):
                 raise SchemaConflictError(
                     f"table {table.name!r}, column {current[0]!r}: the table holds {current[1]} "
                     f"but the new data has {type_}; the sink does not guess a conversion. "
-                    + _CONFLICT_FIX[mode]
+                    + CONFLICT_FIX[mode]
                 )
         return new
 
@@ -487,7 +430,7 @@ class DuckDBSinkRun(SinkRun):
             f"SELECT {', '.join(sources)} FROM {quote(view)} AS s",
             params,
         ).fetchone()
-        _add(self._stats.rows_written, table.name, int(row[0]) if row else 0)
+        add_count(self._stats.rows_written, table.name, int(row[0]) if row else 0)
 
     @contextmanager
     def _registered(self, data: pa.Table) -> Iterator[str]:
@@ -541,12 +484,12 @@ class DuckDBSinkRun(SinkRun):
         key_cols = [f"c{i}" for i in range(len(main.spec.key))]
         if self._deleted_any:
             deleted = self._delete_matching(main.name, main.spec.key, self._deleted, key_cols)
-            _add(self._stats.rows_deleted, main.name, deleted)
+            add_count(self._stats.rows_deleted, main.name, deleted)
             for child in self._children:
                 removed = self._delete_matching(
                     child.name, child.spec.parent_key, self._deleted, key_cols
                 )
-                _add(self._stats.rows_deleted, child.name, removed)
+                add_count(self._stats.rows_deleted, child.name, removed)
         if self._children:
             # every parent the run wrote (as a parent, or through a child) gets its children
             # from this run only
@@ -652,58 +595,5 @@ class DuckDBSinkRun(SinkRun):
         self._cur.close()
 
 
-def check_specs(base: str, tables: Sequence[TableSpec], mode: UpdateMode) -> None:
-    """Reject table specs the sink cannot honour (a bug in the report), before anything runs."""
-    suffixes = [spec.suffix for spec in tables]
-    if suffixes.count("") != 1 or len(set(suffixes)) != len(suffixes):
-        raise BadBatchError(
-            f"{base!r}: a run needs exactly one main table (suffix '') and distinct child "
-            f"suffixes, got {suffixes!r}"
-        )
-    main = next(spec for spec in tables if spec.suffix == "")
-    if mode is UpdateMode.MERGE and not main.key:
-        raise BadBatchError(
-            f"{base!r}: merge needs a key on the main table; this report has none, so use "
-            "replace or append"
-        )
-    for spec in tables:
-        where = table_name(base, spec.suffix)
-        if spec.suffix and not _SUFFIX.fullmatch(spec.suffix):
-            raise BadBatchError(f"{where!r}: a child suffix takes lower-case a-z, 0-9 and '_'")
-        missing = [c for c in spec.key + spec.parent_key if c not in spec.schema.names]
-        if missing:
-            raise BadBatchError(f"{where!r}: key columns {missing!r} are not in the schema")
-        if spec.suffix and mode is UpdateMode.MERGE and len(spec.parent_key) != len(main.key):
-            raise BadBatchError(
-                f"{where!r}: merge replaces children per parent, so the child needs a "
-                f"parent_key of {len(main.key)} column(s) matching the main key {main.key!r}"
-            )
-
-
 def _select_as(columns: Sequence[str]) -> str:
     return ", ".join(f"{quote(c)} AS c{i}" for i, c in enumerate(columns))
-
-
-def _add(counter: dict[str, int], name: str, rows: int) -> None:
-    counter[name] = counter.get(name, 0) + rows
-
-
-def _reject_append_columns(names: Sequence[str], where: str) -> None:
-    clash = [n for n in names if n.lower() in (RUN_ID_COLUMN, LOADED_AT_COLUMN)]
-    if clash:
-        raise BadBatchError(
-            f"{where}: the batch carries {clash!r}, which the sink sets itself in append mode; "
-            "leave these columns out of the report"
-        )
-
-
-def _dump_state(state: dict[str, Any] | None) -> str | None:
-    if state is None:
-        return None
-    if not isinstance(state, dict):
-        kind = type(state).__name__
-        raise BadBatchError(f"commit() takes the state as a dict or None, got {kind}")
-    try:
-        return orjson.dumps(state).decode()
-    except TypeError as exc:
-        raise BadBatchError(f"the run's state is not JSON-serialisable: {exc}") from exc

@@ -73,3 +73,24 @@ def rows(warehouse: DuckDBWarehouse, table: str, *columns: str) -> list[tuple[An
     names = list(columns) or data.column_names
     picked = data.select(names).to_pylist()
     return sorted(tuple(r[n] for n in names) for r in picked)
+
+
+#: DuckDB's type names -> PostgreSQL's (as format_type prints them); ids and every integer
+#: width are BIGINT in PostgreSQL (DESIGN.md)
+_PG_TYPES = {
+    "BIGINT": "bigint",
+    "INTEGER": "bigint",
+    "VARCHAR": "text",
+    "DOUBLE": "double precision",
+    "BOOLEAN": "boolean",
+    "DATE": "date",
+    "TIMESTAMP WITH TIME ZONE": "timestamp with time zone",
+    "BIGINT[]": "bigint[]",
+}
+
+
+def sql_type(warehouse: object, duckdb_name: str) -> str:
+    """The type name ``warehouse`` reports for what DuckDB calls ``duckdb_name``."""
+    if isinstance(warehouse, DuckDBWarehouse):
+        return duckdb_name
+    return _PG_TYPES[duckdb_name]

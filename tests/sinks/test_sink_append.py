@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sinkdata import TABLES, custom_fields, issues, rows
+from sinkdata import TABLES, custom_fields, issues, rows, sql_type
 
 from backlog_connector.reports.base import UpdateMode
 from backlog_connector.sinks.duckdb import DuckDBSink
@@ -33,8 +33,8 @@ def test_append_adds_rows_with_run_columns(sink: DuckDBSink) -> None:
         (3, "r2"),
     ]
     types = dict(sink.describe("issues"))
-    assert types["_run_id"] == "VARCHAR"
-    assert types["_loaded_at"] == "TIMESTAMP WITH TIME ZONE"
+    assert types["_run_id"] == sql_type(sink, "VARCHAR")
+    assert types["_loaded_at"] == sql_type(sink, "TIMESTAMP WITH TIME ZONE")
     loaded = {r["_loaded_at"] for r in sink.preview("issues", 10).to_pylist()}
     assert len(loaded) == 2
     assert all(started <= t <= datetime.now(UTC) for t in loaded)

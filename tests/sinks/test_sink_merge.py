@@ -178,6 +178,7 @@ def test_a_full_merge_resolves_a_type_conflict(sink: DuckDBSink) -> None:
     assert rows(sink, "issues", "id", "cf_x") == [(1, "five")]
 
 
+@pytest.mark.duckdb_only  # PostgreSQL: test_postgres_sink checks its temporary tables
 def test_a_failed_or_aborted_run_leaves_no_staging_tables(sink: DuckDBSink) -> None:
     _seed(sink)
     before = sink.list_tables(), rows(sink, "issues"), rows(sink, CF)

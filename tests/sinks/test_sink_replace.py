@@ -6,7 +6,7 @@ from datetime import date
 
 import pyarrow as pa
 import pytest
-from sinkdata import MAIN, T0, TABLES, custom_fields, issues, rows
+from sinkdata import MAIN, T0, TABLES, custom_fields, issues, rows, sql_type
 
 from backlog_connector.reports.base import TableBatch, UpdateMode
 from backlog_connector.sinks.duckdb import DuckDBSink
@@ -20,11 +20,11 @@ def test_types_are_mapped_and_kept(sink: DuckDBSink) -> None:
     run.write(issues([1]))
     run.commit(None)
     assert sink.describe("issues") == [
-        ("id", "BIGINT"),
-        ("summary", "VARCHAR"),
-        ("updated", "TIMESTAMP WITH TIME ZONE"),
-        ("due_date", "DATE"),
-        ("_space", "VARCHAR"),
+        ("id", sql_type(sink, "BIGINT")),
+        ("summary", sql_type(sink, "VARCHAR")),
+        ("updated", sql_type(sink, "TIMESTAMP WITH TIME ZONE")),
+        ("due_date", sql_type(sink, "DATE")),
+        ("_space", sql_type(sink, "VARCHAR")),
     ]
     row = sink.preview("issues", 1).to_pylist()[0]
     assert row["updated"] == T0.replace(minute=31)

@@ -6,7 +6,7 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-from sinkdata import ISSUE_SCHEMA, MAIN, TABLES, issues, rows
+from sinkdata import ISSUE_SCHEMA, MAIN, TABLES, issues, rows, sql_type
 
 from backlog_connector.backlog.errors import ConfigurationError
 from backlog_connector.reports.base import TableBatch, TableSpec, UpdateMode
@@ -30,7 +30,7 @@ def test_a_new_column_is_added_and_older_rows_are_null(sink: DuckDBSink) -> None
     _merge(sink, "r1", issues([1, 2]))
     stats = _merge(sink, "r2", issues([3], cf_priority=pa.array([7], pa.int64())))
     assert stats.columns_added == {"issues": ["cf_priority"]}
-    assert dict(sink.describe("issues"))["cf_priority"] == "BIGINT"
+    assert dict(sink.describe("issues"))["cf_priority"] == sql_type(sink, "BIGINT")
     assert rows(sink, "issues", "id", "cf_priority") == [(1, None), (2, None), (3, 7)]
 
 
@@ -54,7 +54,13 @@ def test_a_type_conflict_is_reported_and_changes_nothing(sink: DuckDBSink) -> No
     with pytest.raises(SchemaConflictError) as err:
         run.write(issues([3], cf_x=pa.array(["five"])))
     message = str(err.value)
-    for part in ("'issues'", "'cf_x'", "BIGINT", "VARCHAR", "full replace"):
+    for part in (
+        "'issues'",
+        "'cf_x'",
+        sql_type(sink, "BIGINT"),
+        sql_type(sink, "VARCHAR"),
+        "full replace",
+    ):
         assert part in message
     assert isinstance(err.value, ConfigurationError)
     assert (rows(sink, "issues"), sink.describe("issues")) == before
@@ -75,7 +81,7 @@ def test_a_declared_type_change_is_refused_when_the_run_opens(sink: DuckDBSink) 
     changed = ISSUE_SCHEMA.set(1, pa.field("summary", pa.int64()))
     with pytest.raises(SchemaConflictError, match="'summary'"):
         sink.open_run("issues", [TableSpec("", changed, key=("id",))], MERGE, run_id="r2")
-    assert dict(sink.describe("issues"))["summary"] == "VARCHAR"
+    assert dict(sink.describe("issues"))["summary"] == sql_type(sink, "VARCHAR")
 
 
 def test_a_newly_declared_column_is_added_when_the_run_opens(sink: DuckDBSink) -> None:
@@ -84,7 +90,7 @@ def test_a_newly_declared_column_is_added_when_the_run_opens(sink: DuckDBSink) -
     run = sink.open_run("issues", [wider], MERGE, run_id="r2")
     stats = run.commit(None)
     assert stats.columns_added == {"issues": ["watchers"]}
-    assert dict(sink.describe("issues"))["watchers"] == "INTEGER"
+    assert dict(sink.describe("issues"))["watchers"] == sql_type(sink, "INTEGER")
 
 
 def test_null_typed_columns_fill_existing_columns_and_add_none(sink: DuckDBSink) -> None:
@@ -121,5 +127,5 @@ def test_batches_of_one_replace_run_that_disagree_on_a_type(sink: DuckDBSink) ->
     run.write(issues([1], cf_x=pa.array([1.5])))
     with pytest.raises(SchemaConflictError, match="Within one replace run") as err:
         run.write(issues([2], cf_x=pa.array(["x"])))
-    assert "DOUBLE" in str(err.value)
+    assert sql_type(sink, "DOUBLE") in str(err.value)
     assert sink.list_tables() == []

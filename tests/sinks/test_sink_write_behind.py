@@ -14,6 +14,7 @@ from backlog_connector.sinks.duckdb import DuckDBSink
 from backlog_connector.sinks.errors import RunFinishedError, WarehouseError
 
 
+@pytest.mark.duckdb_only  # PostgreSQL: see test_postgres_sink
 def test_a_failed_queued_insert_surfaces_at_the_next_call_and_rolls_back(
     sink: DuckDBSink, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -6,12 +6,14 @@
     ├── SchemaConflictError      a column changed type: run once with a full replace
     ├── TableOwnershipError      the table exists but belongs to another dataset / was not made here
     ├── WarehouseOpenError       the file cannot be opened (not a DuckDB file, a directory, ...)
+    ├── DestinationError         a PostgreSQL URL, login, database or permission that does not work
     ├── InvalidOptionError
     │   └── InvalidTableNameError   a dataset or table name that cannot become a table name
     └── NotFoundError
         └── UnknownTableError    no such table in the warehouse
     RetryLaterError
-    ├── WarehouseBusyError       another process holds the file open for writing
+    ├── WarehouseBusyError       another process holds the file / readers hold the table too long
+    ├── DestinationUnavailableError  the PostgreSQL server cannot be reached (mid-run too)
     └── WriteConflictError       a concurrent transaction touched the same rows
     GiveUpError
     ├── BadBatchError            a report broke the contract (unknown suffix, NULL key, ...)
@@ -68,3 +70,12 @@ class RunFinishedError(GiveUpError):
 
 class WarehouseError(GiveUpError):
     """An unexpected DuckDB failure."""
+
+
+class DestinationError(ConfigurationError):
+    """A saved destination that cannot be used as given: a bad URL, a refused login, an unknown
+    database, no permission to create tables, or (when it is being added) no server there."""
+
+
+class DestinationUnavailableError(RetryLaterError):
+    """The destination's server could not be reached or dropped the connection mid-run."""

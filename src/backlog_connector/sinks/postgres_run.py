@@ -1,0 +1,673 @@
+"""One run's writes into PostgreSQL: batches COPY'd into temporary tables, applied in one short
+transaction at the end.
+
+Each run has its own connection. Its batches stream into TEMPORARY staging tables (ADBC's
+binary COPY), committed every ``CHUNK_ROWS`` rows; temporary tables belong to the session, so a
+run killed at any moment leaves nothing behind and the real tables untouched. ``commit`` then
+applies everything, the registry, the column map and the state in one transaction, with a
+``lock_timeout``: when readers hold a table (TRUNCATE and ALTER wait for them), the attempt is
+rolled back and tried again, up to ``lock_wait_seconds``, so an open reader delays a commit but
+does not fail it.
+
+Semantics per mode (as the DuckDB sink, with what views and grants need):
+
+- replace (and merge with ``full=True``): ``TRUNCATE`` + ``INSERT ... SELECT`` into the same
+  table, never a drop or a rename, so users' views and grants on it survive. Columns the run
+  lacks are dropped unless a view uses them (then they stay, NULL); a column whose type changed
+  is altered (the table is empty at that moment) unless a view uses it, which is a
+  ``SchemaConflictError`` naming the fix. Full merge keeps the last row per key.
+- merge: ``INSERT ... ON CONFLICT (key) DO UPDATE`` from the staged rows, duplicates across
+  batches removed first (last one wins, by a sequence number given at staging); deleted keys
+  removed with their children; the children of every parent written are replaced.
+- append: rows carry ``_run_id`` and ``_loaded_at``; rows an earlier attempt of the same run_id
+  committed are removed first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pyarrow as pa
+
+from backlog_connector.reports.base import TableBatch, TableSpec, UpdateMode
+from backlog_connector.sinks import postgres_meta as meta
+from backlog_connector.sinks.arrow_batches import (
+    as_table,
+    check_columns,
+    check_keys_set,
+    keys_table,
+    last_per_key,
+)
+from backlog_connector.sinks.base import SinkRun, WriteStats, table_name
+from backlog_connector.sinks.errors import (
+    BadBatchError,
+    RunFinishedError,
+    SchemaConflictError,
+    TableOwnershipError,
+    WarehouseBusyError,
+)
+from backlog_connector.sinks.naming import quote
+from backlog_connector.sinks.postgres_conn import (
+    DEPENDENT_OBJECTS,
+    LOCK_NOT_AVAILABLE,
+    sqlstate,
+    translate,
+)
+from backlog_connector.sinks.postgres_types import conform, pg_identifier, pg_type
+from backlog_connector.sinks.run_rules import (
+    CONFLICT_FIX,
+    LOADED_AT_COLUMN,
+    RUN_ID_COLUMN,
+    add_count,
+    dump_state,
+    reject_append_columns,
+)
+from backlog_connector.sinks.write_behind import WriteBehind
+
+log = logging.getLogger("backlog_connector.sinks")
+
+#: staged rows per commit of the staging tables (keeps transactions short)
+CHUNK_ROWS = 50_000
+#: how long one applying attempt waits for a table lock before it rolls back and tries again
+LOCK_TIMEOUT_MS = 2_000
+SEQ_COLUMN = "_backlog_connector_seq"
+_APPEND_TYPES = {RUN_ID_COLUMN: "text", LOADED_AT_COLUMN: "timestamp with time zone"}
+_RETRYABLE = (LOCK_NOT_AVAILABLE, "40P01", "40001")
+
+
+@dataclass
+class _Table:
+    """A table of the run. ``columns``: stored name -> PostgreSQL type, in table order;
+    ``sources``: stored name -> the report's name, for the shortened ones."""
+
+    name: str
+    spec: TableSpec
+    stage: str
+    columns: dict[str, str] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    #: batch schema -> the (source, stored, Arrow type) columns to COPY
+    copies: dict[pa.Schema, list[tuple[str, str, pa.DataType]]] = field(default_factory=dict)
+    seq: bool = False
+
+    def key(self, columns: Sequence[str]) -> list[str]:
+        return [pg_identifier(c) for c in columns]
+
+
+def stored_table_name(base: str, suffix: str) -> str:
+    """The PostgreSQL name of a dataset table: lower case, shortened past 63 bytes."""
+    return pg_identifier(table_name(base.lower(), suffix))
+
+
+class PostgresSinkRun(SinkRun):
+    """A run writing the tables of one dataset (``base``) into ``schema``, from one thread.
+
+    Any failure inside ``write``/``delete``/``commit`` rolls the run back and closes its
+    connection (its staging tables go with it) before the error propagates.
+    """
+
+    def __init__(
+        self,
+        conn: Any,
+        url: str,
+        schema: str,
+        base: str,
+        tables: Sequence[TableSpec],
+        mode: UpdateMode,
+        run_id: str,
+        *,
+        full: bool = False,
+        lock_wait_seconds: float = 600.0,
+        chunk_rows: int = CHUNK_ROWS,
+        on_wait: Callable[[str], None] | None = None,
+    ) -> None:
+        self._conn = conn
+        self._cur = conn.cursor()
+        self._url = url
+        self._schema = schema
+        self._base = base
+        self._mode = mode
+        self._rebuild = mode is UpdateMode.REPLACE or (full and mode is UpdateMode.MERGE)
+        self._run_id = run_id
+        self._lock_wait = max(0.0, lock_wait_seconds)
+        self._chunk_rows = max(1, chunk_rows)
+        self._on_wait = on_wait
+        self._loaded_at = datetime.now(UTC)
+        self._open = True
+        self._pending = 0
+        self._next_seq = 0
+        self._stats = WriteStats()
+        self._tables = {
+            s.suffix: _Table(stored_table_name(base, s.suffix), s, stage=f"_bc_stage_{i}")
+            for i, s in enumerate(tables)
+        }
+        self._deleted_any = False
+        self._behind = WriteBehind(name="postgres-sink-write-behind")
+        with self._guard("opening the run"):
+            self._check_ownership()
+            for table in self._tables.values():
+                self._prepare(table)
+            if mode is not UpdateMode.APPEND:
+                key = self._main.key(self._main.spec.key) or ["c0"]
+                types = [self._main.columns.get(k, "bigint") for k in key]
+                cols = ", ".join(f"c{i} {t}" for i, t in enumerate(types))
+                self._cur.execute(f"CREATE TEMP TABLE _bc_deleted ({cols})")
+                self._cur.execute(f"CREATE TEMP TABLE _bc_delete_batch ({cols})")
+            self._conn.commit()
+
+    # -- the SinkRun contract -----------------------------------------------------------------
+
+    def write(self, batch: TableBatch) -> None:
+        """Stage one batch (see the module docstring)."""
+        with self._guard(f"writing to {table_name(self._base, batch.suffix)}"):
+            table = self._table_for(batch.suffix)
+            data = as_table(batch.batch)
+            where = f"table {table.name!r}"
+            required = self._required_keys(table)
+            copy = table.copies.get(data.schema)
+            if copy is None:
+                if self._mode is UpdateMode.APPEND:
+                    reject_append_columns(data.column_names, where)
+                check_columns(data.column_names, where, required)
+            check_keys_set(data, where, required)
+            if data.num_rows == 0:
+                return
+            if copy is None:  # a new schema: checked and evolved now, so conflicts raise here
+                self._behind.drain()
+                copy = self._evolve(table, data.schema)
+                table.copies[data.schema] = copy
+                self._stage(table, data, copy)
+            else:
+                self._behind.submit(functools.partial(self._stage, table, data, copy))
+
+    def delete(self, keys: Sequence[tuple[Any, ...]]) -> None:
+        """Delete main-table rows by key, and their children (merge; also allowed in replace)."""
+        main = self._main
+        with self._guard(f"deleting from {main.name}"):
+            if self._mode is UpdateMode.APPEND:
+                raise BadBatchError(
+                    f"delete() needs the merge update mode; {self._base!r} is written in "
+                    "append mode"
+                )
+            if not keys:
+                return
+            self._behind.drain()
+            data = keys_table(keys, main.spec.schema, main.spec.key)
+            copy = [
+                (name, f"c{i}", _arrow_of(data.schema.field(name).type))
+                for i, name in enumerate(main.spec.key)
+            ]
+            self._cur.execute("TRUNCATE _bc_delete_batch")
+            self._cur.adbc_ingest(
+                "_bc_delete_batch", conform(data, copy), mode="append", temporary=True
+            )
+            key = main.key(main.spec.key)
+            cols = [f"c{i}" for i in range(len(key))]
+            removed = self._delete_using(main.stage, key, "_bc_delete_batch", cols)
+            add_count(self._stats.rows_deleted, main.name, removed)
+            for child in self._children:
+                parent = child.key(child.spec.parent_key)
+                removed = self._delete_using(child.stage, parent, "_bc_delete_batch", cols)
+                add_count(self._stats.rows_deleted, child.name, removed)
+            names = ", ".join(cols)
+            self._cur.execute(
+                f"INSERT INTO _bc_deleted SELECT DISTINCT {names} FROM _bc_delete_batch "
+                f"EXCEPT SELECT {names} FROM _bc_deleted"
+            )
+            self._deleted_any = True
+
+    def commit(self, state: dict[str, Any] | None) -> WriteStats:
+        """Apply the staged rows, record the tables and ``state``, in one transaction (tried
+        again while readers hold a table, up to ``lock_wait_seconds``)."""
+        with self._guard(f"committing {self._base}"):
+            state_json = dump_state(state)
+            self._behind.drain()
+            self._conn.commit()
+            deadline = time.monotonic() + self._lock_wait
+            attempt = 0
+            while True:
+                attempt += 1
+                try:
+                    stats = self._apply(state_json)
+                    self._conn.commit()
+                    break
+                except Exception as exc:
+                    if sqlstate(exc) not in _RETRYABLE:
+                        raise
+                    self._conn.rollback()
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        raise WarehouseBusyError(
+                            f"committing {self._base}: other sessions held its tables for "
+                            f"{self._lock_wait:.0f} s ({attempt} attempts); close the readers "
+                            "of these tables in PostgreSQL (see pg_stat_activity: long-open "
+                            "transactions of BI tools or notebooks), then run again"
+                        ) from None
+                    message = f"waiting for readers of {self._schema}.{self._main.name} to let go"
+                    log.info("%s (attempt %d)", message, attempt)
+                    if self._on_wait is not None:
+                        self._on_wait(message)
+                    time.sleep(min(1.0, left))
+            self._stats = stats
+            self._finish()
+        return self._stats
+
+    def abort(self) -> None:
+        """Roll back everything this run wrote; safe to call more than once."""
+        self._rollback()
+
+    # -- opening ------------------------------------------------------------------------------
+
+    @property
+    def _main(self) -> _Table:
+        return self._tables[""]
+
+    @property
+    def _children(self) -> list[_Table]:
+        return [t for t in self._tables.values() if t.spec.suffix]
+
+    def _check_ownership(self) -> None:
+        registered = meta.owners(self._cur, self._schema)
+        existing = meta.existing_tables(self._cur, self._schema)
+        for table in self._tables.values():
+            owner = registered.get(table.name)
+            if owner is not None and owner != (self._base.lower(), table.spec.suffix):
+                raise TableOwnershipError(
+                    f"table {table.name!r} already belongs to the dataset table {owner[0]!r}; "
+                    "give this dataset another table name"
+                )
+            if owner is None and table.name in existing:
+                raise TableOwnershipError(
+                    f"table {self._schema}.{table.name} exists in PostgreSQL but was not "
+                    "created by Backlog Connector; drop or rename it, or give this dataset "
+                    "another table name"
+                )
+
+    def _prepare(self, table: _Table) -> None:
+        declared = self._declared(table)
+        exists = table.name in meta.existing_tables(self._cur, self._schema)
+        if self._rebuild or not exists:
+            table.columns = dict(declared)
+        else:
+            table.columns = meta.table_columns(self._cur, self._schema, table.name)
+            for name, type_ in self._conflicts_checked(table, declared):
+                table.columns[name] = type_
+                self._stats.columns_added.setdefault(table.name, []).append(
+                    table.sources.get(name, name)
+                )
+        table.seq = self._mode is UpdateMode.MERGE and bool(table.spec.key)
+        columns = [f"{quote(n)} {t}{self._default_of(n)}" for n, t in table.columns.items()]
+        if table.seq:
+            columns.append(f"{SEQ_COLUMN} bigint")
+        self._cur.execute(f"CREATE TEMP TABLE {table.stage} ({', '.join(columns)})")
+
+    def _declared(self, table: _Table) -> list[tuple[str, str]]:
+        declared = []
+        for item in table.spec.schema:
+            found = pg_type(item.type)
+            if found is None:
+                raise BadBatchError(
+                    f"table {table.name!r}: declared column {item.name!r} has Arrow type null; "
+                    "declare the column's real type in the report's schema"
+                )
+            declared.append((self._stored_column(table, item.name), found.name))
+        if self._mode is UpdateMode.APPEND:
+            declared += [
+                (name, type_)
+                for name, type_ in _APPEND_TYPES.items()
+                if name not in table.spec.schema.names
+            ]
+        return declared
+
+    def _default_of(self, column: str) -> str:
+        """Staging defaults fill the append columns, so batches need not carry them."""
+        if self._mode is not UpdateMode.APPEND:
+            return ""
+        if column == RUN_ID_COLUMN:
+            return f" DEFAULT {_literal(self._run_id)}"
+        if column == LOADED_AT_COLUMN:
+            return f" DEFAULT {_literal(self._loaded_at.isoformat())}::timestamptz"
+        return ""
+
+    def _stored_column(self, table: _Table, source: str) -> str:
+        stored = pg_identifier(source)
+        if stored != source:
+            table.sources[stored] = source
+        return stored
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def _table_for(self, suffix: str) -> _Table:
+        table = self._tables.get(suffix)
+        if table is None:
+            known = ", ".join(repr(s) for s in self._tables)
+            raise BadBatchError(
+                f"a batch for table suffix {suffix!r}, which the run did not open "
+                f"(its tables have the suffixes {known})"
+            )
+        return table
+
+    def _required_keys(self, table: _Table) -> tuple[str, ...]:
+        if self._mode is not UpdateMode.MERGE:
+            return ()
+        return tuple(dict.fromkeys(table.spec.key + table.spec.parent_key))
+
+    def _evolve(self, table: _Table, schema: pa.Schema) -> list[tuple[str, str, pa.DataType]]:
+        """Add the batch's new columns to the staging table; return what to COPY."""
+        copy: list[tuple[str, str, pa.DataType]] = []
+        typed: list[tuple[str, str]] = []
+        for item in schema:
+            found = pg_type(item.type)
+            if found is None:  # Arrow null: no type to give; the column stays NULL
+                continue
+            stored = self._stored_column(table, item.name)
+            copy.append((item.name, stored, found.arrow))
+            typed.append((stored, found.name))
+        for name, type_ in self._conflicts_checked(table, typed):
+            self._cur.execute(f"ALTER TABLE {table.stage} ADD COLUMN {quote(name)} {type_}")
+            table.columns[name] = type_
+            self._stats.columns_added.setdefault(table.name, []).append(
+                table.sources.get(name, name)
+            )
+        return copy
+
+    def _conflicts_checked(
+        self, table: _Table, incoming: list[tuple[str, str]]
+    ) -> list[tuple[str, str]]:
+        """Raise on a type conflict (before anything changes); return the columns to add."""
+        new = []
+        for name, type_ in incoming:
+            current = table.columns.get(name)
+            if current is None:
+                new.append((name, type_))
+            elif current != type_:
+                mode = UpdateMode.REPLACE if self._rebuild else self._mode
+                raise SchemaConflictError(
+                    f"table {table.name!r}, column {table.sources.get(name, name)!r}: the table "
+                    f"holds {current} but the new data has {type_}; the sink does not guess a "
+                    "conversion. " + CONFLICT_FIX[mode]
+                )
+        return new
+
+    def _stage(
+        self, table: _Table, data: pa.Table, copy: list[tuple[str, str, pa.DataType]]
+    ) -> None:
+        if table.seq:
+            data = last_per_key(data, table.spec.key)
+        rows = conform(data, copy)
+        if table.seq:
+            start, self._next_seq = self._next_seq, self._next_seq + rows.num_rows
+            # one number per row, in order: the last staged row of a key wins at commit
+            rows = rows.append_column(
+                SEQ_COLUMN, pa.array(range(start, start + rows.num_rows), pa.int64())
+            )
+        self._cur.adbc_ingest(table.stage, rows, mode="append", temporary=True)
+        add_count(self._stats.rows_written, table.name, rows.num_rows)
+        self._pending += rows.num_rows
+        if self._pending >= self._chunk_rows:
+            self._conn.commit()
+            self._pending = 0
+
+    def _delete_using(
+        self, target: str, target_cols: Sequence[str], source: str, source_cols: Sequence[str]
+    ) -> int:
+        match = " AND ".join(
+            f"t.{quote(a)} = s.{quote(b)}" for a, b in zip(target_cols, source_cols, strict=True)
+        )
+        self._cur.execute(f"DELETE FROM {target} AS t USING {source} AS s WHERE {match}")
+        return max(0, int(self._cur.rowcount or 0))
+
+    # -- applying -------------------------------------------------------------------------------
+
+    def _apply(self, state_json: str | None) -> WriteStats:
+        """One attempt at the applying transaction; the caller commits or rolls back."""
+        stats = WriteStats(
+            rows_written=dict(self._stats.rows_written),
+            rows_deleted=dict(self._stats.rows_deleted),
+            columns_added={k: list(v) for k, v in self._stats.columns_added.items()},
+        )
+        self._cur.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_MS}ms'")
+        self._cur.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+            (f"{self._schema}.{self._base.lower()}",),
+        )
+        existing = meta.existing_tables(self._cur, self._schema)
+        if self._rebuild:
+            for table in self._tables.values():
+                self._rebuild_table(table, table.name in existing)
+        else:
+            for table in self._tables.values():
+                self._ensure_table(table, table.name in existing)
+            if self._mode is UpdateMode.MERGE:
+                self._merge(stats)
+            else:
+                for table in self._tables.values():
+                    self._cur.execute(
+                        f"DELETE FROM {self._q(table.name)} WHERE {RUN_ID_COLUMN} = $1",
+                        (self._run_id,),
+                    )
+                    self._insert_staged(table)
+        if self._mode is UpdateMode.MERGE:
+            self._index_keys()
+        meta.register_tables(
+            self._cur, self._schema, self._base,
+            [(t.name, t.spec.suffix) for t in self._tables.values()],
+        )  # fmt: skip
+        for table in self._tables.values():
+            meta.register_columns(
+                self._cur, self._schema, table.name, table.sources, replace=self._rebuild
+            )
+        meta.write_state(self._cur, self._schema, self._base, state_json, self._run_id)
+        return stats
+
+    def _q(self, name: str) -> str:
+        return meta.qualified(self._schema, name)
+
+    def _ensure_table(self, table: _Table, exists: bool) -> None:
+        if not exists:
+            columns = ", ".join(f"{quote(n)} {t}" for n, t in table.columns.items())
+            self._cur.execute(f"CREATE TABLE {self._q(table.name)} ({columns})")
+            return
+        stored = meta.table_columns(self._cur, self._schema, table.name)
+        for name, type_ in table.columns.items():
+            if name not in stored:
+                self._cur.execute(
+                    f"ALTER TABLE {self._q(table.name)} ADD COLUMN {quote(name)} {type_}"
+                )
+
+    def _rebuild_table(self, table: _Table, exists: bool) -> None:
+        """Replace / full merge: the same table emptied and refilled (views survive)."""
+        if not exists:
+            self._ensure_table(table, exists=False)
+        else:
+            self._cur.execute(f"TRUNCATE {self._q(table.name)}")
+            stored = meta.table_columns(self._cur, self._schema, table.name)
+            for name, type_ in table.columns.items():
+                if name not in stored:
+                    self._cur.execute(
+                        f"ALTER TABLE {self._q(table.name)} ADD COLUMN {quote(name)} {type_}"
+                    )
+                elif stored[name] != type_:
+                    self._retype(table, name, stored[name], type_)
+            for name in stored:
+                if name not in table.columns:
+                    self._drop_column_unless_used(table, name)
+        self._insert_staged(table)
+
+    def _retype(self, table: _Table, column: str, old: str, new: str) -> None:
+        try:
+            with self._savepoint():
+                self._cur.execute(
+                    f"ALTER TABLE {self._q(table.name)} ALTER COLUMN {quote(column)} TYPE {new} "
+                    f"USING NULL::{new}"
+                )
+        except Exception as exc:
+            if sqlstate(exc) not in DEPENDENT_OBJECTS:
+                raise
+            raise SchemaConflictError(
+                f"table {self._schema}.{table.name}, column {column!r}: the new data has {new} "
+                f"where the table holds {old}, and a view (or rule) uses the column, so its type "
+                "cannot change; drop that view, run the dataset, then create the view again"
+            ) from None
+
+    def _drop_column_unless_used(self, table: _Table, column: str) -> None:
+        try:
+            with self._savepoint():
+                self._cur.execute(f"ALTER TABLE {self._q(table.name)} DROP COLUMN {quote(column)}")
+        except Exception as exc:
+            if sqlstate(exc) not in DEPENDENT_OBJECTS:
+                raise
+            log.info("kept column %s.%s: a view uses it (it stays NULL)", table.name, column)
+
+    @contextlib.contextmanager
+    def _savepoint(self) -> Iterator[None]:
+        self._cur.execute("SAVEPOINT bc_step")
+        try:
+            yield
+        except BaseException:
+            self._cur.execute("ROLLBACK TO SAVEPOINT bc_step")
+            raise
+        self._cur.execute("RELEASE SAVEPOINT bc_step")
+
+    def _merge(self, stats: WriteStats) -> None:
+        main = self._main
+        key = main.key(main.spec.key)
+        cols = [f"c{i}" for i in range(len(key))]
+        if self._deleted_any:
+            removed = self._delete_using(self._q(main.name), key, "_bc_deleted", cols)
+            add_count(stats.rows_deleted, main.name, removed)
+            for child in self._children:
+                parent = child.key(child.spec.parent_key)
+                removed = self._delete_using(self._q(child.name), parent, "_bc_deleted", cols)
+                add_count(stats.rows_deleted, child.name, removed)
+        if self._children:
+            # every parent the run wrote (as a parent, or through a child) gets its children
+            # from this run only
+            sources = [f"SELECT {_as_c(key)} FROM {main.stage}"]
+            sources += [
+                f"SELECT {_as_c(c.key(c.spec.parent_key))} FROM {c.stage}" for c in self._children
+            ]
+            self._cur.execute("DROP TABLE IF EXISTS _bc_parents")
+            self._cur.execute(f"CREATE TEMP TABLE _bc_parents AS {' UNION '.join(sources)}")
+            for child in self._children:
+                parent = child.key(child.spec.parent_key)
+                self._delete_using(self._q(child.name), parent, "_bc_parents", cols)
+        for table in self._tables.values():
+            if table is main:
+                self._upsert(main)
+            else:
+                self._insert_staged(table)
+
+    def _upsert(self, table: _Table) -> None:
+        key = table.key(table.spec.key)
+        self._ensure_unique_key(table, key)
+        names = [quote(n) for n in table.columns]
+        updates = [f"{n} = excluded.{n}" for n in names if n not in {quote(k) for k in key}]
+        action = f"DO UPDATE SET {', '.join(updates)}" if updates else "DO NOTHING"
+        self._cur.execute(
+            f"INSERT INTO {self._q(table.name)} ({', '.join(names)}) "
+            f"{self._select_staged(table)} "
+            f"ON CONFLICT ({', '.join(quote(k) for k in key)}) {action}"
+        )
+
+    def _insert_staged(self, table: _Table) -> None:
+        names = ", ".join(quote(n) for n in table.columns)
+        self._cur.execute(
+            f"INSERT INTO {self._q(table.name)} ({names}) {self._select_staged(table)}"
+        )
+
+    def _select_staged(self, table: _Table) -> str:
+        names = ", ".join(quote(n) for n in table.columns)
+        if not table.seq:
+            return f"SELECT {names} FROM {table.stage}"
+        key = ", ".join(quote(k) for k in table.key(table.spec.key))
+        return (
+            f"SELECT {names} FROM (SELECT DISTINCT ON ({key}) * FROM {table.stage} "
+            f"ORDER BY {key}, {SEQ_COLUMN} DESC) AS last_per_key"
+        )
+
+    def _index_keys(self) -> None:
+        """Merge tables get a unique index on the key (ON CONFLICT needs it) and children an
+        index on the parent key (per-parent replacement stays a lookup)."""
+        self._ensure_unique_key(self._main, self._main.key(self._main.spec.key))
+        for child in self._children:
+            parent = child.key(child.spec.parent_key)
+            index = pg_identifier(f"{child.name}__parent")
+            self._cur.execute(
+                f"CREATE INDEX IF NOT EXISTS {quote(index)} ON {self._q(child.name)} "
+                f"({', '.join(quote(c) for c in parent)})"
+            )
+
+    def _ensure_unique_key(self, table: _Table, key: list[str]) -> None:
+        index = pg_identifier(f"{table.name}__key")
+        try:
+            with self._savepoint():
+                self._cur.execute(
+                    f"CREATE UNIQUE INDEX IF NOT EXISTS {quote(index)} ON {self._q(table.name)} "
+                    f"({', '.join(quote(c) for c in key)})"
+                )
+        except Exception as exc:
+            if sqlstate(exc) != "23505":
+                raise
+            raise SchemaConflictError(
+                f"table {self._schema}.{table.name} holds several rows per key {key}, so it "
+                "cannot be merged into; run the dataset once with --full to rebuild it"
+            ) from None
+
+    # -- life cycle -------------------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if not self._open:
+            raise RunFinishedError(
+                f"the run {self._run_id!r} of {self._base!r} is already committed or rolled "
+                "back; open a new run"
+            )
+
+    @contextlib.contextmanager
+    def _guard(self, doing: str) -> Iterator[None]:
+        """Roll the run back on any failure, and give the driver's errors a place in the tree."""
+        self._check_open()
+        try:
+            yield
+        except BaseException as exc:
+            self._rollback()
+            if isinstance(exc, Exception) and type(exc).__module__.startswith("adbc_"):
+                raise translate(exc, doing, self._url) from None
+            raise
+
+    def _rollback(self) -> None:
+        if not self._open:
+            return
+        self._behind.close()  # the helper stops touching the connection before it rolls back
+        with contextlib.suppress(Exception):
+            self._conn.rollback()
+        self._finish()
+
+    def _finish(self) -> None:
+        self._open = False
+        self._behind.close()
+        with contextlib.suppress(Exception):
+            self._cur.close()
+        with contextlib.suppress(Exception):
+            self._conn.close()  # the session's temporary tables go with it
+
+
+def _as_c(columns: Sequence[str]) -> str:
+    return ", ".join(f"{quote(c)} AS c{i}" for i, c in enumerate(columns))
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _arrow_of(arrow: pa.DataType) -> pa.DataType:
+    found = pg_type(arrow)
+    if found is None:
+        raise BadBatchError("a key column cannot have Arrow type null")
+    return found.arrow

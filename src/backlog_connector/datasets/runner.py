@@ -22,7 +22,7 @@ from backlog_connector.sinks.base import SinkRun
 
 if TYPE_CHECKING:
     from backlog_connector.datasets.connect import Credentials
-    from backlog_connector.sinks.duckdb import DuckDBSink
+    from backlog_connector.sinks.base import Sink
 
 __all__ = ["Progress", "ProgressEvent", "RunCancelled", "RunOutcome", "RunPlan", "execute"]
 
@@ -92,7 +92,7 @@ def redact(text: str, secrets: tuple[str, ...], credentials: Credentials | None 
 
 def execute(
     plan: RunPlan,
-    sink: DuckDBSink,
+    sink: Sink,
     *,
     on_start: Callable[[dict[str, Any] | None], None],
     progress: Progress | None = None,

@@ -224,3 +224,37 @@ def test_delete_drops_the_table_in_postgresql_and_force_removes_datasets(
     assert cli("destinations", "remove", "pg", "--force").exit_code == 0
     assert as_json(cli("datasets", "list", "--json")) == []
     assert "teams" in pg.tables()  # removing a destination keeps its tables
+
+
+def test_show_names_the_field_of_a_column_postgresql_made_shorter(
+    cli: Cli, pg: PgDatabase, account: str
+) -> None:
+    import pyarrow as pa
+
+    from backlog_connector.reports.base import TableBatch, TableSpec, UpdateMode
+    from backlog_connector.sinks.postgres import PostgresSink
+
+    assert cli("destinations", "add", "pg", "--url", pg.url()).exit_code == 0
+    assert cli("datasets", "create", "Fields", "--account", account, "--report", "issues",
+               "--destination", "pg").exit_code == 0  # fmt: skip
+    field = "cf_" + "担当部署" * 6  # 75 bytes: past PostgreSQL's 63
+    batch = pa.RecordBatch.from_pydict(
+        {"id": pa.array([1], pa.int64()), field: pa.array(["営業"]), "_space": pa.array(["s"])}
+    )
+    sink = PostgresSink(pg.url(), "public")  # as a run writes the dataset's table
+    try:
+        run = sink.open_run("fields", [TableSpec("", batch.schema, key=("id",))],
+                            UpdateMode.REPLACE, run_id="1", full=True)  # fmt: skip
+        run.write(TableBatch("", batch))
+        run.commit(None)
+        stored = next(iter(sink.column_sources("fields")))
+    finally:
+        sink.close()
+    assert stored != field
+    assert len(stored.encode()) <= 63
+    columns = as_json(cli("datasets", "show", "Fields", "--json"))["columns"]
+    assert {"name": stored, "type": "text", "source": field} in columns
+    assert {"name": "id", "type": "bigint"} in columns
+    shown = cli("datasets", "show", "Fields").stdout
+    assert field in shown
+    assert "field (shortened column)" in shown

@@ -185,13 +185,14 @@ def show(name: str, as_json: bool) -> None:
     A column whose name the destination had to shorten shows the report's field name too."""
     columns: list[tuple[str, str]] | None
     sources: dict[str, str] = {}
+    busy = ""
     with control_plane() as plane:
         info = plane.get_dataset(name)
         try:
             columns = plane.schema(name)
             sources = plane.column_sources(name) if columns else {}
-        except RetryLaterError:  # another process (serve) holds the warehouse
-            columns = None
+        except RetryLaterError as exc:  # another process (serve) holds the warehouse, or the
+            columns, busy = None, str(exc)  # destination's server cannot be reached now
     if as_json:
         listed = None
         if columns is not None:
@@ -226,9 +227,7 @@ def show(name: str, as_json: bool) -> None:
         ],
     )
     if columns is None:
-        click.echo(
-            "columns unavailable: another process (e.g. serve) holds the warehouse", err=True
-        )
+        click.echo(f"columns unavailable: {busy}", err=True)
     elif columns and sources:
         table(
             ["column", "type", "field (shortened column)"],

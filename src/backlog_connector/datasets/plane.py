@@ -129,12 +129,17 @@ class PlaneCore:
             return self._warehouse()
         with self._sink_lock:
             sink = self._destination_sinks.get(target.destination_id)
-            if sink is None:
-                from backlog_connector.sinks.postgres import PostgresSink
-
-                sink = PostgresSink(target.url, schema=target.schema)
-                self._destination_sinks[target.destination_id] = sink
+        if sink is not None:
             return sink
+        from backlog_connector.sinks.postgres import PostgresSink
+
+        # connected outside the lock: a slow server must not hold up the warehouse's users
+        opened = PostgresSink(target.url, schema=target.schema)
+        with self._sink_lock:
+            sink = self._destination_sinks.setdefault(target.destination_id, opened)
+        if sink is not opened:  # another thread was first
+            opened.close()
+        return sink
 
     def _forget_sink(self, destination_id: int) -> None:
         """Close the sink of a destination that was removed."""

@@ -128,7 +128,7 @@ def translate(exc: BaseException, doing: str, url: str) -> BacklogConnectorError
     text = redact(_first_lines(str(exc)))
     where = describe_url(url)
     state = sqlstate(exc)
-    if state in _AUTH or "authentication failed" in text:
+    if state in _AUTH or "authentication failed" in text or _no_role(text):
         return DestinationError(
             f"{doing} {where}: PostgreSQL refused the login ({text}); check the user name and "
             "password in the URL (or the password given on stdin / BACKLOG_DESTINATION_PASSWORD)"
@@ -155,6 +155,10 @@ def translate(exc: BaseException, doing: str, url: str) -> BacklogConnectorError
             "and that the host and port are right"
         )
     return WarehouseError(f"{doing} {where}: PostgreSQL failed: {text}")
+
+
+def _no_role(text: str) -> bool:
+    return 'role "' in text and "does not exist" in text
 
 
 def _looks_unreachable(text: str) -> bool:

@@ -67,6 +67,27 @@ def table_columns(cur: Any, schema: str, table: str) -> dict[str, str]:
     return {name: type_ for name, type_ in cur.fetchall()}
 
 
+def columns_views_use(cur: Any, schema: str, table: str) -> set[str]:
+    """Columns of ``table`` that a view or rule depends on (they cannot be dropped or
+    retyped without it)."""
+    cur.execute(
+        "SELECT DISTINCT a.attname FROM pg_depend d JOIN pg_attribute a "
+        "ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid "
+        "WHERE d.refobjid = $1::regclass AND d.classid = 'pg_rewrite'::regclass "
+        "AND d.refobjsubid > 0",
+        (qualified(schema, table),),
+    )
+    return {row[0] for row in cur.fetchall()}
+
+
+def has_index(cur: Any, schema: str, index: str) -> bool:
+    """Whether ``schema`` holds an index named ``index``."""
+    cur.execute(
+        "SELECT 1 FROM pg_indexes WHERE schemaname = $1 AND indexname = $2", (schema, index)
+    )
+    return cur.fetchone() is not None
+
+
 def read_state(cur: Any, schema: str, base: str) -> dict[str, Any] | None:
     """The state committed for ``base``, or None."""
     cur.execute(

@@ -55,7 +55,6 @@ from backlog_connector.sinks.errors import (
 )
 from backlog_connector.sinks.naming import quote
 from backlog_connector.sinks.postgres_conn import (
-    DEPENDENT_OBJECTS,
     LOCK_NOT_AVAILABLE,
     sqlstate,
     translate,
@@ -488,52 +487,35 @@ class PostgresSinkRun(SinkRun):
         else:
             self._cur.execute(f"TRUNCATE {self._q(table.name)}")
             stored = meta.table_columns(self._cur, self._schema, table.name)
+            used = meta.columns_views_use(self._cur, self._schema, table.name)
             for name, type_ in table.columns.items():
                 if name not in stored:
                     self._cur.execute(
                         f"ALTER TABLE {self._q(table.name)} ADD COLUMN {quote(name)} {type_}"
                     )
                 elif stored[name] != type_:
-                    self._retype(table, name, stored[name], type_)
+                    if name in used:
+                        raise SchemaConflictError(
+                            f"table {self._schema}.{table.name}, column {name!r}: the new data "
+                            f"has {type_} where the table holds {stored[name]}, and a view (or "
+                            "rule) uses the column, so its type cannot change; drop that view, "
+                            "run the dataset, then create the view again"
+                        )
+                    # the table is empty at this point: nothing to convert
+                    self._cur.execute(
+                        f"ALTER TABLE {self._q(table.name)} ALTER COLUMN {quote(name)} TYPE "
+                        f"{type_} USING NULL::{type_}"
+                    )
             for name in stored:
-                if name not in table.columns:
-                    self._drop_column_unless_used(table, name)
+                if name in table.columns:
+                    continue
+                if name in used:
+                    log.info("kept column %s.%s: a view uses it (it stays NULL)", table.name, name)
+                else:
+                    self._cur.execute(
+                        f"ALTER TABLE {self._q(table.name)} DROP COLUMN {quote(name)}"
+                    )
         self._insert_staged(table)
-
-    def _retype(self, table: _Table, column: str, old: str, new: str) -> None:
-        try:
-            with self._savepoint():
-                self._cur.execute(
-                    f"ALTER TABLE {self._q(table.name)} ALTER COLUMN {quote(column)} TYPE {new} "
-                    f"USING NULL::{new}"
-                )
-        except Exception as exc:
-            if sqlstate(exc) not in DEPENDENT_OBJECTS:
-                raise
-            raise SchemaConflictError(
-                f"table {self._schema}.{table.name}, column {column!r}: the new data has {new} "
-                f"where the table holds {old}, and a view (or rule) uses the column, so its type "
-                "cannot change; drop that view, run the dataset, then create the view again"
-            ) from None
-
-    def _drop_column_unless_used(self, table: _Table, column: str) -> None:
-        try:
-            with self._savepoint():
-                self._cur.execute(f"ALTER TABLE {self._q(table.name)} DROP COLUMN {quote(column)}")
-        except Exception as exc:
-            if sqlstate(exc) not in DEPENDENT_OBJECTS:
-                raise
-            log.info("kept column %s.%s: a view uses it (it stays NULL)", table.name, column)
-
-    @contextlib.contextmanager
-    def _savepoint(self) -> Iterator[None]:
-        self._cur.execute("SAVEPOINT bc_step")
-        try:
-            yield
-        except BaseException:
-            self._cur.execute("ROLLBACK TO SAVEPOINT bc_step")
-            raise
-        self._cur.execute("RELEASE SAVEPOINT bc_step")
 
     def _merge(self, stats: WriteStats) -> None:
         main = self._main
@@ -606,19 +588,18 @@ class PostgresSinkRun(SinkRun):
 
     def _ensure_unique_key(self, table: _Table, key: list[str]) -> None:
         index = pg_identifier(f"{table.name}__key")
-        try:
-            with self._savepoint():
-                self._cur.execute(
-                    f"CREATE UNIQUE INDEX IF NOT EXISTS {quote(index)} ON {self._q(table.name)} "
-                    f"({', '.join(quote(c) for c in key)})"
-                )
-        except Exception as exc:
-            if sqlstate(exc) != "23505":
-                raise
+        if meta.has_index(self._cur, self._schema, index):
+            return
+        names = ", ".join(quote(c) for c in key)
+        self._cur.execute(
+            f"SELECT 1 FROM {self._q(table.name)} GROUP BY {names} HAVING count(*) > 1 LIMIT 1"
+        )
+        if self._cur.fetchone() is not None:  # e.g. a table that replace runs wrote
             raise SchemaConflictError(
                 f"table {self._schema}.{table.name} holds several rows per key {key}, so it "
                 "cannot be merged into; run the dataset once with --full to rebuild it"
-            ) from None
+            )
+        self._cur.execute(f"CREATE UNIQUE INDEX {quote(index)} ON {self._q(table.name)} ({names})")
 
     # -- life cycle -------------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from backlog_connector.sinks import postgres_meta as meta
 from backlog_connector.sinks.base import Sink, SinkRun
 from backlog_connector.sinks.errors import DestinationError, UnknownTableError
 from backlog_connector.sinks.naming import INTERNAL_PREFIX, check_table_name, quote
+from backlog_connector.sinks.postgres_apply import stored_table_name
 from backlog_connector.sinks.postgres_conn import (
     DEPENDENT_OBJECTS,
     ConnectionPool,
@@ -33,7 +34,7 @@ from backlog_connector.sinks.postgres_conn import (
     sqlstate,
     translate,
 )
-from backlog_connector.sinks.postgres_run import PostgresSinkRun, stored_table_name
+from backlog_connector.sinks.postgres_run import PostgresSinkRun
 from backlog_connector.sinks.postgres_types import pg_identifier
 from backlog_connector.sinks.run_rules import check_specs
 

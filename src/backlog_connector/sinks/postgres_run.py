@@ -30,7 +30,6 @@ import functools
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,6 +53,13 @@ from backlog_connector.sinks.errors import (
     WarehouseBusyError,
 )
 from backlog_connector.sinks.naming import quote
+from backlog_connector.sinks.postgres_apply import (
+    SEQ_COLUMN,
+    Applier,
+    StagedTable,
+    delete_using,
+    stored_table_name,
+)
 from backlog_connector.sinks.postgres_conn import (
     LOCK_NOT_AVAILABLE,
     sqlstate,
@@ -74,34 +80,8 @@ log = logging.getLogger("backlog_connector.sinks")
 
 #: staged rows per commit of the staging tables (keeps transactions short)
 CHUNK_ROWS = 50_000
-#: how long one applying attempt waits for a table lock before it rolls back and tries again
-LOCK_TIMEOUT_MS = 2_000
-SEQ_COLUMN = "_backlog_connector_seq"
 _APPEND_TYPES = {RUN_ID_COLUMN: "text", LOADED_AT_COLUMN: "timestamp with time zone"}
 _RETRYABLE = (LOCK_NOT_AVAILABLE, "40P01", "40001")
-
-
-@dataclass
-class _Table:
-    """A table of the run. ``columns``: stored name -> PostgreSQL type, in table order;
-    ``sources``: stored name -> the report's name, for the shortened ones."""
-
-    name: str
-    spec: TableSpec
-    stage: str
-    columns: dict[str, str] = field(default_factory=dict)
-    sources: dict[str, str] = field(default_factory=dict)
-    #: batch schema -> the (source, stored, Arrow type) columns to COPY
-    copies: dict[pa.Schema, list[tuple[str, str, pa.DataType]]] = field(default_factory=dict)
-    seq: bool = False
-
-    def key(self, columns: Sequence[str]) -> list[str]:
-        return [pg_identifier(c) for c in columns]
-
-
-def stored_table_name(base: str, suffix: str) -> str:
-    """The PostgreSQL name of a dataset table: lower case, shortened past 63 bytes."""
-    return pg_identifier(table_name(base.lower(), suffix))
 
 
 class PostgresSinkRun(SinkRun):
@@ -143,7 +123,7 @@ class PostgresSinkRun(SinkRun):
         self._next_seq = 0
         self._stats = WriteStats()
         self._tables = {
-            s.suffix: _Table(stored_table_name(base, s.suffix), s, stage=f"_bc_stage_{i}")
+            s.suffix: StagedTable(stored_table_name(base, s.suffix), s, stage=f"_bc_stage_{i}")
             for i, s in enumerate(tables)
         }
         self._deleted_any = False
@@ -233,7 +213,17 @@ class PostgresSinkRun(SinkRun):
             while True:
                 attempt += 1
                 try:
-                    stats = self._apply(state_json)
+                    stats = Applier(
+                        self._cur,
+                        self._schema,
+                        self._base,
+                        self._tables,
+                        self._mode,
+                        rebuild=self._rebuild,
+                        run_id=self._run_id,
+                        deleted_any=self._deleted_any,
+                        staged=self._stats,
+                    ).apply(state_json)
                     self._conn.commit()
                     break
                 except Exception as exc:
@@ -264,11 +254,11 @@ class PostgresSinkRun(SinkRun):
     # -- opening ------------------------------------------------------------------------------
 
     @property
-    def _main(self) -> _Table:
+    def _main(self) -> StagedTable:
         return self._tables[""]
 
     @property
-    def _children(self) -> list[_Table]:
+    def _children(self) -> list[StagedTable]:
         return [t for t in self._tables.values() if t.spec.suffix]
 
     def _check_ownership(self) -> None:
@@ -288,7 +278,7 @@ class PostgresSinkRun(SinkRun):
                     "another table name"
                 )
 
-    def _prepare(self, table: _Table) -> None:
+    def _prepare(self, table: StagedTable) -> None:
         declared = self._declared(table)
         exists = table.name in meta.existing_tables(self._cur, self._schema)
         if self._rebuild or not exists:
@@ -306,7 +296,7 @@ class PostgresSinkRun(SinkRun):
             columns.append(f"{SEQ_COLUMN} bigint")
         self._cur.execute(f"CREATE TEMP TABLE {table.stage} ({', '.join(columns)})")
 
-    def _declared(self, table: _Table) -> list[tuple[str, str]]:
+    def _declared(self, table: StagedTable) -> list[tuple[str, str]]:
         declared = []
         for item in table.spec.schema:
             found = pg_type(item.type)
@@ -334,7 +324,7 @@ class PostgresSinkRun(SinkRun):
             return f" DEFAULT {_literal(self._loaded_at.isoformat())}::timestamptz"
         return ""
 
-    def _stored_column(self, table: _Table, source: str) -> str:
+    def _stored_column(self, table: StagedTable, source: str) -> str:
         stored = pg_identifier(source)
         if stored != source:
             table.sources[stored] = source
@@ -342,7 +332,7 @@ class PostgresSinkRun(SinkRun):
 
     # -- writing ------------------------------------------------------------------------------
 
-    def _table_for(self, suffix: str) -> _Table:
+    def _table_for(self, suffix: str) -> StagedTable:
         table = self._tables.get(suffix)
         if table is None:
             known = ", ".join(repr(s) for s in self._tables)
@@ -352,12 +342,12 @@ class PostgresSinkRun(SinkRun):
             )
         return table
 
-    def _required_keys(self, table: _Table) -> tuple[str, ...]:
+    def _required_keys(self, table: StagedTable) -> tuple[str, ...]:
         if self._mode is not UpdateMode.MERGE:
             return ()
         return tuple(dict.fromkeys(table.spec.key + table.spec.parent_key))
 
-    def _evolve(self, table: _Table, schema: pa.Schema) -> list[tuple[str, str, pa.DataType]]:
+    def _evolve(self, table: StagedTable, schema: pa.Schema) -> list[tuple[str, str, pa.DataType]]:
         """Add the batch's new columns to the staging table; return what to COPY."""
         copy: list[tuple[str, str, pa.DataType]] = []
         typed: list[tuple[str, str]] = []
@@ -377,7 +367,7 @@ class PostgresSinkRun(SinkRun):
         return copy
 
     def _conflicts_checked(
-        self, table: _Table, incoming: list[tuple[str, str]]
+        self, table: StagedTable, incoming: list[tuple[str, str]]
     ) -> list[tuple[str, str]]:
         """Raise on a type conflict (before anything changes); return the columns to add."""
         new = []
@@ -395,7 +385,7 @@ class PostgresSinkRun(SinkRun):
         return new
 
     def _stage(
-        self, table: _Table, data: pa.Table, copy: list[tuple[str, str, pa.DataType]]
+        self, table: StagedTable, data: pa.Table, copy: list[tuple[str, str, pa.DataType]]
     ) -> None:
         if table.seq:
             data = last_per_key(data, table.spec.key)
@@ -416,190 +406,7 @@ class PostgresSinkRun(SinkRun):
     def _delete_using(
         self, target: str, target_cols: Sequence[str], source: str, source_cols: Sequence[str]
     ) -> int:
-        match = " AND ".join(
-            f"t.{quote(a)} = s.{quote(b)}" for a, b in zip(target_cols, source_cols, strict=True)
-        )
-        self._cur.execute(f"DELETE FROM {target} AS t USING {source} AS s WHERE {match}")
-        return max(0, int(self._cur.rowcount or 0))
-
-    # -- applying -------------------------------------------------------------------------------
-
-    def _apply(self, state_json: str | None) -> WriteStats:
-        """One attempt at the applying transaction; the caller commits or rolls back."""
-        stats = WriteStats(
-            rows_written=dict(self._stats.rows_written),
-            rows_deleted=dict(self._stats.rows_deleted),
-            columns_added={k: list(v) for k, v in self._stats.columns_added.items()},
-        )
-        self._cur.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_MS}ms'")
-        self._cur.execute(
-            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-            (f"{self._schema}.{self._base.lower()}",),
-        )
-        existing = meta.existing_tables(self._cur, self._schema)
-        if self._rebuild:
-            for table in self._tables.values():
-                self._rebuild_table(table, table.name in existing)
-        else:
-            for table in self._tables.values():
-                self._ensure_table(table, table.name in existing)
-            if self._mode is UpdateMode.MERGE:
-                self._merge(stats)
-            else:
-                for table in self._tables.values():
-                    self._cur.execute(
-                        f"DELETE FROM {self._q(table.name)} WHERE {RUN_ID_COLUMN} = $1",
-                        (self._run_id,),
-                    )
-                    self._insert_staged(table)
-        if self._mode is UpdateMode.MERGE:
-            self._index_keys()
-        meta.register_tables(
-            self._cur, self._schema, self._base,
-            [(t.name, t.spec.suffix) for t in self._tables.values()],
-        )  # fmt: skip
-        for table in self._tables.values():
-            meta.register_columns(
-                self._cur, self._schema, table.name, table.sources, replace=self._rebuild
-            )
-        meta.write_state(self._cur, self._schema, self._base, state_json, self._run_id)
-        return stats
-
-    def _q(self, name: str) -> str:
-        return meta.qualified(self._schema, name)
-
-    def _ensure_table(self, table: _Table, exists: bool) -> None:
-        if not exists:
-            columns = ", ".join(f"{quote(n)} {t}" for n, t in table.columns.items())
-            self._cur.execute(f"CREATE TABLE {self._q(table.name)} ({columns})")
-            return
-        stored = meta.table_columns(self._cur, self._schema, table.name)
-        for name, type_ in table.columns.items():
-            if name not in stored:
-                self._cur.execute(
-                    f"ALTER TABLE {self._q(table.name)} ADD COLUMN {quote(name)} {type_}"
-                )
-
-    def _rebuild_table(self, table: _Table, exists: bool) -> None:
-        """Replace / full merge: the same table emptied and refilled (views survive)."""
-        if not exists:
-            self._ensure_table(table, exists=False)
-        else:
-            self._cur.execute(f"TRUNCATE {self._q(table.name)}")
-            stored = meta.table_columns(self._cur, self._schema, table.name)
-            used = meta.columns_views_use(self._cur, self._schema, table.name)
-            for name, type_ in table.columns.items():
-                if name not in stored:
-                    self._cur.execute(
-                        f"ALTER TABLE {self._q(table.name)} ADD COLUMN {quote(name)} {type_}"
-                    )
-                elif stored[name] != type_:
-                    if name in used:
-                        raise SchemaConflictError(
-                            f"table {self._schema}.{table.name}, column {name!r}: the new data "
-                            f"has {type_} where the table holds {stored[name]}, and a view (or "
-                            "rule) uses the column, so its type cannot change; drop that view, "
-                            "run the dataset, then create the view again"
-                        )
-                    # the table is empty at this point: nothing to convert
-                    self._cur.execute(
-                        f"ALTER TABLE {self._q(table.name)} ALTER COLUMN {quote(name)} TYPE "
-                        f"{type_} USING NULL::{type_}"
-                    )
-            for name in stored:
-                if name in table.columns:
-                    continue
-                if name in used:
-                    log.info("kept column %s.%s: a view uses it (it stays NULL)", table.name, name)
-                else:
-                    self._cur.execute(
-                        f"ALTER TABLE {self._q(table.name)} DROP COLUMN {quote(name)}"
-                    )
-        self._insert_staged(table)
-
-    def _merge(self, stats: WriteStats) -> None:
-        main = self._main
-        key = main.key(main.spec.key)
-        cols = [f"c{i}" for i in range(len(key))]
-        if self._deleted_any:
-            removed = self._delete_using(self._q(main.name), key, "_bc_deleted", cols)
-            add_count(stats.rows_deleted, main.name, removed)
-            for child in self._children:
-                parent = child.key(child.spec.parent_key)
-                removed = self._delete_using(self._q(child.name), parent, "_bc_deleted", cols)
-                add_count(stats.rows_deleted, child.name, removed)
-        if self._children:
-            # every parent the run wrote (as a parent, or through a child) gets its children
-            # from this run only
-            sources = [f"SELECT {_as_c(key)} FROM {main.stage}"]
-            sources += [
-                f"SELECT {_as_c(c.key(c.spec.parent_key))} FROM {c.stage}" for c in self._children
-            ]
-            self._cur.execute("DROP TABLE IF EXISTS _bc_parents")
-            self._cur.execute(f"CREATE TEMP TABLE _bc_parents AS {' UNION '.join(sources)}")
-            for child in self._children:
-                parent = child.key(child.spec.parent_key)
-                self._delete_using(self._q(child.name), parent, "_bc_parents", cols)
-        for table in self._tables.values():
-            if table is main:
-                self._upsert(main)
-            else:
-                self._insert_staged(table)
-
-    def _upsert(self, table: _Table) -> None:
-        key = table.key(table.spec.key)
-        self._ensure_unique_key(table, key)
-        names = [quote(n) for n in table.columns]
-        updates = [f"{n} = excluded.{n}" for n in names if n not in {quote(k) for k in key}]
-        action = f"DO UPDATE SET {', '.join(updates)}" if updates else "DO NOTHING"
-        self._cur.execute(
-            f"INSERT INTO {self._q(table.name)} ({', '.join(names)}) "
-            f"{self._select_staged(table)} "
-            f"ON CONFLICT ({', '.join(quote(k) for k in key)}) {action}"
-        )
-
-    def _insert_staged(self, table: _Table) -> None:
-        names = ", ".join(quote(n) for n in table.columns)
-        self._cur.execute(
-            f"INSERT INTO {self._q(table.name)} ({names}) {self._select_staged(table)}"
-        )
-
-    def _select_staged(self, table: _Table) -> str:
-        names = ", ".join(quote(n) for n in table.columns)
-        if not table.seq:
-            return f"SELECT {names} FROM {table.stage}"
-        key = ", ".join(quote(k) for k in table.key(table.spec.key))
-        return (
-            f"SELECT {names} FROM (SELECT DISTINCT ON ({key}) * FROM {table.stage} "
-            f"ORDER BY {key}, {SEQ_COLUMN} DESC) AS last_per_key"
-        )
-
-    def _index_keys(self) -> None:
-        """Merge tables get a unique index on the key (ON CONFLICT needs it) and children an
-        index on the parent key (per-parent replacement stays a lookup)."""
-        self._ensure_unique_key(self._main, self._main.key(self._main.spec.key))
-        for child in self._children:
-            parent = child.key(child.spec.parent_key)
-            index = pg_identifier(f"{child.name}__parent")
-            self._cur.execute(
-                f"CREATE INDEX IF NOT EXISTS {quote(index)} ON {self._q(child.name)} "
-                f"({', '.join(quote(c) for c in parent)})"
-            )
-
-    def _ensure_unique_key(self, table: _Table, key: list[str]) -> None:
-        index = pg_identifier(f"{table.name}__key")
-        if meta.has_index(self._cur, self._schema, index):
-            return
-        names = ", ".join(quote(c) for c in key)
-        self._cur.execute(
-            f"SELECT 1 FROM {self._q(table.name)} GROUP BY {names} HAVING count(*) > 1 LIMIT 1"
-        )
-        if self._cur.fetchone() is not None:  # e.g. a table that replace runs wrote
-            raise SchemaConflictError(
-                f"table {self._schema}.{table.name} holds several rows per key {key}, so it "
-                "cannot be merged into; run the dataset once with --full to rebuild it"
-            )
-        self._cur.execute(f"CREATE UNIQUE INDEX {quote(index)} ON {self._q(table.name)} ({names})")
+        return delete_using(self._cur, target, target_cols, source, source_cols)
 
     # -- life cycle -------------------------------------------------------------------------------
 
@@ -637,10 +444,6 @@ class PostgresSinkRun(SinkRun):
             self._cur.close()
         with contextlib.suppress(Exception):
             self._conn.close()  # the session's temporary tables go with it
-
-
-def _as_c(columns: Sequence[str]) -> str:
-    return ", ".join(f"{quote(c)} AS c{i}" for i, c in enumerate(columns))
 
 
 def _literal(text: str) -> str:

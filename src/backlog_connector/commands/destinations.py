@@ -28,9 +28,13 @@ def destinations() -> None:
 
 
 def read_password(from_stdin: bool) -> str | None:
-    """The password from ``--password-stdin`` (one line), else ``$BACKLOG_DESTINATION_PASSWORD``,
-    else None (the URL may hold one, or the server may need none)."""
+    """The password from ``--password-stdin`` (one line; prompted without echo on a terminal),
+    else ``$BACKLOG_DESTINATION_PASSWORD``, else None (the URL may hold one, or the server may
+    need none)."""
     if from_stdin:
+        if sys.stdin is not None and sys.stdin.isatty():
+            typed: str = click.prompt("Password", hide_input=True, err=True)
+            return typed
         line = sys.stdin.readline() if sys.stdin is not None else ""
         password = line.rstrip("\r\n")
         if not password:

@@ -75,6 +75,17 @@ def test_bad_urls_are_refused_without_repeating_them(
     assert SECRET not in str(caught.value)
 
 
+def test_an_sslpassword_is_kept_sealed_and_out_of_the_shown_url(
+    plane: ControlPlane, pg: PgDatabase
+) -> None:
+    info = plane.add_destination("pg", f"{pg.url()}?sslmode=disable&sslpassword={ENCODED}")
+    assert info.url == f"postgresql://{pg.owner}@127.0.0.1:5432/{pg.database}?sslmode=disable"
+    assert plane.get_destination("pg").url == info.url
+    for path in (p for p in plane.home.rglob("*") if p.is_file()):
+        assert SECRET.encode() not in path.read_bytes()
+        assert ENCODED.encode() not in path.read_bytes()
+
+
 def test_datasets_choose_and_change_their_destination(
     plane: ControlPlane, acme: str, pg: PgDatabase
 ) -> None:

@@ -29,6 +29,8 @@ log = logging.getLogger("backlog_connector.datasets")
 #: URL schemes accepted for a PostgreSQL destination (all saved as ``postgresql://``)
 POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
 _SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+#: query parameters of a libpq URL that hold a secret
+_SECRET_PARAMS = frozenset({"password", "sslpassword"})
 _URL_HELP = "postgresql://user[:password]@host[:port]/database[?sslmode=require]"
 
 
@@ -90,6 +92,28 @@ def postgres_url(url: str, password: str | None = None) -> str:
             f"the destination URL has a password but no user to go with it: {_URL_HELP}"
         )
     return urlunsplit(("postgresql", netloc, parts.path, urlencode(query), ""))
+
+
+def url_secrets(url: str) -> set[str]:
+    """The URL's password and ``sslpassword``, as given and percent-decoded."""
+    parts = urlsplit(url)
+    found = [parts.password or ""]
+    found += [v for k, v in parse_qsl(parts.query) if k in _SECRET_PARAMS]
+    return {
+        form
+        for value in found
+        if value
+        for form in (value, unquote(value), quote(unquote(value), safe=""))
+    }
+
+
+def shown_url(url: str) -> str:
+    """The URL as listings show it: no password, no ``sslpassword`` in the query."""
+    from backlog_connector.sinks.postgres import describe_url
+
+    parts = urlsplit(describe_url(url))
+    query = [(k, v) for k, v in parse_qsl(parts.query, True) if k not in _SECRET_PARAMS]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
 
 
 def check_schema(schema: str) -> str:
@@ -212,19 +236,18 @@ class DestinationsMixin(PlaneCore):
     def _check_destination(self, url: str, schema: str) -> str:
         """Run the sink's check; return the URL as it may be shown."""
         from backlog_connector.backlog.redact import Redactor
-        from backlog_connector.sinks.postgres import check_destination, describe_url
+        from backlog_connector.sinks.postgres import check_destination
 
-        password = urlsplit(url).password
+        secrets = url_secrets(url)
         try:
             check_destination(url, schema)
         except Exception as exc:
             text = str(exc)
-            secrets = {password, unquote(password)} if password else set()
             if any(p in text for p in secrets):
                 # the sink promises a clean message; never let a password through anyway
                 raise ConfigurationError(Redactor(secrets)(text)) from None
             raise
-        return describe_url(url)
+        return shown_url(url)
 
     def _require_free_destination_name(self, name: str) -> None:
         if name.casefold() == WAREHOUSE:

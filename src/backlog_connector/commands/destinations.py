@@ -59,8 +59,9 @@ def read_password(from_stdin: bool) -> str | None:
 @json_option
 @errors_to_exit_codes
 def add(name: str, url: str, schema: str, password_stdin: bool, as_json: bool) -> None:
-    """Check a PostgreSQL database (connect, create the schema if missing, create and drop a
-    probe table), then save it as destination NAME. Nothing is saved when the check fails.
+    """Check a PostgreSQL database (connect, then try creating the schema and a probe table in
+    it, rolled back), then save it as destination NAME. Nothing is saved (nor created in the
+    database) when the check fails.
 
     Keep the password out of the URL (and out of your shell history): set
     BACKLOG_DESTINATION_PASSWORD or pipe it with --password-stdin."""

@@ -5,7 +5,6 @@ without the password."""
 
 from __future__ import annotations
 
-import logging
 import re
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
@@ -23,8 +22,6 @@ from backlog_connector.datasets.info import DestinationInfo
 from backlog_connector.datasets.models import Dataset, Destination, Run, utcnow
 from backlog_connector.datasets.plane import PlaneCore
 from backlog_connector.datasets.views import WAREHOUSE, destination_info
-
-log = logging.getLogger("backlog_connector.datasets")
 
 #: URL schemes accepted for a PostgreSQL destination (all saved as ``postgresql://``)
 POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
@@ -137,8 +134,9 @@ class DestinationsMixin(PlaneCore):
         schema: str = "public",
         password: str | None = None,
     ) -> DestinationInfo:
-        """Check a PostgreSQL destination (connect, create the schema if missing, create and
-        drop a probe table), then save it, its URL sealed. ``password`` goes into a URL that
+        """Check a PostgreSQL destination (connect, then create the schema if missing and a
+        probe table in it, all rolled back), then save it, its URL sealed; the first run
+        creates the schema. ``password`` goes into a URL that
         has none. Nothing is saved when the name is taken or reserved (``NameTakenError``), the
         URL is malformed (``InvalidOptionError``) or the database refuses
         (``sinks.errors.DestinationError``); no message holds the password."""

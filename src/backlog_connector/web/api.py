@@ -298,8 +298,8 @@ def list_destinations(cp: CP) -> list[dict[str, Any]]:
 
 @router.post("/destinations", tags=["destinations"], status_code=201, summary="Add a destination")
 def add_destination(body: DestinationCreate, cp: CP) -> dict[str, Any]:
-    """Check the database (connect, create the schema if missing, create and drop a probe
-    table), then save the destination (URL encrypted). 400 and nothing saved if refused."""
+    """Check the database (connect, try creating the schema and a probe table, rolled back),
+    then save the destination (URL encrypted). 400 and nothing saved if refused."""
     password = body.password.get_secret_value() if body.password is not None else None
     info = cp.add_destination(body.name, body.url.get_secret_value(), schema=body.schema_,
                               password=password)  # fmt: skip

@@ -44,6 +44,13 @@ def postgres_url(url: str, password: str | None = None) -> str:
         raise InvalidOptionError(
             f"invalid destination URL ({given}): give a PostgreSQL URL, {_URL_HELP}"
         )
+    if "@" in parts.path + parts.query + parts.fragment:
+        # most likely a password with an unencoded '/', '?' or '#': the host was cut short
+        raise InvalidOptionError(
+            "invalid destination URL (an '@' after the host): percent-encode the password's"
+            " special characters ('@' %40, '/' %2F, '?' %3F, '#' %23, ':' %3A), or leave it out"
+            " of the URL and set BACKLOG_DESTINATION_PASSWORD or use --password-stdin"
+        )
     try:
         port = parts.port
     except ValueError:

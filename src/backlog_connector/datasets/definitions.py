@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from backlog_connector.backlog.errors import InvalidOptionError
 from backlog_connector.datasets import validate
@@ -293,11 +293,11 @@ class DatasetsMixin(PlaneCore):
         return target
 
 
-def _destination(s: Any, name: str | None) -> Destination | None:
+def _destination(s: Session, name: str | None) -> Destination | None:
     """The saved destination ``name``; None for no name or ``warehouse`` (the DuckDB file)."""
     if name is None or name == "" or name == WAREHOUSE:
         return None
-    row: Destination | None = s.scalar(sa.select(Destination).where(Destination.name == name))
+    row = s.scalar(sa.select(Destination).where(Destination.name == name))
     if row is None:
         raise UnknownNameError(
             f"no destination named {name!r}; see 'destinations list' or add it with"

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from backlog_connector.backlog.errors import InvalidOptionError
+from backlog_connector.backlog.errors import ConfigurationError, InvalidOptionError
 from backlog_connector.datasets.destinations import postgres_url
 from backlog_connector.datasets.errors import (
     DestinationInUseError,
@@ -189,3 +189,28 @@ def _row(plane: ControlPlane, name: str) -> Dataset:
         row = s.scalar(sa.select(Dataset).where(Dataset.name == name))
         assert row is not None
         return row
+
+
+def test_a_run_into_a_destination_that_is_gone_fails_recorded_without_the_password(
+    plane: ControlPlane, acme: str, pg: PgDatabase
+) -> None:
+    import psycopg
+    from psycopg import sql
+
+    from .pg_destination import ADMIN, secret_forms
+
+    plane.add_destination("pg", pg.url())
+    plane.create_dataset("Users", account=acme, report="users", destination="pg")
+    with psycopg.connect(ADMIN, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(pg.database)))
+    run = plane.run_datasets(["Users"])[0]
+    assert run.status == "failed"
+    assert run.error
+    assert pg.database in run.error
+    for form in secret_forms(pg.password):
+        assert form not in run.error
+    assert plane.history("Users")[0].status == "failed"  # recorded, not left running
+    with pytest.raises(ConfigurationError, match=r"database") as caught:
+        plane.verify_destination("pg")
+    for form in secret_forms(pg.password):
+        assert form not in str(caught.value)

@@ -66,6 +66,9 @@ class WarehouseSettings(BaseModel):
     memory_limit: str | None = Field(
         default="256MB", pattern=r"(?i)^\s*\d+(\.\d+)?\s*[KMGT]?i?B\s*$"
     )
+    #: how long a run's commit waits for readers of the destination to let go (another process
+    #: with warehouse.duckdb open, a PostgreSQL session holding the tables) before it fails
+    commit_wait_seconds: float = Field(default=600.0, ge=0, le=86_400)
 
 
 class Settings(BaseSettings):

@@ -246,8 +246,16 @@ def show(name: str, as_json: bool) -> None:
 def run(names: tuple[str, ...], full: bool, as_json: bool) -> None:
     """Run datasets now; several names run together, sharing each user's rate budget.
     Exit code 1 if any run did not succeed."""
+    from backlog_connector.web.handoff import find_local_service
+
     with control_plane() as plane:
-        runs = run_with_progress(plane, names, stderr(), full=full)
+        service = find_local_service(plane.home)
+        if service is not None:  # serve runs this home's syncs: it runs these too
+            from backlog_connector.commands.through_service import run_through_service
+
+            runs = run_through_service(service, plane, names, stderr(), full=full)
+        else:
+            runs = run_with_progress(plane, names, stderr(), full=full)
     if as_json:
         print_json([r.to_dict() for r in runs])
     else:
@@ -382,8 +390,17 @@ def export(name: str, fmt: str, output: Path) -> None:
 @errors_to_exit_codes
 def delete(name: str, keep_table: bool) -> None:
     """Delete a dataset, its run history and (unless --keep-table) its table."""
+    from backlog_connector.web.handoff import find_local_service
+
     with control_plane() as plane:
-        plane.delete_dataset(name, drop_table=not keep_table)
+        service = find_local_service(plane.home)
+        if service is not None:  # not under one of serve's runs
+            from backlog_connector.commands.through_service import delete_through_service
+
+            plane.get_dataset(name)
+            delete_through_service(service, name, keep_table=keep_table)
+        else:
+            plane.delete_dataset(name, drop_table=not keep_table)
     click.echo(f"Deleted dataset {name!r}")
 
 

@@ -110,6 +110,12 @@ def execute(
         if progress is not None:
             progress(plan.dataset, event)
 
+    def waited(message: str) -> None:  # the sink waits for readers to let go of its tables
+        if cancel is not None and cancel.is_set():
+            raise RunCancelled  # ends the wait; the run rolls back
+        if progress is not None:
+            progress(plan.dataset, ProgressEvent(kind="wait", message=message))
+
     def listen(event: Event) -> None:
         if progress is None:
             return
@@ -162,6 +168,7 @@ def execute(
                     ctx.mode,
                     run_id=str(plan.run_id),
                     full=cursor is None,
+                    on_wait=waited,
                 )
                 for batch in report.read(ctx):
                     if cancel is not None and cancel.is_set():

@@ -220,6 +220,7 @@ class DuckDBSink(DuckDBWarehouse, Sink):
         *,
         run_id: str,
         full: bool = False,
+        on_wait: Callable[[str], None] | None = None,
     ) -> SinkRun:
         """Start a run writing ``tables`` under ``base``; nothing is visible before its commit
         (see ``duckdb_run``). ``full``: the run writes every row of the dataset (no cursor), so
@@ -236,7 +237,7 @@ class DuckDBSink(DuckDBWarehouse, Sink):
         run = DuckDBSinkRun(
             self._file, base, tables, mode, run_id,
             full=full, memory_limit=self._memory_limit, commit_wait=self._commit_wait,
-            on_wait=self._on_wait,
+            on_wait=on_wait or self._on_wait,
         )  # fmt: skip
         self._runs.add(run)
         return run

@@ -52,7 +52,11 @@ class RunProgress:
                 self._rows[name] = max(self._rows[name], event.rows)
             elif event.kind == "wait":
                 self._wait_until[name] = time.monotonic() + event.wait_seconds
-                note = f"[yellow]{event.message or 'waiting for the rate budget'}"
+                note = (
+                    f"[yellow]waiting {event.wait_seconds:.1f} s for the rate budget"
+                    if event.wait_seconds > 0
+                    else f"[yellow]{event.message}"  # readers of the destination, e.g.
+                )
             elif event.message:
                 note = event.message
             if event.kind != "wait" and self._wait_until.get(name, 0) > time.monotonic():

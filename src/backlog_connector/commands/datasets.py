@@ -58,6 +58,12 @@ def _schedule_options(func: Any) -> Any:
     "--destination",
     help="Where the table lands: a saved destination (default: warehouse, the DuckDB file).",
 )
+@click.option(
+    "--publish",
+    type=click.Choice(["parquet", "none"]),
+    help="Also write the table to published/<table>.parquet in the data home after every "
+    "successful run (for tools that read files).",
+)
 @_schedule_options
 @click.option("--disabled", is_flag=True, help="Create it paused (the scheduler skips it).")
 @json_option
@@ -70,6 +76,7 @@ def create(
     update_mode: str | None,
     table_name: str | None,
     destination: str | None,
+    publish: str | None,
     schedule: str | None,
     timezone: str | None,
     retries: int | None,
@@ -97,6 +104,7 @@ def create(
             webhook_url=webhook_url,
             enabled=not disabled,
             destination=destination,
+            publish=publish,
         )
     if as_json:
         print_json(info.to_dict())
@@ -116,6 +124,11 @@ def create(
 @click.option(
     "--destination",
     help="Move the table to another destination (the next run is full; the old table stays).",
+)
+@click.option(
+    "--publish",
+    type=click.Choice(["parquet", "none"]),
+    help="Write published/<table>.parquet after every successful run, or stop (none).",
 )
 @_schedule_options
 @click.option("--enable/--disable", "enabled", default=None, help="Resume or pause it.")
@@ -218,6 +231,7 @@ def show(name: str, as_json: bool) -> None:
             ],
             ["retries", f"{info.retries} every {info.retry_interval}"],
             ["destination", info.destination],
+            ["published", f"published/{info.table}.parquet" if info.publish else "-"],
             ["table", info.table],
             ["rows", info.rows],
             ["webhook", info.webhook_shown or "-"],

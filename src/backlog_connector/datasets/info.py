@@ -153,6 +153,8 @@ class DatasetInfo(_Plain):
     rows: int | None = None  # rows in the main table after the last successful run
     #: the destination's name; ``warehouse`` is the embedded DuckDB file
     destination: str = "warehouse"
+    #: "parquet": each successful run also writes ``published/<table>.parquet``; else None
+    publish: str | None = None
 
     @property
     def webhook_shown(self) -> str | None:

@@ -113,6 +113,8 @@ class Dataset(Base):
     #: the webhook URL (it often carries a token), sealed like the credentials
     webhook_secret: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     enabled: Mapped[bool] = mapped_column(default=True)
+    #: after each successful run, also write the table as a file: None or "parquet"
+    publish: Mapped[str | None] = mapped_column(sa.String(16))
     #: set when options, mode or account change: the next run ignores the saved cursor
     force_full: Mapped[bool] = mapped_column(default=False)
     #: bumped with every change that sets ``force_full``: a full run that started before the

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from backlog_connector.backlog.address import SpaceAddress
@@ -18,11 +19,10 @@ from backlog_connector.backlog.errors import BacklogConnectorError, CancelledErr
 from backlog_connector.backlog.stats import Event, RequestStats, Retrying, WaitingForBudget
 from backlog_connector.datasets.connect import open_client
 from backlog_connector.reports.base import ProgressEvent, RunContext, UpdateMode
-from backlog_connector.sinks.base import SinkRun
+from backlog_connector.sinks.base import Sink, SinkRun
 
 if TYPE_CHECKING:
     from backlog_connector.datasets.connect import Credentials
-    from backlog_connector.sinks.base import Sink
 
 __all__ = ["Progress", "ProgressEvent", "RunCancelled", "RunOutcome", "RunPlan", "execute"]
 
@@ -53,6 +53,8 @@ class RunPlan:
     user_id: int | None
     secrets: tuple[str, ...]  # strings to redact from any error text
     config_version: int = 0  # the dataset's ``config_version`` when the run was planned
+    #: where a successful run also writes its table as Parquet (``--publish parquet``)
+    publish_to: Path | None = None
 
     def __repr__(self) -> str:
         return f"RunPlan(run_id={self.run_id}, dataset={self.dataset!r}, report={self.report!r})"
@@ -187,6 +189,8 @@ def execute(
                 outcome.incomplete_reason = ctx.incomplete_reason
                 outcome.cursor_after = ctx.new_cursor if ctx.new_cursor is not None else cursor
                 outcome.table_rows = sink.row_count(plan.table)
+                if plan.publish_to is not None:
+                    _publish(sink, plan, progress)
             except (RunCancelled, CancelledError):
                 outcome.status = "cancelled"
                 outcome.error = "cancelled before it finished; the table was left as it was"
@@ -213,6 +217,22 @@ def execute(
     else:
         log.info("run %s of %s %s", plan.run_id, plan.dataset, outcome.status)
     return outcome
+
+
+def _publish(sink: Sink, plan: RunPlan, progress: Progress | None) -> None:
+    """Write the committed table to ``plan.publish_to`` (a temporary file renamed over it, so
+    readers of the file see the old one or the new one). A failure is logged and shown; the
+    run itself has succeeded and the previous file stays."""
+    assert plan.publish_to is not None
+    try:
+        plan.publish_to.parent.mkdir(parents=True, exist_ok=True)
+        sink.export(plan.table, "parquet", plan.publish_to)
+    except (OSError, BacklogConnectorError) as exc:
+        log.warning("run %s of %s: could not publish %s: %s", plan.run_id, plan.dataset,
+                    plan.publish_to, exc)  # fmt: skip
+        if progress is not None:
+            note = f"could not publish {plan.publish_to.name}: {exc}"
+            progress(plan.dataset, ProgressEvent(kind="note", message=note))
 
 
 def _collect_stats(stats: RequestStats, outcome: RunOutcome) -> None:

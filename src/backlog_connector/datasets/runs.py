@@ -195,6 +195,9 @@ class RunsMixin(PlaneCore):
                 user_id=account.user_id,
                 secrets=tuple(secret_values(document)),
                 config_version=row.config_version,
+                publish_to=(
+                    self.home / "published" / f"{row.table_name}.parquet" if row.publish else None
+                ),
             )
             return plan, self._sink_target(row)
 

@@ -96,6 +96,7 @@ def dataset_info(
         last_run=run_info(last_run, row.name) if last_run is not None else None,
         rows=rows,
         destination=row.destination.name if row.destination is not None else WAREHOUSE,
+        publish=row.publish,
     )
 
 

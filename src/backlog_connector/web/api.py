@@ -164,6 +164,9 @@ class DatasetCreate(_Body):
     destination: str | None = Field(
         None, description="a saved destination; default: warehouse (the DuckDB file)"
     )
+    publish: str | None = Field(
+        None, description="'parquet': each successful run also writes published/<table>.parquet"
+    )
 
 
 class DatasetUpdate(_Body):
@@ -182,6 +185,7 @@ class DatasetUpdate(_Body):
     destination: str | None = Field(
         None, description="move the table to this destination (the next run is full)"
     )
+    publish: str | None = Field(None, description="'parquet' or 'none'")
 
 
 class RunRequest(_Body):
@@ -370,7 +374,7 @@ def create_dataset(body: DatasetCreate, cp: CP, sched: Sched) -> dict[str, Any]:
         update_mode=body.update_mode, schedule=body.schedule, timezone=body.timezone,
         retries=body.retries, retry_interval=body.retry_interval, description=body.description,
         table=body.table, webhook_url=body.webhook_url, enabled=body.enabled,
-        destination=body.destination,
+        destination=body.destination, publish=body.publish,
     )  # fmt: skip
     sched.wake()
     return info.to_dict()

@@ -27,13 +27,13 @@ TARGET_PEAK_RSS_MB = 400
 
 
 def start_emulator(
-    issues: int, *, warm: bool = False
+    issues: int, *, warm: bool = False, plan: str = "unlimited"
 ) -> tuple[subprocess.Popen[str], dict[str, Any]]:
     """The emulator subprocess and its start-up line (base URL, keys). ``warm``: it renders
     every issue's JSON before it starts serving (a server with its pages cached)."""
     script = Path(sys.executable).with_name("backlog-connector")
     program = str(script) if script.exists() else "backlog-connector"
-    command = [program, "emulator", "--plan", "unlimited", "--issues", str(issues), "--port", "0"]
+    command = [program, "emulator", "--plan", plan, "--issues", str(issues), "--port", "0"]
     if warm:
         command += ["--warm", "--cache-limit", str(issues)]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)

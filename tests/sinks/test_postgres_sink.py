@@ -358,6 +358,8 @@ def test_check_destination_refuses_what_cannot_work_without_showing_the_password
         == "postgresql://u@h:5/d?sslmode=require"
     )
     assert secret not in describe_url(f"postgresql://u:{secret}@h/d")
+    shown = describe_url(f"postgresql://u@h/d?sslmode=require&password={secret}&sslpassword=x")
+    assert shown == "postgresql://u@h/d?sslmode=require"
 
 
 def test_check_destination_refuses_a_user_who_may_not_create_tables(sink_database: str) -> None:

@@ -54,6 +54,8 @@ class WarehouseFile:
         self._readers = 0
         self._writing = False
         self._writers_waiting = 0
+        #: how long the last read-write hold of this process lasted (open to close), seconds
+        self.last_hold_seconds: float | None = None
 
     @contextlib.contextmanager
     def reading(
@@ -110,6 +112,7 @@ class WarehouseFile:
             except BaseException:
                 self._release_alone()
                 raise
+        held_from = time.perf_counter()
         try:
             con.execute("SET TimeZone = 'UTC'")
             if memory_limit is not None:
@@ -117,6 +120,7 @@ class WarehouseFile:
             yield con
         finally:
             con.close()
+            self.last_hold_seconds = time.perf_counter() - held_from
             self._release_alone()
 
     def _acquire_alone(self) -> None:

@@ -55,6 +55,7 @@ class RunPlan:
     config_version: int = 0  # the dataset's ``config_version`` when the run was planned
     #: where a successful run also writes its table as Parquet (``--publish parquet``)
     publish_to: Path | None = None
+    dataset_id: int = 0
 
     def __repr__(self) -> str:
         return f"RunPlan(run_id={self.run_id}, dataset={self.dataset!r}, report={self.report!r})"

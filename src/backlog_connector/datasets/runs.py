@@ -22,6 +22,7 @@ from backlog_connector.datasets.info import (
 )
 from backlog_connector.datasets.models import Dataset, Run, utcnow
 from backlog_connector.datasets.plane import PlaneCore, SinkTarget, address_of
+from backlog_connector.datasets.run_lock import dataset_lock
 from backlog_connector.datasets.runner import Progress, RunOutcome, RunPlan, execute, redact
 from backlog_connector.datasets.views import run_info
 
@@ -195,6 +196,7 @@ class RunsMixin(PlaneCore):
                 user_id=account.user_id,
                 secrets=tuple(secret_values(document)),
                 config_version=row.config_version,
+                dataset_id=row.id,
                 publish_to=(
                     self.home / "published" / f"{row.table_name}.parquet" if row.publish else None
                 ),
@@ -234,7 +236,16 @@ class RunsMixin(PlaneCore):
                 run.cursor_before = cursor
 
         try:
-            outcome = execute(plan, sink, on_start=started, progress=progress, cancel=cancel)
+            with dataset_lock(self.home, plan.dataset_id) as mine:
+                if mine:
+                    outcome = execute(
+                        plan, sink, on_start=started, progress=progress, cancel=cancel
+                    )
+                else:  # a run of another process of this data home (a CLI, serve)
+                    outcome = RunOutcome(
+                        status="skipped",
+                        error="the dataset was already running in another process",
+                    )
         except Exception as exc:  # execute records run failures itself; this is a last resort
             outcome = _failed_before_start(exc, (*plan.secrets, *plan.credentials.secrets()))
         finally:

@@ -7,7 +7,7 @@ connector runs in its own worker process so that its CPU time and peak RSS are i
 connector's CPU seconds per 1,000 issues, its peak RSS. Prints one JSON object.
 
 usage: python bench/bench_sync.py [--issues 100000 200000] [--mode merge|replace]
-                                 [--memory-limit 256MB] [--emulator warm|cold]
+                                 [--memory-limit 128MB] [--emulator warm|cold]
 """
 
 from __future__ import annotations
@@ -141,9 +141,9 @@ def main() -> None:
     parser.add_argument("--mode", choices=["merge", "replace"], default="merge")
     parser.add_argument(
         "--memory-limit",
-        default="256MB",
+        default="128MB",
         help="DuckDB memory_limit of the sink (default: the warehouse.memory_limit setting's "
-        "default, 256MB; '' for DuckDB's own)",
+        "default, 128MB; '' for DuckDB's own)",
     )
     parser.add_argument(
         "--emulator",

@@ -145,7 +145,7 @@ def test_the_warehouse_memory_limit_reaches_duckdb(
 ) -> None:
     from backlog_connector.datasets.service import ControlPlane
 
-    assert load_settings(tmp_path).warehouse.memory_limit == "256MB"
+    assert load_settings(tmp_path).warehouse.memory_limit == "128MB"
     monkeypatch.setenv("BACKLOG_CONNECTOR_WAREHOUSE__MEMORY_LIMIT", "300MB")
     with ControlPlane.open(home=tmp_path) as cp:
         run = cp._warehouse().open_run(

@@ -86,7 +86,7 @@ _NULL_TYPE = '"NULL"'
 _view_numbers = itertools.count()
 _DELETED = "deleted_keys"
 #: staged rows per commit of the staging tables: bounds what DuckDB holds uncommitted
-CHUNK_ROWS = 50_000
+CHUNK_ROWS = 10_000
 
 
 def arrow_columns(cur: duckdb.DuckDBPyConnection, view: str) -> list[tuple[str, str]]:

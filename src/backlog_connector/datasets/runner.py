@@ -17,7 +17,14 @@ from backlog_connector.backlog.address import SpaceAddress
 from backlog_connector.backlog.errors import BacklogConnectorError, CancelledError
 from backlog_connector.backlog.stats import Event, RequestStats, Retrying, WaitingForBudget
 from backlog_connector.datasets.connect import open_client
-from backlog_connector.reports.base import ProgressEvent, RunContext, UpdateMode
+from backlog_connector.reports.base import ProgressEvent, RunContext, TableBatch, UpdateMode
+from backlog_connector.reports.rejects import (
+    REJECTS_SUFFIX,
+    RejectLog,
+    collecting,
+    rejects_batch,
+    rejects_spec,
+)
 from backlog_connector.sinks.base import SinkRun
 
 if TYPE_CHECKING:
@@ -69,6 +76,7 @@ class RunOutcome:
     rows_written: int = 0
     rows_deleted: int = 0
     table_rows: int | None = None
+    warnings: int = 0
     requests: dict[str, int] = field(default_factory=dict)
     rate_limited: int = 0
     retries: int = 0
@@ -155,18 +163,26 @@ def execute(
                     cursor=cursor,
                     progress=emit,
                 )
+                # values that do not parse go to <table>__rejects, with the main table's key
+                rejected = rejects_spec(report.tables[0])
                 # no cursor: the report reads every row, so a merge may rebuild the tables
                 sink_run = sink.open_run(
                     plan.table,
-                    report.tables,
+                    (*report.tables, rejected),
                     ctx.mode,
                     run_id=str(plan.run_id),
                     full=cursor is None,
                 )
-                for batch in report.read(ctx):
-                    if cancel is not None and cancel.is_set():
-                        raise RunCancelled
-                    sink_run.write(batch)
+                refused = RejectLog()
+                with collecting(refused):
+                    for batch in report.read(ctx):
+                        if cancel is not None and cancel.is_set():
+                            raise RunCancelled
+                        sink_run.write(batch)
+                if refused.kept:
+                    batch = rejects_batch(refused, rejected, plan.address.fqdn)
+                    sink_run.write(TableBatch(REJECTS_SUFFIX, batch))
+                outcome.warnings = refused.count
                 if ctx.deleted_keys:
                     sink_run.delete(ctx.deleted_keys)
                 if cancel is not None and cancel.is_set():

@@ -35,8 +35,8 @@ def _insert_run(s: Session, dataset: Dataset, name: str, **fields: Any) -> RunIn
     """Add a run of ``dataset`` with zeroed counters (set here, so the returned info has them
     without a reload) and return it."""
     run = Run(
-        dataset_id=dataset.id, rows_read=0, rows_written=0, rows_deleted=0, rate_limited=0,
-        retries=0, wait_seconds=0.0, **fields,
+        dataset_id=dataset.id, rows_read=0, rows_written=0, rows_deleted=0, warnings=0,
+        rate_limited=0, retries=0, wait_seconds=0.0, **fields,
     )  # fmt: skip
     s.add(run)
     s.flush()
@@ -254,6 +254,7 @@ class RunsMixin(PlaneCore):
                 "rows_written",
                 "rows_deleted",
                 "table_rows",
+                "warnings",
                 "requests",
                 "rate_limited",
                 "retries",
@@ -268,10 +269,7 @@ class RunsMixin(PlaneCore):
             dataset = s.get(Dataset, run.dataset_id)
             if dataset is not None:
                 # a change during the run (version bumped) still needs its own full run
-                if (
-                    full_at_version == dataset.config_version
-                    and outcome.status == "succeeded"
-                ):
+                if full_at_version == dataset.config_version and outcome.status == "succeeded":
                     dataset.force_full = False
                 if outcome.rate_budget:
                     self._share_budget(s, dataset.account, outcome.rate_budget)

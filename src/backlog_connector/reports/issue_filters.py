@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from backlog_connector.backlog.errors import InvalidOptionError
+from backlog_connector.backlog.shapes import get_list
 from backlog_connector.reports.base import OptionSpec, RunContext
 from backlog_connector.reports.columns import Row
-from backlog_connector.reports.common import PROJECTS_OPTION, PROJECTS_PARSER, as_rows
+from backlog_connector.reports.common import PROJECTS_OPTION, PROJECTS_PARSER
 from backlog_connector.reports.options import Parser, parse_ids_or_names
 
 Params = list[tuple[str, Any]]
@@ -123,7 +124,7 @@ def _resolve(
     known: dict[str, int] = {}
     shown: set[str] = set()
     for project in projects:
-        for row in as_rows(ctx.client.get(f"/projects/{project['id']}{spec.path}")):
+        for row in get_list(ctx.client, f"/projects/{project['id']}{spec.path}"):
             for name in spec.names(row):
                 if name is not None and isinstance(row.get("id"), int):
                     known.setdefault(str(name).casefold(), row["id"])

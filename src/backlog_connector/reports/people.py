@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from backlog_connector.backlog.shapes import get_list
 from backlog_connector.reports.base import RunContext, TableBatch
 from backlog_connector.reports.batching import ChildTable, batches_of
 from backlog_connector.reports.columns import (
@@ -101,7 +102,7 @@ class UsersReport(CatalogReport):
     tables = (USERS_TABLE.spec(),)
 
     def read(self, ctx: RunContext) -> Iterator[TableBatch]:
-        rows = as_rows(ctx.client.get("/users"))
+        rows = get_list(ctx.client, "/users")
         yield from batches_of(USERS_TABLE, counted(ctx, [rows]), space=ctx.space)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from backlog_connector.backlog.shapes import get_list
 from backlog_connector.reports.base import RunContext, TableBatch
 from backlog_connector.reports.batching import ChildTable, batches_of
 from backlog_connector.reports.columns import (
@@ -36,7 +37,7 @@ def project_rows(ctx: RunContext, path: str) -> Iterator[list[Row]]:
     """For each chosen project, the list at ``/projects/{id}{path}``, each row tagged with the
     project's id (when the row lacks it, as older categories do) and key."""
     for project in resolve_projects(ctx, ctx.options.get("projects")):
-        rows = as_rows(ctx.client.get(f"/projects/{project['id']}{path}"))
+        rows = get_list(ctx.client, f"/projects/{project['id']}{path}")
         yield [
             {
                 **row,

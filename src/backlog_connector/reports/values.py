@@ -2,7 +2,9 @@
 
 Every builder takes the values of one column (``None`` where the field is missing) and never
 raises on a value of the wrong kind: such a value becomes NULL, so one odd issue cannot stop a
-run. The fast path hands the whole list to Arrow; only a list Arrow refuses is walked in Python.
+run, and :func:`refused` finds it afterwards so that the run counts it as a warning and keeps
+the raw value (``rejects``). The fast path hands the whole list to Arrow; only a list Arrow
+refuses is walked in Python.
 """
 
 from __future__ import annotations
@@ -168,3 +170,36 @@ def to_array(values: Sequence[Any], arrow_type: pa.DataType) -> pa.Array:
     if builder is None:
         raise TypeError(f"no value builder for Arrow type {arrow_type}")
     return builder(values)
+
+
+_TYPE_NAMES: dict[pa.DataType, str] = {
+    INT: "an integer",
+    FLOAT: "a number",
+    BOOL: "a boolean",
+    TIMESTAMP: "an ISO-8601 timestamp (yyyy-MM-ddTHH:mm:ssZ)",
+    DATE: "a date (yyyy-MM-dd or a midnight timestamp)",
+    INT_LIST: "a list of integers",
+    STRING: "text",
+}
+
+
+def describe_type(arrow_type: pa.DataType) -> str:
+    """What a column of ``arrow_type`` accepts, for a reject's ``reason``."""
+    return _TYPE_NAMES.get(arrow_type, str(arrow_type))
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def refused(values: Sequence[Any], array: pa.Array) -> list[int]:
+    """Positions where ``values`` held a value (not None, not blank text) that ``array``,
+    built from them by :func:`to_array`, holds as NULL: the values that did not parse."""
+    if array.null_count == 0:
+        return []
+    raw = values if isinstance(values, list) else list(values)
+    if array.null_count <= raw.count(None):
+        return []
+    mask = array.is_null().to_pylist()
+    out = [i for i, null in enumerate(mask) if null and not _blank(raw[i])]
+    return out

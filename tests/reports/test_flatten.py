@@ -169,7 +169,7 @@ def test_category_without_project_id_takes_the_listed_project() -> None:
              "projectId": 5, "projectKey": "DEV"}]
     assert CATEGORIES_TABLE.batch(rows, "s").to_pylist() == [
         {"id": 12, "project_id": 5, "project_key": "DEV", "name": "開発",
-         "display_order": 2147483646, "_space": "s"}]
+         "display_order": 2147483646, "_extra": None, "_space": "s"}]
 
 
 def test_teams_member_count_names_and_child_rows() -> None:

@@ -141,6 +141,8 @@ ACTIVITIES_TABLE = TableShape(
         field("created", TIMESTAMP),
         field("content", STRING, name="content_json"),
     ),
+    extra=True,
+    known=frozenset({"notifications"}),
     key=("id",),
     description="one row per activity: type, project, the issue and comment it concerns",
 )

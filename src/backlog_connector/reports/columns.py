@@ -28,6 +28,8 @@ _EMPTY: Row = {}
 SPACE_COLUMN = "_space"
 #: the JSON of a row's top-level fields that no declared column reads (new Backlog fields)
 EXTRA_COLUMN = "_extra"
+#: values not worth an ``_extra`` entry (nothing is lost by leaving them out)
+_NOTHING: tuple[Any, ...] = (None, [], {})
 
 
 class Lookup:
@@ -228,7 +230,7 @@ class TableShape:
         known = self.known_fields
         values: list[str | None] = []
         for row in rows:
-            unknown = {k: v for k, v in row.items() if k not in known}
+            unknown = {k: v for k, v in row.items() if k not in known and v not in _NOTHING}
             values.append(orjson.dumps(unknown).decode() if unknown else None)
         return pa.array(values, STRING)
 

@@ -67,6 +67,8 @@ COMMENTS_TABLE = TableShape(
         derived("changed_fields", STRING, _changed_fields),
         derived("star_count", INT, count_of("stars")),
     ),
+    extra=True,
+    known=frozenset({"changeLog", "stars", "notifications"}),
     key=("id",),
     description="one row per comment of the chosen projects' issues",
 )

@@ -52,6 +52,7 @@ USERS_TABLE = TableShape(
         field("nulabAccount.uniqueId", STRING),
         field("lastLoginTime", TIMESTAMP),
     ),
+    extra=True,
     key=("id",),
     description="one row per user of the space",
 )
@@ -69,6 +70,8 @@ TEAMS_TABLE = TableShape(
         *user_fields("updatedUser"),
         field("updated", TIMESTAMP),
     ),
+    extra=True,
+    known=frozenset({"members"}),
     key=("id",),
     description="one row per team: member count and names",
 )

@@ -72,6 +72,7 @@ ISSUE_TYPES_TABLE = TableShape(
         field("templateSummary", STRING),
         field("templateDescription", STRING),
     ),
+    extra=True,
     key=PROJECT_KEY,
     description="one row per (project, issue type)",
 )
@@ -79,6 +80,7 @@ ISSUE_TYPES_TABLE = TableShape(
 CATEGORIES_TABLE = TableShape(
     "",
     (field("id", INT), *PROJECT_COLUMNS, field("name", STRING), field("displayOrder", INT)),
+    extra=True,
     key=PROJECT_KEY,
     description="one row per (project, category)",
 )
@@ -92,6 +94,7 @@ STATUSES_TABLE = TableShape(
         field("color", STRING),
         field("displayOrder", INT),
     ),
+    extra=True,
     key=PROJECT_KEY,
     description="one row per (project, status); ids 1-4 are Backlog's built-in statuses",
 )
@@ -108,6 +111,7 @@ VERSIONS_TABLE = TableShape(
         field("archived", BOOL),
         field("displayOrder", INT),
     ),
+    extra=True,
     key=PROJECT_KEY,
     description="one row per (project, version / milestone)",
 )
@@ -206,6 +210,8 @@ CUSTOM_FIELDS_TABLE = TableShape(
         field("allowAddItem", BOOL),
         field("allowInput", BOOL),
     ),
+    extra=True,
+    known=frozenset({"applicableIssueTypes", "min", "max", "initialValue", "items"}),
     key=PROJECT_KEY,
     description="one row per custom-field definition; column_name is its column in issues",
 )

@@ -38,6 +38,7 @@ PROJECTS_TABLE = TableShape(
         field("displayOrder", INT),
         *(field(flag, BOOL) for flag in PROJECT_FLAGS),
     ),
+    extra=True,
     key=("id",),
     description="one row per project with its settings",
 )

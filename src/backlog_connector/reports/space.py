@@ -27,6 +27,7 @@ SPACE_TABLE = TableShape(
         field("created", TIMESTAMP),
         field("updated", TIMESTAMP),
     ),
+    extra=True,
     key=("space_key",),
     description="the space: key, name, owner, language, time zone",
 )

@@ -10,6 +10,7 @@ from backlog_connector.backlog.errors import InvalidOptionError
 from backlog_connector.reports.base import OptionSpec, RunContext, TableBatch, UpdateMode
 from backlog_connector.reports.batching import BatchBuffer, ChildTable
 from backlog_connector.reports.columns import (
+    Getter,
     Lookup,
     Row,
     Rows,
@@ -73,6 +74,17 @@ ACTIVITY_TYPES = {
 ISSUE_CONTENT_TYPES = frozenset({1, 2, 3, 4, 17})
 #: pull-request types, whose content names the linked issue under "issue"
 PULL_REQUEST_TYPES = frozenset({18, 19, 20, 21})
+#: what each activity type is about (the ``subject`` of the activity and of its changes)
+SUBJECTS: dict[str, frozenset[int]] = {
+    "issue": frozenset({1, 2, 3, 4, 14, 17, 35, 47}),
+    "wiki": frozenset({5, 6, 7}),
+    "file": frozenset({8, 9, 10}),
+    "repository": frozenset({11, 12, 13}),
+    "project": frozenset({15, 16, 25, 26, 34}),
+    "pull_request": PULL_REQUEST_TYPES,
+    "milestone": frozenset({22, 23, 24}),
+    "document": frozenset(range(36, 47)) | {48, 49},
+}
 
 
 def parse_activity_types(text: str) -> list[int]:
@@ -117,6 +129,38 @@ def _issue_keys(lookup: Lookup) -> list[str | None]:
     ]
 
 
+def _comment_field(key: str, *, pull_request: bool) -> Getter:
+    """``content.comment[key]`` of issue activities only (``pull_request=False``) or of
+    pull-request activities only: a pull-request comment is not an issue comment."""
+
+    def get(lookup: Lookup) -> list[Any]:
+        comments = lookup.values(("content", "comment"))
+        return [
+            c.get(key)
+            if isinstance(c, dict) and ((t in PULL_REQUEST_TYPES) == pull_request)
+            else None
+            for c, t in zip(comments, lookup.values(("type",)), strict=True)
+        ]
+
+    return get
+
+
+def _pull_request_field(key: str) -> Getter:
+    def get(lookup: Lookup) -> list[Any]:
+        values = lookup.values(("content", key))
+        return [
+            v if t in PULL_REQUEST_TYPES else None
+            for v, t in zip(values, lookup.values(("type",)), strict=True)
+        ]
+
+    return get
+
+
+def subject_of(type_id: Any) -> str | None:
+    """What an activity type is about: issue, pull_request, wiki, file, ... (None: unknown)."""
+    return next((name for name, types in SUBJECTS.items() if type_id in types), None)
+
+
 def _type_names(lookup: Lookup) -> list[str | None]:
     return [ACTIVITY_TYPES.get(t) if isinstance(t, int) else None for t in lookup.values(("type",))]
 
@@ -127,6 +171,9 @@ ACTIVITIES_TABLE = TableShape(
         field("id", INT),
         field("type", INT, name="type_id"),
         derived("type_name", STRING, _type_names),
+        derived(
+            "subject", STRING, lambda lookup: [subject_of(t) for t in lookup.values(("type",))]
+        ),
         field("project.id", INT),
         field("project.projectKey", STRING),
         field("project.name", STRING),
@@ -135,8 +182,16 @@ ACTIVITIES_TABLE = TableShape(
         derived(
             "issue_summary", STRING, lambda lookup: [i.get("summary") for i in _issues(lookup)]
         ),
-        field("content.comment.id", INT, name="comment_id"),
-        field("content.comment.content", STRING, name="comment_content"),
+        derived("comment_id", INT, _comment_field("id", pull_request=False)),
+        derived("comment_content", STRING, _comment_field("content", pull_request=False)),
+        derived("pull_request_id", INT, _pull_request_field("id")),
+        derived("pull_request_number", INT, _pull_request_field("number")),
+        derived("pull_request_comment_id", INT, _comment_field("id", pull_request=True)),
+        derived(
+            "pull_request_comment_content", STRING, _comment_field("content", pull_request=True)
+        ),
+        field("content.repository.id", INT, name="repository_id"),
+        field("content.repository.name", STRING, name="repository_name"),
         *user_fields("createdUser"),
         field("created", TIMESTAMP),
         field("content", STRING, name="content_json"),
@@ -156,6 +211,7 @@ CHANGES_TABLE = TableShape(
         field("new_value", STRING),
         field("old_value", STRING),
         field("type", STRING, name="change_type"),
+        field("subject", STRING),
     ),
     key=("activity_id", "position"),
     description="one row per field change of an activity",
@@ -170,7 +226,14 @@ def activity_changes(activities: Rows) -> list[Row]:
         content = activity.get("content")
         changes = content.get("changes") if isinstance(content, dict) else None
         for position, change in enumerate(as_rows(changes)):
-            rows.append({**change, "activityId": activity.get("id"), "position": position})
+            rows.append(
+                {
+                    **change,
+                    "activityId": activity.get("id"),
+                    "position": position,
+                    "subject": subject_of(activity.get("type")),
+                }
+            )
     return rows
 
 

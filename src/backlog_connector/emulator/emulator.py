@@ -127,7 +127,9 @@ class Emulator:
                 self.startup_line()
                 | {
                     "users": {
-                        u.user_id: self.state.keys_of(u.id) for u in self.state.users.values()
+                        # users without a login id (older accounts) are listed by numeric id
+                        (u.user_id or str(u.id)): self.state.keys_of(u.id)
+                        for u in self.state.users.values()
                     },
                 }
             )

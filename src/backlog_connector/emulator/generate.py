@@ -99,7 +99,8 @@ def _users(space: Space, rng: random.Random, config: EmulatorConfig) -> None:
         last_login = None if uid == count else DATA_END - rng.randrange(1, 60) * _DAY
         space.users[uid] = User(
             id=uid,
-            user_id=login,
+            # older accounts (Nulab-account sign-in) carry no login id
+            user_id=None if uid > 2 and uid % 5 == 4 else login,
             name=name,
             role_type=role,
             lang=None if uid % 7 == 6 else lang,
@@ -216,7 +217,12 @@ def _custom_field(
     if type_no == 3:
         extra = {"min": 0.0, "max": 100.0, "initialValue": None, "unit": "pt"}
     elif type_no == 4:
-        extra = {"min": None, "max": None, "initialDate": {"id": 1, "shift": None, "date": None}}
+        # the allowed range of a date field, as Backlog sends dates (midnight UTC)
+        extra = {
+            "min": "2025-01-01T00:00:00Z" if pid % 2 else None,
+            "max": "2026-12-31T00:00:00Z" if pid % 2 else None,
+            "initialDate": {"id": 1, "shift": None, "date": None},
+        }
     elif type_no >= 5:
         extra = {"allowAddItem": type_no in (5, 6)}
         if type_no in (7, 8):
@@ -232,7 +238,7 @@ def _custom_field(
         required=False,
         applicable_issue_types=applicable,
         display_order=type_no - 1,
-        extra=extra,
+        extra={**extra, "version": 1 + (fid + type_no) % 3},
     )
 
 
@@ -435,9 +441,14 @@ class _ProjectPools:
                     values.append(tuple(sorted(i.id for i in _sample(items, 1 + below(2), below))))
                 case 7:
                     picked = tuple(sorted(i.id for i in _sample(items, 1 + below(2), below)))
-                    values.append((picked, "その他のメモ" if below(5) == 0 else None))
+                    other = "その他のメモ" if below(5) == 0 else None
+                    # now and then only the "other" text is filled, no box ticked
+                    values.append(((), other) if other and below(2) else (picked, other))
                 case _:
-                    values.append((items[below(len(items))].id, None))
+                    if below(6) == 0:  # the "other" choice of a radio: text, no item
+                        values.append((None, "手入力の値"))
+                    else:
+                        values.append((items[below(len(items))].id, None))
         return tuple(values)
 
 

@@ -21,7 +21,7 @@ def dumps(value: Any) -> bytes:
 
 
 def user(u: User) -> Json:
-    return {
+    out: Json = {
         "id": u.id,
         "userId": u.user_id,
         "name": u.name,
@@ -31,6 +31,9 @@ def user(u: User) -> Json:
         "mailAddress": u.mail_address,
         "lastLoginTime": iso(u.last_login) if u.last_login is not None else None,
     }
+    if u.user_id is None and u.id % 2:
+        del out["userId"]  # some older bodies leave the key out instead of sending null
+    return out
 
 
 def project(p: Project) -> Json:
@@ -313,19 +316,59 @@ class Renderer:
         resolution = space.c_resolution[pos]
         if resolution >= 0:
             change_log.append(_change("resolution", str(self._resolutions[resolution]["name"]), ""))
+        if pos % 5 == 0 and issue.attachments:
+            attached = issue.attachments[pos % len(issue.attachments)]
+            entry = _change("attachment", attached.name, "")
+            entry["attachmentInfo"] = {"id": attached.id, "name": attached.name}
+            change_log.append(entry)
+        if pos % 4 == 0:
+            notified = self.space.users[issue.assignee_id or issue.created_user_id]
+            entry = _change("notification", notified.name, "")
+            entry["notificationInfo"] = {"type": "issue.comment"}
+            change_log.append(entry)
         when = iso(space.c_time[pos])
         return {
             "id": space.c_id[pos],
             "projectId": issue.project_id,
             "issueId": issue.id,
             "content": words.COMMENTS[space.c_text[pos]],
-            "changeLog": change_log or None,
+            "changeLog": change_log,
             "createdUser": self._users[space.c_user[pos]],
             "created": when,
             "updated": when,
-            "stars": [],
-            "notifications": [],
+            "stars": self._comment_stars(pos, issue, when),
+            "notifications": self._comment_notifications(pos, issue),
         }
+
+    def _comment_stars(self, pos: int, issue: Issue, when: str) -> list[Json]:
+        if pos % 6:
+            return []
+        presenter = self.space.projects[issue.project_id].member_ids[0]
+        return [
+            {
+                "id": 500_000 + pos,
+                "comment": None,
+                "url": f"https://emulator.backlog.com/view/{self.space.issue_key(issue)}"
+                f"#comment-{self.space.c_id[pos]}",
+                "title": f"[{self.space.issue_key(issue)}] {issue.summary}",
+                "presenter": self._users[presenter],
+                "created": when,
+            }
+        ]
+
+    def _comment_notifications(self, pos: int, issue: Issue) -> list[Json]:
+        if pos % 4:
+            return []
+        target = issue.assignee_id or issue.created_user_id
+        return [
+            {
+                "id": 700_000 + pos,
+                "alreadyRead": pos % 8 == 0,
+                "reason": 2,
+                "user": self._users[target],
+                "resourceAlreadyRead": pos % 8 == 0,
+            }
+        ]
 
     def comment(self, c: Comment) -> Json:
         return {
@@ -333,7 +376,7 @@ class Renderer:
             "projectId": c.project_id,
             "issueId": c.issue_id,
             "content": c.content,
-            "changeLog": c.change_log or None,
+            "changeLog": c.change_log,
             "createdUser": self._users[c.user_id],
             "created": iso(c.created),
             "updated": iso(c.updated),

@@ -68,11 +68,7 @@ def test_journey(browser: Browser, plane: ControlPlane, emulator: Emulator) -> N
     assert target == URL
     ds = plane.get_dataset(NAME)
     assert (ds.report, ds.options, ds.schedule, ds.timezone) == (
-        "issues",
-        {"projects": chosen},
-        "daily 06:30",
-        "Asia/Tokyo",
-    )
+        "issues", {"projects": chosen}, "daily 06:30", "Asia/Tokyo")
     assert (ds.update_mode, ds.retries, ds.retry_interval) == ("merge", 2, "1m")
 
     # run it now; the page follows the run through the JSON endpoint until it ends

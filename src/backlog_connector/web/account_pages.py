@@ -150,7 +150,9 @@ async def edit_account(request: Request, name: str) -> Response:
             plane.update_account(name, api_key=api_key or None, fqdn=fqdn or None,
                                  base_url=base_url or None)  # fmt: skip
         except BacklogConnectorError as exc:
-            errors[forms.account_error_field(exc, uses_base_url=bool(base_url)) or ""] = str(exc)
+            errors[forms.account_error_field(exc, uses_base_url=bool(base_url)) or ""] = (
+                str(exc)
+            )
     if errors:
         return _render_account_form(request, values, info, errors)
     flash(request, "success", f"Account {name} verified and saved.")
@@ -190,3 +192,4 @@ def remove_account(request: Request, name: str) -> Response:
                        account=plane.get_account(name), errors={"": str(exc)})  # fmt: skip
     flash(request, "success", f"Account {name} removed.")
     return redirect("/accounts")
+

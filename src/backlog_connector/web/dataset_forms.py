@@ -57,7 +57,9 @@ def split_options(report: ReportInfo) -> tuple[list[Any], list[Any]]:
     return main, filters
 
 
-def project_choices(plane: ControlPlane, account: str) -> tuple[list[dict[str, Any]] | None, str]:
+def project_choices(
+    plane: ControlPlane, account: str
+) -> tuple[list[dict[str, Any]] | None, str]:
     """The account's projects for the picker, or None and why they could not be listed."""
     if not account or account == NEW_ACCOUNT:
         return None, ""
@@ -118,3 +120,4 @@ def wake_scheduler(request: Request) -> None:
     scheduler = scheduler_of(request)
     if scheduler is not None:
         scheduler.wake()
+

@@ -125,7 +125,7 @@ def datasets_page(
         rows.append(ds)
     pages_total = max(1, math.ceil(len(rows) / PAGE_SIZE))
     page = min(max(page, 1), pages_total)
-    shown = [_list_row(request, ds, now) for ds in rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]]
+    shown = [_list_row(request, ds, now) for ds in rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]]
     filters = {k: v for k, v in (("q", q), ("report", report), ("account", account),
                                  ("status", status)) if v}  # fmt: skip
     return render(
@@ -301,7 +301,9 @@ def _render_edit(
     context.update(update_context(values, report))
     if report and any(o.name in PROJECT_OPTIONS for o in report.options):
         context["projects"], context["projects_error"] = project_choices(plane, ds.account)
-    return render(request, "datasets/edit.html", status_code=400 if errors else 200, **context)
+    return render(
+        request, "datasets/edit.html", status_code=400 if errors else 200, **context
+    )
 
 
 @router.get("/datasets/{name}/edit", response_class=HTMLResponse)
@@ -365,3 +367,4 @@ async def delete_dataset(request: Request, name: str) -> Response:
                        ds=plane.get_dataset(name), errors={"": str(exc)})  # fmt: skip
     flash(request, "success", f"Dataset {name} deleted.")
     return redirect("/datasets")
+

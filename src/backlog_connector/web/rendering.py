@@ -155,3 +155,4 @@ def control_plane(request: Request) -> ControlPlane:
 def scheduler_of(request: Request) -> Any:
     """The service's scheduler (None when the app runs without one, e.g. in a bench)."""
     return getattr(request.app.state, "scheduler", None)
+

@@ -168,7 +168,9 @@ def _check_options(request: Request, values: FormValues, report: str, errors: Fi
 
 def _option_field(values: FormValues, text: str) -> str:
     """The ``opt.NAME`` field an error message names (quoted), or ""."""
-    return next((n for n in values.names() if n.startswith("opt.") and f"'{n[4:]}'" in text), "")
+    return next(
+        (n for n in values.names() if n.startswith("opt.") and f"'{n[4:]}'" in text), ""
+    )
 
 
 def _choose_account(request: Request, values: FormValues, errors: FieldErrors) -> None:
@@ -222,3 +224,4 @@ def _create_dataset(request: Request, values: FormValues) -> Response:
     wake_scheduler(request)
     flash(request, "success", f"Dataset {info.name} created. Run it now to fill its table.")
     return redirect(f"/datasets/{quote(info.name, safe='')}")
+

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from . import words
 from .config import EmulatorConfig
+from .devgen import generate_dev
 from .model import (
     Attachment,
     Category,
@@ -68,6 +69,7 @@ def generate(config: EmulatorConfig) -> Space:
     _keys(space, config)
     _issues(space, rng, config)
     _timeline(space)
+    generate_dev(space, config.seed, DATA_START, DATA_END)
     return space
 
 

@@ -119,6 +119,21 @@ class Attachment:
 
 
 @dataclass(slots=True)
+class SharedFile:
+    """A file of a project's shared-file area."""
+
+    id: int
+    project_id: int
+    dir: str
+    name: str
+    size: int
+    created_user_id: int
+    created: int
+    updated_user_id: int
+    updated: int
+
+
+@dataclass(slots=True)
 class Issue:
     """One issue. Times are epoch seconds, dates day numbers; related objects are ids.
 

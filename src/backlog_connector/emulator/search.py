@@ -121,8 +121,9 @@ class IssueQuery:
         attachment = params.get_bool("attachment")
         if attachment is not None:
             preds.append(lambda i: bool(i.attachments) == attachment)
-        if params.get_bool("sharedFile") is True:
-            preds.append(lambda i: False)  # the emulator links no shared files
+        shared = params.get_bool("sharedFile")
+        if shared is not None:
+            preds.append(lambda i: bool(self.space.shared_files_of(i)) == shared)
         has_due = params.get_bool("hasDueDate")
         if has_due is True:
             raise invalid("hasDueDate supports only false.", "Leave it out, or send false.")
@@ -300,7 +301,7 @@ class IssueQuery:
             "status": lambda i: space.statuses[i.project_id][i.status_id].display_order,
             "priority": lambda i: i.priority_id,
             "attachment": lambda i: len(i.attachments),
-            "sharedFile": lambda i: 0,
+            "sharedFile": lambda i: len(self.space.shared_files_of(i)),
             "createdUser": lambda i: users[i.created_user_id].name,
             "updated": lambda i: i.updated,
             "updatedUser": lambda i: users[i.updated_user_id].name,

@@ -48,7 +48,7 @@ def project(p: Project) -> Json:
         "subtaskingEnabled": p.subtasking_enabled,
         "projectLeaderCanEditProjectLeader": False,
         "useWiki": p.use_wiki,
-        "useDocument": False,
+        "useDocument": True,
         "useFileSharing": True,
         "useWikiTreeView": True,
         "useSubversion": False,

@@ -18,6 +18,7 @@ from backlog_connector.reports.columns import (
     user_fields,
 )
 from backlog_connector.reports.common import CatalogReport, as_rows, counted
+from backlog_connector.reports.project_lists import ProjectListReport
 from backlog_connector.reports.values import INT, STRING, TIMESTAMP
 
 #: Backlog's roleType values (their meaning on the classic plans)
@@ -124,3 +125,25 @@ class TeamsReport(CatalogReport):
             limit=self.batch_rows,
             children=(ChildTable(TEAM_MEMBERS_TABLE, team_members),),
         )
+
+
+PROJECT_MEMBERS_TABLE = TableShape(
+    "",
+    (
+        field("projectId", INT),
+        field("projectKey", STRING),
+        *USERS_TABLE.columns,
+    ),
+    extra=True,
+    key=("project_id", "id"),
+    description="one row per (project, member): the users of each chosen project",
+)
+
+
+class ProjectMembersReport(ProjectListReport):
+    name = "project_members"
+    title = "Project members"
+    description = "The members (users) of each chosen project, one row per project and user."
+    path = "/users"
+    shape = PROJECT_MEMBERS_TABLE
+    tables = (PROJECT_MEMBERS_TABLE.spec(),)

@@ -12,6 +12,7 @@ from . import words
 from .devrender import DevRenderer
 from .model import CustomField, Issue, Project, SharedFile, Team, User, Version
 from .render_events import EventRenderer
+from .render_events import change_log_entry as change_log_entry  # writes.py uses it
 from .space import Space
 from .timefmt import day_iso, iso, zone_day_iso
 

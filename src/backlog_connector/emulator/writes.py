@@ -14,8 +14,7 @@ from typing import Any
 from .errors import forbidden, invalid
 from .model import Comment, CustomField, Issue, Project
 from .params import Params
-from .render import Json, Renderer
-from .render_events import change_log_entry
+from .render import Json, Renderer, change_log_entry
 from .space import Space
 from .timefmt import day_iso, now, parse_body_date
 

@@ -134,3 +134,31 @@ def test_rate_limit_of_an_unused_category_resets_now(
         before = time.time()
         limits = member.get("/rateLimit").json()["rateLimit"]
     assert limits["icon"]["reset"] <= before + 1.5  # no window open: now, not now + 60 s
+
+
+def test_three_level_issues_and_the_parent_child_filters(
+    admin: httpx.Client, emulator: Emulator
+) -> None:
+    state = emulator.state
+
+    def level(issue_id: int) -> int:
+        parent = state.issues[issue_id].parent_issue_id
+        return 1 if parent is None else 1 + level(parent)
+
+    levels = {i: level(i) for i in state.issues}
+    leaves = {i for i in state.issues if not state.children.get(i)}
+    expected = {
+        2: {i for i, n in levels.items() if n >= 2},
+        5: {i for i, n in levels.items() if n == 3},
+        6: {i for i, n in levels.items() if n == 2},
+        7: {i for i, n in levels.items() if n == 1},
+        8: {i for i, n in levels.items() if n < 3},
+        9: {i for i, n in levels.items() if n > 1},
+        10: leaves,
+    }
+    assert expected[5]  # the emulator has grandchildren
+    for mode, ids in expected.items():
+        count = admin.get("/issues/count", params={"parentChild": mode}).json()["count"]
+        assert count == len(ids), mode
+    flags = {p["id"]: p["grandchildIssueEnabled"] for p in admin.get("/projects").json()}
+    assert {state.issues[i].project_id for i in expected[5]} <= {p for p, on in flags.items() if on}

@@ -167,3 +167,15 @@ def test_recent_updates_carry_every_activity_type_with_its_subject(
             assert row["pull_request_comment_id"] is not None
     changes = table_rows(warehouse, "recent_updates__changes", "activity_id", "position")
     assert {c["subject"] for c in changes if c["field"] == "status"} == {"issue", "pull_request"}
+
+
+def test_grandchild_issues_by_the_parent_child_option(
+    admin: BacklogClient, emulator: Emulator, warehouse: DuckDBSink
+) -> None:
+    state = emulator.state
+    grandchildren = sorted(
+        i.id for i in state.issues.values()
+        if i.parent_issue_id and state.issues[i.parent_issue_id].parent_issue_id)
+    assert grandchildren
+    sync(admin, warehouse, "issues", options={"parent_child": "grandchild"})
+    assert [r["id"] for r in table_rows(warehouse, "issues", "id")] == grandchildren

@@ -93,6 +93,7 @@ def _projects(space: Space, rng: random.Random, config: EmulatorConfig) -> None:
             use_wiki=True,
             use_dev_attributes=True,
             member_ids=sorted(members),
+            grandchild_enabled=index % 4 == 1,
         )
         space.projects[pid] = project
         space.by_project[pid] = []
@@ -232,6 +233,8 @@ def _issues(space: Space, rng: random.Random, config: EmulatorConfig) -> None:
         parent = None
         if project.subtasking_enabled and pool.roots and random_() < 0.15:
             parent = pool.roots[-1 - below(min(30, len(pool.roots)))]
+        elif project.grandchild_enabled and pool.mids and issue_id % 6 == 0:
+            parent = pool.mids[-1]  # a grandchild: three-level issues
         attachments: tuple[Attachment, ...] = ()
         if random_() < 0.1:
             attachments = (
@@ -282,6 +285,8 @@ def _issues(space: Space, rng: random.Random, config: EmulatorConfig) -> None:
             pool.roots.append(issue_id)
         else:
             space.children.setdefault(parent, []).append(issue_id)
+            if space.issues[parent].parent_issue_id is None:
+                pool.mids.append(issue_id)
     space.derive_custom = CustomValues(config.seed, pools)
     space.next_issue_id = n + 1
     space.next_attachment_id = attachment_id
@@ -301,6 +306,8 @@ class _ProjectPools:
         self.versions = [v.id for v in space.versions.values() if v.project_id == project.id]
         self.fields = space.project_fields[project.id]
         self.roots: list[int] = []
+        #: children of roots (level 2), the parents of grandchildren
+        self.mids: list[int] = []
 
     def custom_values(self, below: Callable[[int], int], created: int) -> tuple[Any, ...]:
         values: list[Any] = []

@@ -31,6 +31,8 @@ class Project:
     use_wiki: bool
     use_dev_attributes: bool
     member_ids: list[int] = field(default_factory=list)
+    #: three-level issues (a child may have children of its own)
+    grandchild_enabled: bool = False
 
 
 @dataclass(slots=True)

@@ -59,7 +59,7 @@ def project(p: Project) -> Json:
         "archived": p.archived,
         "displayOrder": p.display_order,
         "useDevAttributes": p.use_dev_attributes,
-        "grandchildIssueEnabled": False,
+        "grandchildIssueEnabled": p.grandchild_enabled,
     }
 
 

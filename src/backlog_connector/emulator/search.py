@@ -153,15 +153,19 @@ class IssueQuery:
         def is_child(i: Issue) -> bool:
             return i.parent_issue_id is not None
 
+        def is_grandchild(i: Issue) -> bool:
+            parent = self.space.issues.get(i.parent_issue_id) if i.parent_issue_id else None
+            return parent is not None and parent.parent_issue_id is not None
+
         table: dict[int, Predicate] = {
             1: lambda i: not is_child(i),
             2: is_child,
             3: lambda i: not is_child(i) and not has_children(i),
             4: has_children,
-            5: lambda i: False,  # no grandchildren: grandchild issues are not enabled
-            6: is_child,
+            5: is_grandchild,
+            6: lambda i: is_child(i) and not is_grandchild(i),
             7: lambda i: not is_child(i),
-            8: lambda i: True,
+            8: lambda i: not is_grandchild(i),
             9: is_child,
             10: lambda i: not has_children(i),
         }

@@ -4,6 +4,7 @@ reaches ``_extra``. The emulator answers through a loopback proxy that spoils ch
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -159,3 +160,32 @@ def test_issue_values_that_do_not_parse_are_kept_with_the_issue_in_merge_runs(
     issue_ids = {r["id"] for r in rejects}
     assert issue_ids
     assert all(isinstance(i, int) for i in issue_ids)
+
+
+def test_warnings_reach_the_api_run_record_and_the_run_page(
+    plane: ControlPlane, account: str, drifting: DriftProxy
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from backlog_connector.web.app import create_app
+
+    drifting.rules["/api/v2/users"] = _spoil_users
+    run = _run(plane, account, "users")
+    app = create_app(plane, run_scheduler=False)
+    secrets = app.state.new_secrets
+    with TestClient(app) as web:
+        headers = {"Authorization": f"Bearer {secrets.api_token}"}
+        record = web.get(f"/api/runs/{run.id}", headers=headers).json()
+        assert record["warnings"] == 2
+        history = web.get("/api/datasets/users/runs", headers=headers).json()
+        assert history[0]["warnings"] == 2
+        form = web.get("/login").text
+        found = re.search(r'name="csrf_token" value="([^"]+)"', form)
+        assert found is not None
+        signed_in = web.post(
+            "/login", data={"password": secrets.admin_password, "csrf_token": found.group(1)}
+        )
+        assert signed_in.status_code == 200
+        page = web.get("/datasets/users").text
+        assert "2 warnings" in page
+        assert "users__rejects" in page

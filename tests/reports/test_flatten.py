@@ -194,7 +194,7 @@ def test_teams_member_count_names_and_child_rows() -> None:
          [dt.date(2014, 8, 11), dt.date(2024, 6, 24), None, None, None]),
         (["2013-08-05T06:15:06Z", "2013-08-05T15:15:06+09:00", None], TIMESTAMP,
          [dt.datetime(2013, 8, 5, 6, 15, 6, tzinfo=UTC)] * 2 + [None]),
-        ([[1, "2", "x"], None, [3]], INT_LIST, [[1, 2], None, [3]]),
+        ([[1, "2", "x"], None, [3]], INT_LIST, [None, None, [3]]),  # refused whole: a reject
         (["2013-08-05T06:15:06Z", "garbage", 1603881873], TIMESTAMP,
          [dt.datetime(2013, 8, 5, 6, 15, 6, tzinfo=UTC), None,
           dt.datetime(2020, 10, 28, 10, 44, 33, tzinfo=UTC)]),

@@ -140,17 +140,19 @@ def _with_fallback(
     return build
 
 
+def _int_list(value: Any) -> list[int] | None:
+    # a list with an item that is not an integer is refused whole (NULL, then a reject)
+    if not isinstance(value, list):
+        return None
+    items = [_as_int(v) for v in value]
+    return None if any(i is None for i in items) else items  # type: ignore[return-value]
+
+
 def _int_lists(values: Sequence[Any]) -> pa.Array:
     try:
         return pa.array(values, INT_LIST)
     except _ARROW_ERRORS:
-        return pa.array(
-            [
-                [i for i in map(_as_int, v) if i is not None] if isinstance(v, list) else None
-                for v in values
-            ],
-            INT_LIST,
-        )
+        return pa.array([_int_list(v) for v in values], INT_LIST)
 
 
 _BUILDERS: dict[pa.DataType, Callable[[Sequence[Any]], pa.Array]] = {

@@ -135,6 +135,16 @@ DOCUMENTS = [{"id": "0190a1b2c3d4e5f60718293a4b5c6d7e", "projectId": 31, "title"
               "attachments": [], "tags": [{"id": 5, "name": "ops"}], "createdUser": NULAB,
               "created": "2024-06-01T00:00:00Z", "updatedUser": NULAB,
               "updated": "2024-06-02T00:00:00Z"}]
+VERSIONS = [
+    {"id": 61, "projectId": 31, "name": "R2014-07", "description": "", "startDate":
+     "2014-06-30T15:00:00Z", "releaseDueDate": "2014-07-30T15:00:00Z", "archived": False,
+     "displayOrder": 0},
+    {"id": 62, "projectId": 31, "name": "someday", "description": None, "startDate": None,
+     "releaseDueDate": None, "archived": True, "displayOrder": 1},
+]
+TEAMS = [{"id": 11, "name": "crew", "members": [OLD_ACCOUNT, NULAB], "displayOrder": None,
+          "createdUser": NULAB, "created": "2014-01-01T00:00:00Z", "updatedUser": NULAB,
+          "updated": "2014-01-01T00:00:00Z"}]
 ACTIVITIES = [
     {"id": 9001, "project": PROJECT, "type": 20, "content": {
         "id": 501, "number": 12, "summary": "Fix orbit", "description": "fixes ORBIT-5",
@@ -179,6 +189,8 @@ def _routes() -> dict[str, Any]:
         "/api/v2/wikis": WIKIS,
         "/api/v2/wikis/count": {"count": 1},
         "/api/v2/documents": DOCUMENTS,
+        "/api/v2/projects/31/versions": VERSIONS,
+        "/api/v2/teams": TEAMS,
     }
 
 
@@ -365,3 +377,23 @@ def test_wikis_documents_and_project_members(real: BacklogClient, warehouse: Duc
     members, _ = _read(real, warehouse, "project_members")
     assert sorted((m["project_id"], m["id"], m["user_id"]) for m in members) == [
         (31, 7, None), (31, 9, "kaito")]
+
+
+def test_projects_space_versions_and_teams(real: BacklogClient, warehouse: DuckDBSink) -> None:
+    [project], _ = _read(real, warehouse, "projects")
+    assert (project["project_key"], project["grandchild_issue_enabled"]) == ("ORBIT", True)
+    assert project["display_order"] == 2147483646
+    assert project["use_document"] is True
+    assert project["_extra"] is None  # every field of the body has its column
+    [space], _ = _read(real, warehouse, "space")
+    assert (space["space_key"], space["timezone"], space["owner_id"]) == ("orbit", "Asia/Tokyo", 9)
+    versions, _ = _read(real, warehouse, "versions")
+    by_id = {v["id"]: v for v in versions}
+    assert (by_id[61]["start_date"], by_id[61]["release_due_date"]) == (
+        dt.date(2014, 7, 1), dt.date(2014, 7, 31))  # Tokyo midnights
+    assert by_id[62]["start_date"] is None
+    assert by_id[62]["archived"] is True
+    [team], _ = _read(real, warehouse, "teams")
+    assert (team["member_count"], team["member_names"]) == (2, "hoshino, Kaito Mori")
+    members = table_rows(warehouse, "teams__members", "member_id")
+    assert [(m["member_id"], m["member_user_id"]) for m in members] == [(7, None), (9, "kaito")]

@@ -189,3 +189,21 @@ def test_warnings_reach_the_api_run_record_and_the_run_page(
         page = web.get("/datasets/users").text
         assert "2 warnings" in page
         assert "users__rejects" in page
+
+
+def test_runs_read_date_only_values_in_the_space_zone(
+    plane: ControlPlane, drifting: DriftProxy, emulator: Emulator
+) -> None:
+    def in_auckland(body: dict[str, Any], _query: Any) -> dict[str, Any]:
+        return {**body, "timezone": "Pacific/Auckland"}
+
+    def summer_midnight(body: list[dict[str, Any]], _query: Any) -> list[dict[str, Any]]:
+        return [{**i, "dueDate": "2014-12-14T11:00:00Z"} for i in body]  # 15 Dec, +13:00
+
+    drifting.rules["/api/v2/space"] = in_auckland
+    plane.add_account("kiwi", base_url=drifting.base_url, api_key=emulator.api_keys["admin"])
+    drifting.rules["/api/v2/issues"] = summer_midnight
+    run = _run(plane, "kiwi", "issues", options={"projects": "1"})
+    assert run.status == "succeeded", run.error
+    days = {r["due_date"].isoformat() for r in plane.preview("issues", 1000).to_pylist()}
+    assert days == {"2014-12-15"}

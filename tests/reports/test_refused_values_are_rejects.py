@@ -3,6 +3,8 @@ how the rejects table keeps them (no server needed)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import orjson
 
 from backlog_connector.reports import rejects
@@ -77,3 +79,24 @@ def test_the_rejects_table_carries_the_main_key_and_the_space() -> None:
 def test_without_a_run_nothing_is_collected() -> None:
     assert rejects.current() is None
     SHAPE.batch([{"id": 1, "n": "x"}], "s")  # no log: built all the same
+
+
+def test_date_only_values_are_midnights_of_the_space_zone() -> None:
+    from backlog_connector.reports.values import dates_in_zone, parse_date
+
+    def day(value: str) -> str:
+        number = parse_date(value)
+        assert number is not None
+        return (dt.date(1970, 1, 1) + dt.timedelta(days=number)).isoformat()
+
+    # without the zone: the nearest UTC midnight (right from UTC-11 to UTC+12)
+    assert day("2014-07-15T15:00:00Z") == "2014-07-16"  # Tokyo
+    assert day("2014-12-14T11:00:00Z") == "2014-12-14"  # wrong for Auckland in summer (+13)
+    with dates_in_zone("Pacific/Auckland"):
+        assert day("2014-12-14T11:00:00Z") == "2014-12-15"  # midnight there
+        assert day("2014-12-15T00:00:00Z") == "2014-12-15"  # a UTC midnight stays that day
+        assert day("2024-06-24") == "2024-06-24"
+    with dates_in_zone("Asia/Tokyo"):
+        assert day("2014-07-15T15:00:00Z") == "2014-07-16"
+    with dates_in_zone("Not/A_Zone"):
+        assert day("2014-07-15T15:00:00Z") == "2014-07-16"  # unknown zone: rounding

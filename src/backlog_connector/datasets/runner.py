@@ -25,6 +25,7 @@ from backlog_connector.reports.rejects import (
     rejects_batch,
     rejects_spec,
 )
+from backlog_connector.reports.values import dates_in_zone
 from backlog_connector.sinks.base import SinkRun
 
 if TYPE_CHECKING:
@@ -60,6 +61,7 @@ class RunPlan:
     user_id: int | None
     secrets: tuple[str, ...]  # strings to redact from any error text
     config_version: int = 0  # the dataset's ``config_version`` when the run was planned
+    space_timezone: str | None = None  # the space's zone: its midnights are date-only values
 
     def __repr__(self) -> str:
         return f"RunPlan(run_id={self.run_id}, dataset={self.dataset!r}, report={self.report!r})"
@@ -174,7 +176,7 @@ def execute(
                     full=cursor is None,
                 )
                 refused = RejectLog()
-                with collecting(refused):
+                with collecting(refused), dates_in_zone(plan.space_timezone):
                     for batch in report.read(ctx):
                         if cancel is not None and cancel.is_set():
                             raise RunCancelled

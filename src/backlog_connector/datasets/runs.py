@@ -194,6 +194,7 @@ class RunsMixin(PlaneCore):
                 user_id=account.user_id,
                 secrets=tuple(secret_values(document)),
                 config_version=row.config_version,
+                space_timezone=account.space_timezone,
             )
 
     def _execute_one(

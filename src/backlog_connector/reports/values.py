@@ -9,10 +9,13 @@ refuses is walked in Python.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
 import pyarrow as pa
@@ -87,15 +90,36 @@ def parse_timestamp(value: str) -> int | None:
     return int(parsed.timestamp())
 
 
-@lru_cache(maxsize=65536)
+#: the space's IANA zone while a run reads (None: unknown); see :func:`parse_date`
+_zone: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "backlog_connector_space_zone", default=None
+)
+
+
+@contextmanager
+def dates_in_zone(zone: str | None) -> Iterator[None]:
+    """Read date-only values of the block as midnights of ``zone`` (the space's time zone)."""
+    token = _zone.set(zone)
+    try:
+        yield
+    finally:
+        _zone.reset(token)
+
+
 def parse_date(value: str) -> int | None:
     """Days since 1970-01-01 of a Backlog date-only value.
 
     Backlog sends these as a midnight timestamp (``2017-11-11T00:00:00Z``); old spaces send the
     midnight of the space's zone in UTC (``2014-06-30T15:00:00Z`` is 1 July in Tokyo), newer
-    custom fields a plain ``2024-06-24``. Rounding to the nearest UTC midnight recovers the
-    intended day for every zone from UTC-11 to UTC+12.
+    custom fields a plain ``2024-06-24``. A timestamp that is a midnight of the space's zone
+    (when known, :func:`dates_in_zone`) is that day there; otherwise rounding to the nearest
+    UTC midnight recovers the intended day for every zone from UTC-11 to UTC+12.
     """
+    return _parse_date(value, _zone.get())
+
+
+@lru_cache(maxsize=65536)
+def _parse_date(value: str, zone: str | None) -> int | None:
     text = value.strip()
     try:
         if len(text) == 10:
@@ -104,8 +128,20 @@ def parse_date(value: str) -> int | None:
     except ValueError:
         return None
     if parsed.tzinfo is not None:
+        local = _in_zone(parsed, zone)
+        if local is not None and local.time() == dt.time(0):
+            return (local.date() - _EPOCH_DATE).days
         parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
     return ((parsed + dt.timedelta(hours=12)).date() - _EPOCH_DATE).days
+
+
+def _in_zone(moment: dt.datetime, zone: str | None) -> dt.datetime | None:
+    if not zone or (moment.utcoffset() == dt.timedelta(0) and moment.time() == dt.time(0)):
+        return None  # a UTC midnight is that day (the common case): no zone needed
+    try:
+        return moment.astimezone(ZoneInfo(zone))
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
 
 
 def _timestamps(values: Sequence[Any]) -> pa.Array:

@@ -166,7 +166,12 @@ def test_recent_updates_carry_every_activity_type_with_its_subject(
         if row["type_id"] == 20:
             assert row["pull_request_comment_id"] is not None
     changes = table_rows(warehouse, "recent_updates__changes", "activity_id", "position")
-    assert {c["subject"] for c in changes if c["field"] == "status"} == {"issue", "pull_request"}
+    assert {c["subject"] for c in changes if c["field"] == "status"} == {"issue"}
+    pr_changes = table_rows(warehouse, "recent_updates__pull_request_changes", "activity_id")
+    assert pr_changes
+    assert {c["new_value"] for c in pr_changes if c["field"] == "status"} <= {"2", "3"}
+    pr_ids = {r["id"]: r["pull_request_id"] for r in rows if r["subject"] == "pull_request"}
+    assert all(c["pull_request_id"] == pr_ids[c["activity_id"]] for c in pr_changes)
 
 
 def test_grandchild_issues_by_the_parent_child_option(

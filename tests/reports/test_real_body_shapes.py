@@ -337,7 +337,10 @@ def test_pull_request_activity_is_kept_apart_from_issue_comments_and_statuses(
         "issue", 1202, None)
     changes = table_rows(warehouse, "recent_updates__changes", "activity_id")
     assert [(c["activity_id"], c["field"], c["subject"]) for c in changes] == [
-        (9001, "status", "pull_request"), (9002, "status", "issue")]
+        (9002, "status", "issue")]
+    pr_changes = table_rows(warehouse, "recent_updates__pull_request_changes", "activity_id")
+    assert [(c["activity_id"], c["pull_request_id"], c["field"], c["new_value"])
+            for c in pr_changes] == [(9001, 501, "status", "3")]
     # the issue status history reads issue comments only: the merge is not an issue status
     history = _read(real, warehouse, "issue_status_history")[0]
     assert [(h["comment_id"], h["to_status"]) for h in history] == [(1202, "In Progress")]

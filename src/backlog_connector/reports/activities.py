@@ -1,9 +1,11 @@
 """``recent_updates``: the space's activity log, read by id so that runs neither skip nor
-repeat an activity; the field changes of each activity go to a child table."""
+repeat an activity; the field changes of each activity go to a child table, those of pull
+requests to one of their own (a pull request's status is not an issue's status), and a
+pull request's comment to its own columns (it is not an issue comment)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, ClassVar
 
 from backlog_connector.backlog.errors import InvalidOptionError
@@ -219,8 +221,37 @@ CHANGES_TABLE = TableShape(
 )
 
 
+PULL_REQUEST_CHANGES_TABLE = TableShape(
+    "pull_request_changes",
+    (
+        field("activityId", INT),
+        field("position", INT),
+        field("pullRequestId", INT),
+        field("field", STRING),
+        field("new_value", STRING),
+        field("old_value", STRING),
+    ),
+    key=("activity_id", "position"),
+    description="one row per field change of a pull request (its status ids are pull-request "
+    "statuses: 1 Open, 2 Closed, 3 Merged), never mixed with issue changes",
+    parent_key=("activity_id",),
+)
+
+
 def activity_changes(activities: Rows) -> list[Row]:
-    """The ``content.changes`` of each activity, numbered from 0."""
+    """The ``content.changes`` of each activity but pull-request ones, numbered from 0."""
+    return _changes(a for a in activities if a.get("type") not in PULL_REQUEST_TYPES)
+
+
+def pull_request_changes(activities: Rows) -> list[Row]:
+    """The ``content.changes`` of each pull-request activity, numbered from 0."""
+    return [
+        {**row, "pullRequestId": row["_pull_request_id"]}
+        for row in _changes(a for a in activities if a.get("type") in PULL_REQUEST_TYPES)
+    ]
+
+
+def _changes(activities: Iterable[Row]) -> list[Row]:
     rows: list[Row] = []
     for activity in activities:
         content = activity.get("content")
@@ -232,6 +263,7 @@ def activity_changes(activities: Rows) -> list[Row]:
                     "activityId": activity.get("id"),
                     "position": position,
                     "subject": subject_of(activity.get("type")),
+                    "_pull_request_id": content.get("id") if isinstance(content, dict) else None,
                 }
             )
     return rows
@@ -242,7 +274,7 @@ class RecentUpdatesReport(CatalogReport):
     title = "Recent updates"
     description = (
         "The space's activity log (issues, wikis, files, git, ...), read by id: "
-        "each activity exactly once, with its field changes."
+        "each activity exactly once, with its field changes (pull-request changes apart)."
     )
     options = (
         OptionSpec(
@@ -253,7 +285,7 @@ class RecentUpdatesReport(CatalogReport):
         ),
     )
     parsers: ClassVar[Mapping[str, Parser]] = {"activity_types": parse_activity_types}
-    tables = (ACTIVITIES_TABLE.spec(), CHANGES_TABLE.spec())
+    tables = (ACTIVITIES_TABLE.spec(), CHANGES_TABLE.spec(), PULL_REQUEST_CHANGES_TABLE.spec())
     update_modes = (UpdateMode.APPEND, UpdateMode.MERGE)
     default_update_mode = UpdateMode.APPEND
     incremental = True
@@ -270,7 +302,10 @@ class RecentUpdatesReport(CatalogReport):
         params = [("activityTypeId[]", t) for t in ctx.options.get("activity_types") or ()]
         buffer = BatchBuffer(
             ACTIVITIES_TABLE,
-            (ChildTable(CHANGES_TABLE, activity_changes),),
+            (
+                ChildTable(CHANGES_TABLE, activity_changes),
+                ChildTable(PULL_REQUEST_CHANGES_TABLE, pull_request_changes),
+            ),
             space=ctx.space,
             limit=self.batch_rows,
         )

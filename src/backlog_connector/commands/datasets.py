@@ -307,6 +307,12 @@ def run(names: tuple[str, ...], full: bool, as_json: bool) -> None:
                 click.echo(f"{r.dataset}: {r.status}: {r.error}", err=True)
             elif r.complete is False:
                 click.echo(f"{r.dataset}: incomplete: {r.incomplete_reason}", err=True)
+            if r.warnings:
+                click.echo(
+                    f"{r.dataset}: {r.warnings} value(s) did not parse and were stored as NULL; "
+                    "the raw values are in the dataset's __rejects table",
+                    err=True,
+                )
     if any(r.status != "succeeded" for r in runs):
         raise SystemExit(EXIT_FAILED)
 

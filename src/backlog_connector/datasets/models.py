@@ -153,6 +153,8 @@ class Run(Base):
     rows_written: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     rows_deleted: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     table_rows: Mapped[int | None] = mapped_column(sa.BigInteger)
+    #: values that did not parse in this run (NULL in their column, kept in ``__rejects``)
+    warnings: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
     requests: Mapped[dict[str, Any] | None]
     rate_limited: Mapped[int] = mapped_column(default=0)
     retries: Mapped[int] = mapped_column(default=0)

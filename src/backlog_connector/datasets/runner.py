@@ -18,7 +18,15 @@ from backlog_connector.backlog.address import SpaceAddress
 from backlog_connector.backlog.errors import BacklogConnectorError, CancelledError
 from backlog_connector.backlog.stats import Event, RequestStats, Retrying, WaitingForBudget
 from backlog_connector.datasets.connect import open_client
-from backlog_connector.reports.base import ProgressEvent, RunContext, UpdateMode
+from backlog_connector.reports.base import ProgressEvent, RunContext, TableBatch, UpdateMode
+from backlog_connector.reports.rejects import (
+    REJECTS_SUFFIX,
+    RejectLog,
+    collecting,
+    rejects_batch,
+    rejects_spec,
+)
+from backlog_connector.reports.values import dates_in_zone
 from backlog_connector.sinks.base import Sink, SinkRun
 
 if TYPE_CHECKING:
@@ -56,6 +64,7 @@ class RunPlan:
     #: where a successful run also writes its table as Parquet (``--publish parquet``)
     publish_to: Path | None = None
     dataset_id: int = 0
+    space_timezone: str | None = None  # the space's zone: its midnights are date-only values
 
     def __repr__(self) -> str:
         return f"RunPlan(run_id={self.run_id}, dataset={self.dataset!r}, report={self.report!r})"
@@ -72,6 +81,7 @@ class RunOutcome:
     rows_written: int = 0
     rows_deleted: int = 0
     table_rows: int | None = None
+    warnings: int = 0
     requests: dict[str, int] = field(default_factory=dict)
     rate_limited: int = 0
     retries: int = 0
@@ -164,19 +174,27 @@ def execute(
                     cursor=cursor,
                     progress=emit,
                 )
+                # values that do not parse go to <table>__rejects, with the main table's key
+                rejected = rejects_spec(report.tables[0])
                 # no cursor: the report reads every row, so a merge may rebuild the tables
                 sink_run = sink.open_run(
                     plan.table,
-                    report.tables,
+                    (*report.tables, rejected),
                     ctx.mode,
                     run_id=str(plan.run_id),
                     full=cursor is None,
                     on_wait=waited,
                 )
-                for batch in report.read(ctx):
-                    if cancel is not None and cancel.is_set():
-                        raise RunCancelled
-                    sink_run.write(batch)
+                refused = RejectLog()
+                with collecting(refused), dates_in_zone(plan.space_timezone):
+                    for batch in report.read(ctx):
+                        if cancel is not None and cancel.is_set():
+                            raise RunCancelled
+                        sink_run.write(batch)
+                if refused.kept:
+                    batch = rejects_batch(refused, rejected, plan.address.fqdn)
+                    sink_run.write(TableBatch(REJECTS_SUFFIX, batch))
+                outcome.warnings = refused.count
                 if ctx.deleted_keys:
                     sink_run.delete(ctx.deleted_keys)
                 if cancel is not None and cancel.is_set():

@@ -36,8 +36,8 @@ def _insert_run(s: Session, dataset: Dataset, name: str, **fields: Any) -> RunIn
     """Add a run of ``dataset`` with zeroed counters (set here, so the returned info has them
     without a reload) and return it."""
     run = Run(
-        dataset_id=dataset.id, rows_read=0, rows_written=0, rows_deleted=0, rate_limited=0,
-        retries=0, wait_seconds=0.0, **fields,
+        dataset_id=dataset.id, rows_read=0, rows_written=0, rows_deleted=0, warnings=0,
+        rate_limited=0, retries=0, wait_seconds=0.0, **fields,
     )  # fmt: skip
     s.add(run)
     s.flush()
@@ -200,6 +200,7 @@ class RunsMixin(PlaneCore):
                 publish_to=(
                     self.home / "published" / f"{row.table_name}.parquet" if row.publish else None
                 ),
+                space_timezone=account.space_timezone,
             )
             return plan, self._sink_target(row)
 
@@ -270,6 +271,7 @@ class RunsMixin(PlaneCore):
                 "rows_written",
                 "rows_deleted",
                 "table_rows",
+                "warnings",
                 "requests",
                 "rate_limited",
                 "retries",

@@ -109,6 +109,9 @@ def test_update_mode_the_report_does_not_support(cli: Cli, account: str) -> None
     [
         ("--schedule", "sometimes", "schedule"),
         ("--schedule", "every 10s", "interval"),
+        ("--schedule", "every 99999999999h", "366 days"),
+        ("--schedule", "cron 0 0 30 2 *", "never fires"),
+        ("--retry-interval", "99999999999999999999d", "7 days"),
         ("--timezone", "Mars/Olympus", "time zone"),
         ("--retries", "99", "retries"),
         ("--retry-interval", "soon", "retry interval"),

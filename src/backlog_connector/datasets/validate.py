@@ -13,6 +13,8 @@ _TABLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 MAX_RETRIES = 10
+#: the longest retry interval (7 days): a retry later than that is a schedule's job
+MAX_DURATION_SECONDS = 7 * 86400
 
 
 def name(value: str, what: str) -> str:
@@ -39,14 +41,20 @@ def table(value: str) -> str:
 
 
 def duration(value: str, what: str = "retry interval") -> int:
-    """A duration like '30s', '5m', '2h' or '1d', in seconds (at least 1 s)."""
+    """A duration like '30s', '5m', '2h' or '1d', in seconds (1 s to 7 days)."""
     match = _DURATION.match(value) if isinstance(value, str) else None
-    if not match or int(match.group(1)) < 1:
+    digits = (match.group(1).lstrip("0") or "0") if match else ""
+    if not match or digits == "0":
         raise InvalidOptionError(
             f"invalid {what} {value!r}: give a positive number and a unit s, m, h or d,"
             " e.g. '30s', '5m' or '2h'"
         )
-    return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    seconds = int(digits) * _UNIT_SECONDS[match.group(2)] if len(digits) <= 12 else 0
+    if not 0 < seconds <= MAX_DURATION_SECONDS:
+        raise InvalidOptionError(
+            f"invalid {what} {value!r}: the longest allowed is 7 days ('7d', '168h')"
+        )
+    return seconds
 
 
 def retries(value: int) -> int:

@@ -27,7 +27,6 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,9 +36,15 @@ from backlog_connector.backlog.errors import (
     ConfigurationError,
     RetryLaterError,
 )
-from backlog_connector.datasets.schedules import Schedule, next_due, parse_schedule
+from backlog_connector.datasets.schedules import Schedule, parse_schedule
 from backlog_connector.scheduler.jobs import Job, utc_now
 from backlog_connector.scheduler.state import STATE_FILE, DueTimes
+from backlog_connector.scheduler.status import (
+    DatasetStatus,
+    PendingRetry,
+    ProblemLog,
+    guarded_next_due,
+)
 from backlog_connector.scheduler.webhook import failure_payload, send_failure
 
 if TYPE_CHECKING:
@@ -64,41 +69,6 @@ class AlreadyRunningError(ConfigurationError):
 
 class ServiceStoppingError(RetryLaterError):
     """The scheduler is stopping and starts no more runs."""
-
-
-@dataclass(frozen=True)
-class PendingRetry:
-    """A retry waiting for its time."""
-
-    at: datetime
-    attempt: int
-
-
-@dataclass(frozen=True)
-class DatasetStatus:
-    """What the scheduler knows about one dataset right now."""
-
-    dataset: str
-    schedule: str
-    timezone: str
-    enabled: bool
-    next_due: datetime | None
-    last_due: datetime | None
-    running_job: str | None
-    retry_at: datetime | None
-    retry_attempt: int | None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready values."""
-        def iso(value: datetime | None) -> str | None:
-            return value.isoformat() if value else None
-
-        return {
-            "dataset": self.dataset, "schedule": self.schedule, "timezone": self.timezone,
-            "enabled": self.enabled, "next_due": iso(self.next_due),
-            "last_due": iso(self.last_due), "running_job": self.running_job,
-            "retry_at": iso(self.retry_at), "retry_attempt": self.retry_attempt,
-        }  # fmt: skip
 
 
 class Scheduler:
@@ -135,6 +105,7 @@ class Scheduler:
         self._jobs: dict[str, Job] = {}  # job id -> job, finished ones trimmed
         self._retries: dict[str, PendingRetry] = {}
         self._upcoming: dict[str, tuple[tuple[str, str, datetime | None], datetime | None]] = {}
+        self._problems = ProblemLog()
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -212,7 +183,10 @@ class Scheduler:
             for gone in set(self._upcoming) - names:
                 del self._upcoming[gone]
         for dataset in datasets:
-            self._consider(dataset, now)
+            try:
+                self._consider(dataset, now)
+            except Exception as exc:  # one dataset's trouble never stops the others
+                self._problems.report(dataset.name, f"{type(exc).__name__}: {exc}")
         self._start_due_retries(now)
 
     def _consider(self, dataset: DatasetInfo, now: datetime) -> None:
@@ -240,7 +214,11 @@ class Scheduler:
         cached = self._upcoming.get(name)
         if cached is not None and cached[0] == key and cached[1] is not None and cached[1] > now:
             return cached[1]
-        due = next_due(schedule, tz, last, now)
+        due, problem = guarded_next_due(schedule, tz, last, now)
+        if problem is not None:
+            self._problems.report(name, problem)
+            return None
+        self._problems.clear(name)
         self._upcoming[name] = (key, due)
         return due
 
@@ -248,7 +226,7 @@ class Scheduler:
         try:
             return _parse(dataset.schedule)
         except ConfigurationError as exc:
-            log.warning("dataset %s has an unusable schedule: %s", dataset.name, exc)
+            self._problems.report(dataset.name, f"its schedule is unusable: {exc}")
             return None
 
     def _start_due_retries(self, now: datetime) -> None:
@@ -431,10 +409,12 @@ class Scheduler:
             schedule = self._schedule_of(dataset)
             spec = schedule.spec if schedule else dataset.schedule
             last = self.due_times.last_due(dataset.name, spec, dataset.timezone)
-            nxt = None
-            if schedule is not None and dataset.enabled:
+            nxt, problem = None, None
+            if schedule is None:
+                problem = "its schedule is unusable: save a valid one (datasets update)"
+            elif dataset.enabled:
                 mark = now if last is None and schedule.kind != "interval" else last
-                nxt = next_due(schedule, dataset.timezone, mark, now)
+                nxt, problem = guarded_next_due(schedule, dataset.timezone, mark, now)
             with self._lock:
                 active = self._active.get(dataset.name)
                 retry = self._retries.get(dataset.name)
@@ -443,6 +423,6 @@ class Scheduler:
                 enabled=dataset.enabled, next_due=nxt, last_due=last,
                 running_job=active.id if active else None,
                 retry_at=retry.at if retry else None,
-                retry_attempt=retry.attempt if retry else None,
+                retry_attempt=retry.attempt if retry else None, problem=problem,
             ))  # fmt: skip
         return out

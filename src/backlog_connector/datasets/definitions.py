@@ -243,14 +243,26 @@ class DatasetsMixin(PlaneCore):
         except UnknownTableError:
             return []
 
-    def export(self, name: str, fmt: str, path: Path) -> Path:
-        """Write the main table to ``path`` as ``csv`` or ``parquet``."""
+    def export(self, name: str, fmt: str, path: Path, *, overwrite: bool = False) -> Path:
+        """Write the main table to ``path`` as ``csv`` or ``parquet``; return the absolute path.
+
+        ``path`` is checked first (``datasets.export_paths``): never inside the data home, never
+        a device or a directory, an existing file only with ``overwrite``. The file is written
+        beside the target under a temporary name and renamed over it when complete.
+        """
         if fmt not in ("csv", "parquet"):
             raise InvalidOptionError(f"invalid export format {fmt!r}: use csv or parquet")
+        from backlog_connector.datasets.export_paths import check_export_target
         from backlog_connector.sinks.errors import UnknownTableError
 
         table = self.get_dataset(name).table
-        target = Path(path)
+        protected = [self.warehouse_path, self.settings.key_file]
+        url = sa.engine.make_url(self.settings.control_db_url())
+        if url.get_backend_name() == "sqlite" and url.database:
+            protected.append(Path(url.database))
+        target = check_export_target(
+            Path(path), home=self.home, protected=protected, overwrite=overwrite
+        )
         try:
             self._warehouse().export(table, fmt, target)
         except UnknownTableError:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 import threading
 import weakref
 from collections.abc import Iterator, Sequence
@@ -112,9 +113,19 @@ class DuckDBWarehouse:
             raise InvalidOptionError(
                 f"cannot export to {target}: it is a directory; add a file name"
             )
-        partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+        # A fresh name the caller cannot have planted (O_EXCL), in the target's directory so
+        # the rename at the end is atomic.
+        handle, partial_name = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=".partial", dir=target.parent
+        )
+        os.close(handle)
+        partial = Path(partial_name)
         with self._cursor() as cur:
-            name = _resolve(cur, table)
+            try:
+                name = _resolve(cur, table)
+            except BaseException:
+                partial.unlink(missing_ok=True)
+                raise
             cur.execute("BEGIN TRANSACTION")  # count and file from the same snapshot
             try:
                 relation = cur.sql(f"SELECT * FROM {quote(name)}")

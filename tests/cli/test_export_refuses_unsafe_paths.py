@@ -7,6 +7,8 @@ import csv
 import hashlib
 import io
 import os
+import socket
+import stat
 from pathlib import Path
 
 import pytest
@@ -71,13 +73,25 @@ def test_a_link_into_the_data_home_is_refused(
     assert _digest(home / "secret.key") == before
 
 
-@pytest.mark.parametrize("target", ["/dev/null", "/dev/zero"])
-def test_devices_are_refused_even_with_force(cli: Cli, dataset: str, target: str) -> None:
+@pytest.mark.parametrize("kind", ["fifo", "socket"])
+def test_special_files_are_refused_even_with_force(
+    cli: Cli, dataset: str, tmp_path: Path, kind: str
+) -> None:
+    # Special files of the test's own (a device node needs root; a broken export must never
+    # be pointed at the machine's /dev/null)
+    target = tmp_path / kind
+    if kind == "fifo":
+        os.mkfifo(target)
+    else:
+        server = socket.socket(socket.AF_UNIX)
+        server.bind(str(target))
     for extra in ((), ("--force",)):
-        result = cli("datasets", "export", dataset, "--format", "csv", "--output", target, *extra)
+        result = cli("datasets", "export", dataset, "--format", "csv", "--output", str(target),
+                     *extra)  # fmt: skip
         assert result.exit_code == 2, result.output
-    assert "regular file" in result.stderr
-    assert os.path.exists(target)
+        assert "regular file" in result.stderr
+    mode = target.lstat().st_mode
+    assert stat.S_ISFIFO(mode) if kind == "fifo" else stat.S_ISSOCK(mode)
 
 
 def test_directories_and_missing_folders_are_refused(

@@ -55,6 +55,18 @@ class SchedulerSettings(BaseModel):
     min_interval_seconds: int = Field(default=60, ge=1)
 
 
+class RunsSettings(BaseModel):
+    """How runs prove they are alive, and when a silent one is given up for dead."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: how often a process refreshes the heartbeat of the runs it owns
+    heartbeat_seconds: float = Field(default=10.0, gt=0, le=3600)
+    #: a run owned by a process on another host whose heartbeat is older than this is settled
+    #: as failed (on the owner's own host a dead pid is seen at once)
+    stale_seconds: float = Field(default=120.0, gt=0, le=7 * 86400)
+
+
 class WarehouseSettings(BaseModel):
     """The DuckDB warehouse of the process that runs syncs."""
 
@@ -81,6 +93,7 @@ class Settings(BaseSettings):
     home: Path = Field(default_factory=default_home)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings)
+    runs: RunsSettings = Field(default_factory=RunsSettings)
     #: fixes the REST API token (otherwise generated at the first start of ``serve``)
     api_token: SecretStr | None = None
     #: fixes the web sign-in password (otherwise generated at the first start of ``serve``)

@@ -188,6 +188,7 @@ class DatasetsMixin(PlaneCore):
 
     def list_datasets(self) -> list[DatasetInfo]:
         """Every dataset by name, each with its last run and its row count (two queries)."""
+        self.settle_runs()
         with self._sessions() as s:
             rows = list(
                 s.scalars(
@@ -202,6 +203,7 @@ class DatasetsMixin(PlaneCore):
 
     def get_dataset(self, name: str) -> DatasetInfo:
         """One dataset; ``UnknownNameError`` if there is none of that name."""
+        self.settle_runs()
         with self._sessions() as s:
             return self._dataset_info(s, self._dataset(s, name))
 

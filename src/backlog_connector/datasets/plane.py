@@ -70,9 +70,18 @@ class PlaneCore:
         # of them refreshes (refresh tokens rotate: a second refresh with the same one fails)
         self._tokens: dict[int, _LiveToken] = {}
         self._tokens_lock = threading.Lock()
+        # the heartbeat of this process's unfinished runs (``datasets.settle``)
+        self._heartbeat: threading.Thread | None = None
+        self._heartbeat_lock = threading.Lock()
+        self._heartbeat_stop = threading.Event()
+
+    def settle_runs(self) -> int:
+        """Settle unfinished runs of dead owners (``datasets.settle``); here: nothing."""
+        return 0
 
     def close(self) -> None:
         """Release the warehouse file and the database connections."""
+        self._heartbeat_stop.set()
         with self._sink_lock:
             if self._sink is not None:
                 self._sink.close()

@@ -142,6 +142,13 @@ class DuckDBWarehouse:
         os.replace(partial, target)
         return int(row[0]) if row else 0
 
+    def committed_runs(self, run_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The commit markers of those of ``run_ids`` whose rows were committed (run id ->
+        committed_at, rows_written, rows_deleted, table_rows, table)."""
+        with self._cursor() as cur:
+            found: dict[str, dict[str, Any]] = meta.read_commits(cur, run_ids)
+            return found
+
     def read_state(self, base: str) -> dict[str, Any] | None:
         """The state (cursor) last committed for the dataset table ``base``, or None."""
         with self._cursor() as cur:

@@ -336,6 +336,13 @@ class DuckDBSinkRun(SinkRun):
                 self._cur, self._base, [(t.name, t.spec.suffix) for t in self._tables.values()]
             )
             meta.write_state(self._cur, self._base, state_json, self._run_id)
+            count = self._cur.execute(f"SELECT count(*) FROM {quote(self._main.name)}").fetchone()
+            meta.write_commit(
+                self._cur, self._base, self._run_id,
+                rows_written=sum(self._stats.rows_written.values()),
+                rows_deleted=sum(self._stats.rows_deleted.values()),
+                table_rows=int(count[0]) if count else None,
+            )  # fmt: skip
             self._cur.execute("COMMIT")
             self._in_transaction = False
             self._finish()

@@ -33,6 +33,7 @@ and, when the table lacks it, is skipped until a batch brings the column with a 
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import itertools
 import queue
@@ -61,6 +62,7 @@ from backlog_connector.sinks.arrow_batches import (
 from backlog_connector.sinks.base import SinkRun, WriteStats, table_name
 from backlog_connector.sinks.errors import (
     BadBatchError,
+    DiskFullError,
     RunFinishedError,
     SchemaConflictError,
     TableOwnershipError,
@@ -626,6 +628,12 @@ class DuckDBSinkRun(SinkRun):
             yield
         except BaseException as exc:
             self._rollback()
+            if _disk_full(exc):
+                raise DiskFullError(
+                    f"{doing}: no space left on device (the disk holding the warehouse or"
+                    " DuckDB's temporary files is full); the run was rolled back and the table"
+                    " kept: free some space, then run it again"
+                ) from exc
             if isinstance(exc, duckdb.TransactionException):
                 raise WriteConflictError(
                     f"{doing}: a concurrent transaction changed the same rows ({exc}); "
@@ -657,6 +665,18 @@ class DuckDBSinkRun(SinkRun):
         with _live_lock:
             _live_tokens.discard(self._token)
         self._cur.close()
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) is the disk running out of space."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno == errno.ENOSPC:
+            return True
+        if "no space left on device" in str(seen).lower():
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def check_specs(base: str, tables: Sequence[TableSpec], mode: UpdateMode) -> None:

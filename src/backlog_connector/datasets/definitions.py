@@ -90,7 +90,7 @@ class DatasetsMixin(PlaneCore):
             validate.timezone(timezone)
         validate.retries(retries)
         interval_seconds = validate.duration(retry_interval)
-        webhook = validate.webhook_url(webhook_url)
+        webhook = validate.webhook_url(webhook_url, allow_private=self._allow_private)
         table_name = validate.table(table) if table else dataset_table_name(name)
         now = utcnow()
         with self._sessions.begin() as s:
@@ -175,7 +175,7 @@ class DatasetsMixin(PlaneCore):
                 row.retry_interval = str(changes["retry_interval"]).strip()
             if "webhook_url" in changes:
                 row.webhook_secret = self._seal_webhook(
-                    validate.webhook_url(changes["webhook_url"])
+                    validate.webhook_url(changes["webhook_url"], allow_private=self._allow_private)
                 )
                 row.webhook_url = None
             if "description" in changes:

@@ -75,6 +75,11 @@ class PlaneCore:
         self._heartbeat_lock = threading.Lock()
         self._heartbeat_stop = threading.Event()
 
+    @property
+    def _allow_private(self) -> bool:
+        """The setting ``network.allow_private_addresses``."""
+        return self.settings.network.allow_private_addresses
+
     def settle_runs(self) -> int:
         """Settle unfinished runs of dead owners (``datasets.settle``); here: nothing."""
         return 0
@@ -261,6 +266,7 @@ def address_of(account: Account) -> SpaceAddress:
     return parse_address(
         account.space if account.address_kind == "fqdn" else None,
         account.base_url if account.address_kind == "base_url" else None,
+        allow_private=True,  # checked when saved (under the setting of that time)
     )
 
 

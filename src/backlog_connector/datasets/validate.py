@@ -78,8 +78,11 @@ def timezone(value: str) -> str:
     return value
 
 
-def webhook_url(value: str | None) -> str | None:
-    """An http(s) URL, or None/'' for no webhook."""
+def webhook_url(value: str | None, *, allow_private: bool = False) -> str | None:
+    """An http(s) URL, or None/'' for no webhook; one on a private or link-local address only
+    with ``allow_private`` (the setting ``network.allow_private_addresses``)."""
+    from backlog_connector.backlog.private_hosts import ALLOW_SETTING, non_public_address
+
     if not value:
         return None
     parts = urlsplit(value)
@@ -87,6 +90,13 @@ def webhook_url(value: str | None) -> str | None:
         given = f"a {parts.scheme}: URL" if parts.scheme else "no scheme"
         raise InvalidOptionError(  # not the URL itself: it may carry a token
             f"invalid webhook URL ({given}): give an http:// or https:// URL with a host"
+        )
+    found = None if allow_private else non_public_address(parts.hostname)
+    if found is not None:
+        raise InvalidOptionError(  # the host only: the path may carry a token
+            f"invalid webhook URL: its host {parts.hostname} is (or resolves to) {found}, a"
+            " private, link-local or otherwise non-public address; if that is intended,"
+            f" allow it with the setting {ALLOW_SETTING}"
         )
     return value
 

@@ -30,12 +30,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from backlog_connector.backlog.errors import (
     BacklogConnectorError,
     ConfigurationError,
     RetryLaterError,
 )
+from backlog_connector.backlog.private_hosts import non_public_address
 from backlog_connector.datasets.schedules import Schedule, parse_schedule
 from backlog_connector.scheduler.jobs import Job, utc_now
 from backlog_connector.scheduler.state import STATE_FILE, DueTimes
@@ -363,12 +365,22 @@ class Scheduler:
             log.info("%s failed (attempt %d); retry %d at %s", job.dataset, job.attempt,
                      job.attempt + 1, at.isoformat())  # fmt: skip
             return
-        if dataset.webhook_url:
+        if dataset.webhook_url and self._may_call(dataset.webhook_url, dataset.name):
             payload = failure_payload(
                 dataset=job.dataset, error=run.error, run_id=run.id, attempt=job.attempt,
                 trigger=job.trigger, error_action=run.error_action, public_url=self.public_url,
             )  # fmt: skip
             self.notify(dataset.webhook_url, payload)
+
+    def _may_call(self, url: str, name: str) -> bool:
+        """The webhook's host is checked again when it is called (its name may now resolve
+        to a private address)."""
+        host = urlsplit(url).hostname or ""
+        if self.cp.settings.network.allow_private_addresses or non_public_address(host) is None:
+            return True
+        log.warning("webhook of %s not sent: its host %s now points at a private address"
+                    " (setting network.allow_private_addresses)", name, host)  # fmt: skip
+        return False
 
     # -- what the API shows ---------------------------------------------------------------------
 

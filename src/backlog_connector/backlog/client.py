@@ -46,7 +46,7 @@ from backlog_connector.backlog.responses import (
     raise_for_error,
     retry_after,
 )
-from backlog_connector.backlog.retry import RetryPolicy
+from backlog_connector.backlog.retry import RetryBudget, RetryPolicy
 from backlog_connector.backlog.stats import (
     Event,
     Listener,
@@ -107,6 +107,7 @@ class BacklogClient:
         timeout: float = 30.0,
         listener: Listener | None = None,
         cancel: threading.Event | None = None,
+        retry_budget: RetryBudget | None = None,
     ) -> None:
         if not isinstance(address, SpaceAddress):
             raise InvalidAddressError(
@@ -123,6 +124,7 @@ class BacklogClient:
         self.credentials = credentials
         self.account_name = account_name
         self.retry = retry or RetryPolicy()
+        self.retry_budget = retry_budget
         self.budgets = budgets or shared()
         self.listener = listener
         self.cancel = cancel
@@ -286,7 +288,7 @@ class BacklogClient:
             unsent = isinstance(err, NetworkError) and not err.request_sent
             if not (unsent or isinstance(err, RateLimitedError)):
                 return None
-        return self.retry.decide(err, failures, state.elapsed())
+        return self.retry.decide(err, failures, state.elapsed(), self.retry_budget)
 
     def _attempt(
         self,

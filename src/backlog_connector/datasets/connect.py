@@ -104,8 +104,10 @@ def open_client(
     listener: Callable[[Any], None] | None = None,
     cancel: threading.Event | None = None,
 ) -> BacklogClient:
-    """A client for the account; ``user_id`` (when known) saves the lazy ``users/myself``."""
+    """A client for the account (one per run: it carries the run's retry budget); ``user_id``
+    (when known) saves the lazy ``users/myself``."""
     from backlog_connector.backlog.client import BacklogClient, user_key_for
+    from backlog_connector.backlog.retry import RetryBudget
 
     user_key = user_key_for(address, {"id": user_id}) if user_id is not None else None
     return BacklogClient(
@@ -115,6 +117,7 @@ def open_client(
         user_key=user_key,
         listener=listener,
         cancel=cancel,
+        retry_budget=RetryBudget(),
     )
 
 

@@ -161,6 +161,13 @@ class SettleMixin(PlaneCore):
 def _settled_values(
     marker: dict[str, Any] | None, status: str, who: str, now: datetime
 ) -> dict[str, Any]:
+    if marker is not None and marker.get("partial"):
+        return {
+            "status": "failed", "finished_at": now, "error_action": "retry_later",
+            "rows_written": int(marker.get("rows_written") or 0),
+            "error": f"the process running it{who} stopped after the run failed and kept its"
+                     " progress; the next run resumes where it stopped",
+        }  # fmt: skip
     if marker is not None:
         at = marker.get("committed_at")
         return {

@@ -30,7 +30,7 @@ _CREATE = (
     " table_name VARCHAR PRIMARY KEY, base VARCHAR NOT NULL, suffix VARCHAR NOT NULL)",
     f"CREATE TABLE IF NOT EXISTS {COMMITS_TABLE} ("
     " run_id VARCHAR PRIMARY KEY, table_name VARCHAR NOT NULL, committed_at TIMESTAMPTZ,"
-    " rows_written BIGINT, rows_deleted BIGINT, table_rows BIGINT)",
+    " rows_written BIGINT, rows_deleted BIGINT, table_rows BIGINT, partial BOOLEAN)",
 )
 
 
@@ -83,12 +83,13 @@ def write_commit(
     rows_written: int,
     rows_deleted: int,
     table_rows: int | None,
+    partial: bool = False,
 ) -> None:
-    """Mark ``run_id`` committed (inside its transaction); older markers of ``base`` beyond the
-    newest ``KEEP_COMMITS`` are dropped."""
+    """Mark ``run_id`` committed (inside its transaction; ``partial``: a failed run's
+    checkpoint); older markers of ``base`` beyond the newest ``KEEP_COMMITS`` are dropped."""
     cur.execute(
-        f"INSERT OR REPLACE INTO {COMMITS_TABLE} VALUES (?, ?, now(), ?, ?, ?)",
-        [run_id, base.lower(), rows_written, rows_deleted, table_rows],
+        f"INSERT OR REPLACE INTO {COMMITS_TABLE} VALUES (?, ?, now(), ?, ?, ?, ?)",
+        [run_id, base.lower(), rows_written, rows_deleted, table_rows, partial],
     )
     cur.execute(
         f"DELETE FROM {COMMITS_TABLE} WHERE table_name = ? AND run_id NOT IN ("
@@ -100,19 +101,19 @@ def write_commit(
 
 def read_commits(cur: duckdb.DuckDBPyConnection, run_ids: Iterable[str]) -> dict[str, Any]:
     """The markers of those runs that committed: run id -> {committed_at, rows_written,
-    rows_deleted, table_rows, table}."""
+    rows_deleted, table_rows, table, partial}."""
     wanted = list(dict.fromkeys(run_ids))
     if not wanted or COMMITS_TABLE not in existing_tables(cur):
         return {}
     rows = cur.execute(
-        f"SELECT run_id, table_name, committed_at, rows_written, rows_deleted, table_rows"
-        f" FROM {COMMITS_TABLE} WHERE list_contains(?, run_id)",
+        f"SELECT run_id, table_name, committed_at, rows_written, rows_deleted, table_rows,"
+        f" partial FROM {COMMITS_TABLE} WHERE list_contains(?, run_id)",
         [wanted],
     ).fetchall()
     return {
         run_id: {"table": table, "committed_at": at, "rows_written": written,
-                 "rows_deleted": deleted, "table_rows": count}
-        for run_id, table, at, written, deleted, count in rows
+                 "rows_deleted": deleted, "table_rows": count, "partial": bool(partial)}
+        for run_id, table, at, written, deleted, count, partial in rows
     }  # fmt: skip
 
 

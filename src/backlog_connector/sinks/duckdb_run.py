@@ -321,8 +321,17 @@ class DuckDBSinkRun(SinkRun):
                     f"EXCEPT SELECT * FROM {quote(self._deleted)}"
                 )
 
+    supports_checkpoints = True
+
     def commit(self, state: dict[str, Any] | None) -> WriteStats:
         """Apply the staged rows, record the tables and ``state``, in one transaction."""
+        return self._commit(state, partial=False)
+
+    def commit_checkpoint(self, state: dict[str, Any]) -> WriteStats:
+        """Commit the rows of a failed run with its checkpoint cursor (marker: partial)."""
+        return self._commit(state, partial=True)
+
+    def _commit(self, state: dict[str, Any] | None, *, partial: bool) -> WriteStats:
         with self._guard(f"committing {self._base}"):
             state_json = _dump_state(state)
             self._drain()
@@ -343,7 +352,7 @@ class DuckDBSinkRun(SinkRun):
                 self._cur, self._base, self._run_id,
                 rows_written=sum(self._stats.rows_written.values()),
                 rows_deleted=sum(self._stats.rows_deleted.values()),
-                table_rows=int(count[0]) if count else None,
+                table_rows=int(count[0]) if count else None, partial=partial,
             )  # fmt: skip
             self._cur.execute("COMMIT")
             self._in_transaction = False

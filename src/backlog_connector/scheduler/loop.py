@@ -22,7 +22,6 @@ Rules:
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import threading
 from collections.abc import Callable
@@ -38,15 +37,11 @@ from backlog_connector.backlog.errors import (
     RetryLaterError,
 )
 from backlog_connector.backlog.private_hosts import non_public_address
-from backlog_connector.datasets.schedules import Schedule, parse_schedule
+from backlog_connector.datasets.schedules import Schedule
 from backlog_connector.scheduler.jobs import Job, utc_now
 from backlog_connector.scheduler.state import STATE_FILE, DueTimes
-from backlog_connector.scheduler.status import (
-    DatasetStatus,
-    PendingRetry,
-    ProblemLog,
-    guarded_next_due,
-)
+from backlog_connector.scheduler.status import PendingRetry, ProblemLog, guarded_next_due
+from backlog_connector.scheduler.views import SchedulerViews
 from backlog_connector.scheduler.webhook import failure_payload, send_failure
 
 if TYPE_CHECKING:
@@ -59,12 +54,6 @@ log = logging.getLogger("backlog_connector.scheduler")
 KEEP_FINISHED_JOBS = 500
 
 
-@functools.lru_cache(maxsize=4096)
-def _parse(spec: str) -> Schedule:
-    # The control plane checked the minimum interval when the schedule was saved.
-    return parse_schedule(spec, min_interval_seconds=1)
-
-
 class AlreadyRunningError(ConfigurationError):
     """The dataset already has a run queued or under way."""
 
@@ -73,7 +62,7 @@ class ServiceStoppingError(RetryLaterError):
     """The scheduler is stopping and starts no more runs."""
 
 
-class Scheduler:
+class Scheduler(SchedulerViews):
     """Decides when datasets run and runs them (see the module docstring for the rules).
 
     ``clock`` returns the current aware time (tests pass a controlled one and call ``tick()``
@@ -223,13 +212,6 @@ class Scheduler:
         self._problems.clear(name)
         self._upcoming[name] = (key, due)
         return due
-
-    def _schedule_of(self, dataset: DatasetInfo) -> Schedule | None:
-        try:
-            return _parse(dataset.schedule)
-        except ConfigurationError as exc:
-            self._problems.report(dataset.name, f"its schedule is unusable: {exc}")
-            return None
 
     def _start_due_retries(self, now: datetime) -> None:
         with self._lock:
@@ -381,60 +363,3 @@ class Scheduler:
         log.warning("webhook of %s not sent: its host %s now points at a private address"
                     " (setting network.allow_private_addresses)", name, host)  # fmt: skip
         return False
-
-    # -- what the API shows ---------------------------------------------------------------------
-
-    def job(self, job_id: str) -> Job | None:
-        """A job by id (queued, running, or one of the recently finished)."""
-        with self._lock:
-            return self._jobs.get(job_id)
-
-    def job_for_run(self, run_id: int) -> Job | None:
-        """The job of a run this process queued (recently), if any."""
-        with self._lock:
-            return next((j for j in self._jobs.values() if j.run_id == run_id), None)
-
-    def cancel(self, run_id: int) -> bool:
-        """Ask the run's job to stop (it ends as cancelled, the table unchanged); False when
-        this process has no unfinished job for that run."""
-        job = self.job_for_run(run_id)
-        if job is None or job.finished:
-            return False
-        job.cancel.set()
-        return True
-
-    def jobs(self) -> list[Job]:
-        """Known jobs, newest first."""
-        with self._lock:
-            return sorted(self._jobs.values(), key=lambda j: j.created_at, reverse=True)
-
-    def active_job(self, dataset: str) -> Job | None:
-        """The dataset's queued or running job, if any."""
-        with self._lock:
-            return self._active.get(dataset)
-
-    def status(self) -> list[DatasetStatus]:
-        """Each dataset's next due time, running job and pending retry."""
-        out = []
-        now = self.clock()
-        for dataset in self.cp.list_datasets():
-            schedule = self._schedule_of(dataset)
-            spec = schedule.spec if schedule else dataset.schedule
-            last = self.due_times.last_due(dataset.name, spec, dataset.timezone)
-            nxt, problem = None, None
-            if schedule is None:
-                problem = "its schedule is unusable: save a valid one (datasets update)"
-            elif dataset.enabled:
-                mark = now if last is None and schedule.kind != "interval" else last
-                nxt, problem = guarded_next_due(schedule, dataset.timezone, mark, now)
-            with self._lock:
-                active = self._active.get(dataset.name)
-                retry = self._retries.get(dataset.name)
-            out.append(DatasetStatus(
-                dataset=dataset.name, schedule=dataset.schedule, timezone=dataset.timezone,
-                enabled=dataset.enabled, next_due=nxt, last_due=last,
-                running_job=active.id if active else None,
-                retry_at=retry.at if retry else None,
-                retry_attempt=retry.attempt if retry else None, problem=problem,
-            ))  # fmt: skip
-        return out

@@ -75,9 +75,12 @@ def sync(base_url: str, key: str, database: Path, report_name: str) -> dict[str,
         waits = {"backoff_seconds": round(figures["backoff_seconds"], 2),
                  "budget_wait_seconds": round(figures["wait_seconds"], 2),
                  "rate_limited": figures["rate_limited"]}  # fmt: skip
-    with sink._cursor() as cur:  # noqa: SLF001 - the bench reads the table back whole
-        rows = cur.execute(f'SELECT * EXCLUDE (_space) FROM "{report_name}" ORDER BY ALL').fetchall()
     sink.close()
+    import duckdb
+
+    with duckdb.connect(str(database), read_only=True) as con:
+        query = f'SELECT * EXCLUDE (_space) FROM "{report_name}" ORDER BY ALL'
+        rows = con.execute(query).fetchall()
     return {"seconds": seconds, "retries": retries, "requests": requests, "rows": rows, **waits}
 
 

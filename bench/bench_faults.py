@@ -8,7 +8,7 @@ without faults, their ratio (target: at most 3), retries, and whether the tables
 fault-free ones. Prints one JSON object.
 
 usage: python bench/bench_faults.py [--issues 1500] [--fault-rate 0.2] [--slow-seconds 1.0]
-                                    [--reports comments issue_status_history]
+                                    [--reports comments issue_status_history] [--without KIND...]
 """
 
 from __future__ import annotations
@@ -25,8 +25,11 @@ from typing import Any
 TARGET_RATIO = 3.0
 
 
-def start_emulator(issues: int, fault_rate: float, slow_seconds: float,
-                   seed: int) -> tuple[subprocess.Popen[str], dict[str, Any]]:  # fmt: skip
+Started = tuple[subprocess.Popen[str], dict[str, Any]]
+
+
+def start_emulator(issues: int, fault_rate: float, slow_seconds: float, seed: int,
+                   without: tuple[str, ...] = ()) -> Started:  # fmt: skip
     script = Path(sys.executable).with_name("backlog-connector")
     program = str(script) if script.exists() else "backlog-connector"
     command = [program, "emulator", "--plan", "unlimited", "--issues", str(issues),
@@ -41,8 +44,9 @@ def start_emulator(issues: int, fault_rate: float, slow_seconds: float,
     # faults through the control route: they start with the timed part, not with set-up
     import httpx
 
-    httpx.post(f"{info['base_url']}/_emulator/faults",
-               data={"rate": str(fault_rate), "slow_seconds": str(slow_seconds)}).raise_for_status()
+    form = {"rate": str(fault_rate), "slow_seconds": str(slow_seconds)}
+    form.update(dict.fromkeys(without, "0"))  # those kinds off, the others at their share
+    httpx.post(f"{info['base_url']}/_emulator/faults", data=form).raise_for_status()
     return proc, info
 
 
@@ -85,7 +89,8 @@ def sync(base_url: str, key: str, database: Path, report_name: str) -> dict[str,
 
 
 def measure(args: argparse.Namespace, fault_rate: float) -> dict[str, Any]:
-    emulator, info = start_emulator(args.issues, fault_rate, args.slow_seconds, args.seed)
+    emulator, info = start_emulator(args.issues, fault_rate, args.slow_seconds, args.seed,
+                                    tuple(args.without))  # fmt: skip
     try:
         out: dict[str, Any] = {}
         with tempfile.TemporaryDirectory() as tmp:
@@ -105,6 +110,9 @@ def main() -> None:
     parser.add_argument("--slow-seconds", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--reports", nargs="+", default=["comments", "issue_status_history"])
+    parser.add_argument("--without", nargs="*", default=[], metavar="KIND",
+                        help="fault kinds to switch off (e.g. slow spurious_429); the others"
+                             " keep their share of --fault-rate")  # fmt: skip
     args = parser.parse_args()
     clean = measure(args, 0.0)
     faulty = measure(args, args.fault_rate)
@@ -125,7 +133,8 @@ def main() -> None:
             "exact": faulty[name]["rows"] == clean[name]["rows"],
         }
     print(json.dumps({"issues": args.issues, "fault_rate": args.fault_rate,
-                      "slow_seconds": args.slow_seconds, "target_ratio": TARGET_RATIO,
+                      "slow_seconds": args.slow_seconds, "without": args.without,
+                      "target_ratio": TARGET_RATIO,
                       "reports": results}))  # fmt: skip
 
 

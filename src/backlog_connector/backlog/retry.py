@@ -91,8 +91,9 @@ class RetryPolicy:
 
     max_attempts: int = 6
     max_seconds: float = 300.0
-    #: short waits: a 5xx or a reset is usually over at once (429s wait for their reset)
-    base_delay: float = 0.1
+    #: short waits: a 5xx or a reset is usually over at once (429s wait for their reset);
+    #: the ceiling doubles per failure (20 ms, 40 ms, ... 8 s), the wait is uniform below it
+    base_delay: float = 0.02
     max_delay: float = 8.0
     #: attempts of one call while the run's :class:`RetryBudget` pays for those past the usual
     max_attempts_in_budget: int = 20

@@ -39,7 +39,7 @@ from backlog_connector.backlog.redact import Redactor
 from backlog_connector.backlog.responses import (
     TokenRejected,
 )
-from backlog_connector.backlog.retry import RetryPolicy
+from backlog_connector.backlog.retry import RetryBudget, RetryPolicy
 from backlog_connector.backlog.stats import (
     Event,
     Listener,
@@ -86,6 +86,7 @@ class BacklogClient(ListWalks, TokenRefresh, Wire):
         timeout: float = 30.0,
         listener: Listener | None = None,
         cancel: threading.Event | None = None,
+        retry_budget: RetryBudget | None = None,
     ) -> None:
         if not isinstance(address, SpaceAddress):
             raise InvalidAddressError(
@@ -102,6 +103,7 @@ class BacklogClient(ListWalks, TokenRefresh, Wire):
         self.credentials = credentials
         self.account_name = account_name
         self.retry = retry or RetryPolicy()
+        self.retry_budget = retry_budget
         self.budgets = budgets or shared()
         self.listener = listener
         self.cancel = cancel
@@ -225,7 +227,7 @@ class BacklogClient(ListWalks, TokenRefresh, Wire):
             unsent = isinstance(err, NetworkError) and not err.request_sent
             if not (unsent or isinstance(err, RateLimitedError)):
                 return None
-        return self.retry.decide(err, failures, state.elapsed())
+        return self.retry.decide(err, failures, state.elapsed(), self.retry_budget)
 
     def _attempt(
         self,

@@ -108,6 +108,8 @@ class RunInfo(_Plain):
     error_action: str | None = None  # configuration | retry_later | give_up
     cursor_before: dict[str, Any] | None = None
     cursor_after: dict[str, Any] | None = None
+    note: str | None = None  # how the run was settled after its process died, if it was
+    owner: str | None = None  # "host pid N" of the process that ran it
 
     @property
     def duration_seconds(self) -> float | None:

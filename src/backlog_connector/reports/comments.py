@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from backlog_connector.backlog.shapes import get_list
-from backlog_connector.reports.base import RunContext, TableBatch, UpdateMode
+from backlog_connector.reports.base import ProgressEvent, RunContext, TableBatch, UpdateMode
 from backlog_connector.reports.batching import BatchBuffer, ChildTable
 from backlog_connector.reports.columns import (
     Lookup,
@@ -126,8 +126,21 @@ def comment_changes(comments: Rows) -> list[Row]:
     ]
 
 
+#: issues between checkpoints of a long walk (each checkpoint flushes the batch buffer)
+CHECKPOINT_ISSUES = 200
+
+
 class CommentWalk:
-    """The comments of the issues that changed since the cursor, issue by issue."""
+    """The comments of the issues that changed since the cursor, issue by issue.
+
+    Checkpoints: every ``CHECKPOINT_ISSUES`` issues the report flushes its rows and calls
+    ``checkpoint()``, which sets ``ctx.checkpoint``: the cursor of the run so far plus
+    ``resume`` (the search's sort key and the value and id of the last issue whose rows are all
+    written, and the first attempt's start). A run that fails later may commit with it; the
+    next run then searches the same window and skips the issues before that point (issues
+    updated meanwhile sort later and are read again). The final cursor is never later than the
+    first attempt's start, so nothing that changed during the attempts is missed.
+    """
 
     def __init__(self, ctx: RunContext) -> None:
         self.ctx = ctx
@@ -146,6 +159,37 @@ class CommentWalk:
         self.since = parse_timestamp(cursor["updated"]) if usable and cursor else None
         self.tracker = IssueTracker(self.since)
         self.started = newest_activity(ctx).created  # what changes during the walk: next run
+        self.sort_key = "created" if self.since is None else "updated"
+        self.resume = self._resume_point(cursor)
+        if self.resume is not None and isinstance(self.resume.get("started"), int):
+            first = self.resume["started"]
+            self.started = first if self.started is None else min(first, self.started)
+        self.walked = 0
+        self._last: tuple[int, int] | None = None  # (sort value, id) of the last issue done
+
+    def _resume_point(self, cursor: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The checkpoint a failed earlier attempt committed, if it applies to this walk."""
+        if (self.ctx.mode is not UpdateMode.MERGE or cursor is None
+                or cursor.get("version") != CURSOR_VERSION
+                or cursor.get("options") != self.digest):  # fmt: skip
+            return None
+        resume = cursor.get("resume")
+        if not isinstance(resume, dict) or resume.get("key") != self.sort_key:
+            return None
+        if not isinstance(resume.get("at"), int) or not isinstance(resume.get("id"), int):
+            return None
+        return resume
+
+    def _done_before(self, issue: Row) -> bool:
+        """Whether an earlier attempt wrote this issue's rows (it sorts before the resume
+        point: an issue updated since sorts later and is read again)."""
+        if self.resume is None:
+            return False
+        raw = issue.get(self.sort_key)
+        value = parse_timestamp(raw) if isinstance(raw, str) else None
+        if value is None:
+            return False
+        return bool(value < self.resume["at"] or issue.get("id") == self.resume["id"])
 
     def comments(self) -> Iterator[list[Row]]:
         """Per changed issue, its comments (oldest first) tagged with issue id, key, project."""
@@ -153,6 +197,8 @@ class CommentWalk:
         params = [*window, *search_order(self.since)]
         for page in self.ctx.client.iter_offset("/issues", params, page_size=PAGE_SIZE):
             for issue in self.tracker.keep(page):
+                if self._done_before(issue):
+                    continue
                 tags = {
                     "issueId": issue.get("id"),
                     "issueKey": issue.get("issueKey"),
@@ -161,7 +207,34 @@ class CommentWalk:
                 pages = self.ctx.client.iter_ids(f"/issues/{issue['id']}/comments", [], order="asc")
                 comments = [{**c, **tags} for p in pages for c in as_rows(p)]
                 self.ctx.rows_read += len(comments)
+                raw = issue.get(self.sort_key)
+                value = parse_timestamp(raw) if isinstance(raw, str) else None
+                if isinstance(issue.get("id"), int) and value is not None:
+                    self._last = (value, int(issue["id"]))
+                self.walked += 1
+                self.ctx.progress(ProgressEvent("rows", rows=self.ctx.rows_read,
+                                                message=f"{self.walked} issues"))  # fmt: skip
                 yield comments
+
+    def due(self) -> bool:
+        """Whether it is time for a checkpoint (after the rows of the issue just yielded)."""
+        return self.walked > 0 and self.walked % CHECKPOINT_ISSUES == 0
+
+    def checkpoint(self) -> None:
+        """Record where the walk is; call after every row of the issues walked was yielded."""
+        if self._last is None or self.ctx.mode is not UpdateMode.MERGE:
+            return
+        at, issue_id = self._last
+        self.ctx.checkpoint = {
+            "version": CURSOR_VERSION,
+            "options": self.digest,
+            "updated": None if self.since is None else iso_timestamp(self.since),
+            "resume": {"key": self.sort_key, "at": at, "id": issue_id, "started": self.started},
+        }
+        self.ctx.checkpoint_note = (
+            f"the rows of the {self.walked} issues read so far were kept: the next run"
+            " resumes after them"
+        )
 
     def finish(self) -> None:
         """Set the next cursor (the greatest ``updated`` of the issues walked)."""
@@ -197,6 +270,9 @@ class CommentsReport(CatalogReport):
         )
         for comments in walk.comments():
             yield from buffer.add(comments)
+            if walk.due():
+                yield from buffer.flush()
+                walk.checkpoint()
         yield from buffer.flush()
         walk.finish()
 
@@ -264,5 +340,8 @@ class IssueStatusHistoryReport(CatalogReport):
         buffer = BatchBuffer(STATUS_HISTORY_TABLE, space=ctx.space, limit=self.batch_rows)
         for comments in walk.comments():
             yield from buffer.add(status_changes(comments, statuses))
+            if walk.due():
+                yield from buffer.flush()
+                walk.checkpoint()
         yield from buffer.flush()
         walk.finish()

@@ -45,6 +45,14 @@ class SinkRun(ABC):
     def abort(self) -> None:
         """Drop everything staged; the tables stay as they were."""
 
+    #: whether ``commit_checkpoint`` is available (a failed run may keep its progress)
+    supports_checkpoints: bool = False
+
+    def commit_checkpoint(self, state: dict[str, Any]) -> WriteStats:
+        """As ``commit``, for a run that failed after ``state`` (a checkpoint cursor) described
+        its staged rows: they are kept, and the commit record says the run did not finish."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no checkpoints")
+
 
 if TYPE_CHECKING:
     import pyarrow as pa

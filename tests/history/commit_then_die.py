@@ -1,5 +1,6 @@
-"""A process that commits a run's rows through the real sink, then dies by SIGKILL before the
-run row is finished: the window between the warehouse commit and the control-plane update.
+"""A process that commits a run's rows through the dataset's real sink (the DuckDB warehouse or
+its PostgreSQL destination), then dies by SIGKILL before the run row is finished: the window
+between the data's commit and the control-plane update.
 
 Usage: python commit_then_die.py HOME DATASET
 """
@@ -17,7 +18,6 @@ from backlog_connector.datasets.models import Run, utcnow
 from backlog_connector.datasets.service import ControlPlane
 from backlog_connector.reports.base import TableBatch, UpdateMode
 from backlog_connector.reports.catalog import get_report
-from backlog_connector.sinks.duckdb import DuckDBSink
 
 
 def main() -> None:
@@ -31,7 +31,7 @@ def main() -> None:
             assert row is not None
             row.status, row.started_at = "running", utcnow()
         report = get_report(info.report)
-        sink = DuckDBSink(plane.warehouse_path)
+        _table, sink = plane._dataset_sink(dataset)
         sink_run = sink.open_run(info.table, report.tables, UpdateMode(info.update_mode),
                                  run_id=str(run.id), full=True)  # fmt: skip
         rows = pa.table({"id": pa.array([1, 2, 3], pa.int64()),

@@ -8,6 +8,7 @@ Real parts: ``backlog-connector datasets run`` as a subprocess, the emulator on 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -22,6 +23,7 @@ from typing import Any
 import pytest
 
 from backlog_connector.emulator import Emulator
+from pgtools import scratch_database
 
 HERE = Path(__file__).parent
 CLI = str(Path(sys.executable).parent / "backlog-connector")
@@ -133,7 +135,21 @@ def test_sigterm_and_sigint_cancel_the_cli_run_and_drop_its_staging(
     assert not (home.path / "warehouse.duckdb").exists()
 
 
-def test_a_kill_after_the_commit_is_reconciled_with_the_commit_marker(home: Home) -> None:
+@pytest.mark.parametrize("destination", ["warehouse", "postgresql"])
+def test_a_kill_after_the_commit_is_reconciled_with_the_commit_marker(
+    home: Home, destination: str
+) -> None:
+    with contextlib.ExitStack() as stack:
+        if destination == "postgresql":  # the marker is written in the destination's commit
+            url = stack.enter_context(scratch_database("history"))
+            added = home.cli("destinations", "add", "pg", "--url", url)
+            assert added.returncode == 0, added.stderr
+            moved = home.cli("datasets", "update", "Issues", "--destination", "pg")
+            assert moved.returncode == 0, moved.stderr
+        _kill_after_the_commit_then_read_the_history(home)
+
+
+def _kill_after_the_commit_then_read_the_history(home: Home) -> None:
     died = subprocess.run([sys.executable, str(HERE / "commit_then_die.py"), str(home.path),
                            "Issues"], env=home.env, capture_output=True, text=True, timeout=60)
     assert died.returncode == -signal.SIGKILL, died.stderr  # fmt: skip

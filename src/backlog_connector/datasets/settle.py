@@ -23,9 +23,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from backlog_connector.datasets.models import Run, utcnow
+from backlog_connector.datasets.models import Dataset, Run, utcnow
 from backlog_connector.datasets.owner import Owner, owner_is_dead, this_process
-from backlog_connector.datasets.plane import PlaneCore
+from backlog_connector.datasets.plane import PlaneCore, SinkTarget
 
 log = logging.getLogger("backlog_connector.datasets")
 
@@ -137,6 +137,30 @@ class SettleMixin(PlaneCore):
         return settled
 
     def _commit_markers(self, run_ids: list[str]) -> dict[str, dict[str, Any]] | None:
+        """The commit markers of ``run_ids``: the warehouse's, and those of the destinations
+        of their datasets; None when one of them cannot be read now."""
+        from backlog_connector.backlog.errors import RetryLaterError
+
+        markers = self._warehouse_markers(run_ids)
+        if markers is None:
+            return None
+        with self._sessions() as s:
+            rows = s.execute(
+                sa.select(Run.id, Dataset).join(Dataset, Dataset.id == Run.dataset_id)
+                .where(Run.id.in_([int(r) for r in run_ids]), Dataset.destination_id.is_not(None))
+            ).all()  # fmt: skip
+            targets: dict[int, tuple[SinkTarget | None, list[str]]] = {}
+            for run_id, row in rows:
+                entry = targets.setdefault(row.destination_id or 0, (self._sink_target(row), []))
+                entry[1].append(str(run_id))
+        for target, ids in targets.values():
+            try:
+                markers.update(self._sink_for(target).committed_runs(ids))
+            except RetryLaterError:  # the destination cannot be reached now: settle later
+                return None
+        return markers
+
+    def _warehouse_markers(self, run_ids: list[str]) -> dict[str, dict[str, Any]] | None:
         """The warehouse's commit markers of ``run_ids``; None when it cannot be read now."""
         from backlog_connector.sinks.duckdb import open_read_only
         from backlog_connector.sinks.errors import WarehouseBusyError, WarehouseOpenError

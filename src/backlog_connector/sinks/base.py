@@ -88,6 +88,11 @@ class Warehouse(ABC):
         return the row count."""
 
     @abstractmethod
+    def committed_runs(self, run_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The commit markers of those of ``run_ids`` whose rows were committed here (run id
+        -> committed_at, rows_written, rows_deleted, table_rows, table, partial)."""
+
+    @abstractmethod
     def read_state(self, base: str) -> dict[str, Any] | None:
         """The state (cursor) last committed for the dataset table ``base``, or None."""
 

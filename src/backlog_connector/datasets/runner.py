@@ -18,6 +18,7 @@ from backlog_connector.backlog.address import SpaceAddress
 from backlog_connector.backlog.errors import BacklogConnectorError, CancelledError
 from backlog_connector.backlog.stats import Event, RequestStats, Retrying, WaitingForBudget
 from backlog_connector.datasets.connect import open_client
+from backlog_connector.datasets.previous import previous_rows
 from backlog_connector.reports.base import ProgressEvent, RunContext, UpdateMode
 from backlog_connector.sinks.base import Sink, SinkRun
 
@@ -163,6 +164,7 @@ def execute(
                     mode=UpdateMode(plan.mode),
                     cursor=cursor,
                     progress=emit,
+                    previous=previous_rows(sink, plan.table),
                 )
                 # no cursor: the report reads every row, so a merge may rebuild the tables
                 sink_run = sink.open_run(

@@ -87,6 +87,9 @@ class RunContext:
     Outputs, set by ``read`` before it returns: ``new_cursor`` (committed with the rows),
     ``deleted_keys`` (merge mode: main-table keys to delete), ``complete`` and
     ``incomplete_reason`` (e.g. the total did not match ``issues/count``).
+    ``previous(suffix)`` (when the runner can offer it) returns the rows the dataset's table
+    with that suffix ("" = main) holds from earlier runs, or None when there is no such table:
+    derived reports keep their history there instead of in the cursor.
     """
 
     client: BacklogClient
@@ -100,6 +103,7 @@ class RunContext:
     complete: bool = True
     incomplete_reason: str | None = None
     rows_read: int = 0
+    previous: Callable[[str], pa.Table | None] | None = None
 
 
 class Report(ABC):

@@ -65,7 +65,8 @@ def test_every_closed_issue_has_lead_and_cycle_time_of_its_change_logs(
     for t in closed:
         row = rows[t.issue_id]
         resolved, started = t.resolved(), t.first_started()
-        assert resolved is not None and started is not None
+        assert resolved is not None
+        assert started is not None
         assert row["resolved"] == _at(resolved), t.issue_id
         assert row["first_started"] == _at(started), t.issue_id
         assert row["created"] == _at(t.created)
@@ -75,7 +76,8 @@ def test_every_closed_issue_has_lead_and_cycle_time_of_its_change_logs(
     for t in issues.values():
         if t.status != 4:
             row = rows[t.issue_id]
-            assert row["resolved"] is None and row["lead_time_hours"] is None, t.issue_id
+            assert row["resolved"] is None, t.issue_id
+            assert row["lead_time_hours"] is None, t.issue_id
             assert row["first_started"] == _at(t.first_started())
         assert rows[t.issue_id]["status_id"] == t.status
         assert rows[t.issue_id]["status_changes"] == len(t.moves)
@@ -180,4 +182,5 @@ def test_a_closed_status_named_by_the_dataset_moves_resolved(
     )
     (bad,) = loaded.run_datasets(["ct_bad"])
     assert bad.status == "failed"
-    assert "no status 'Done'" in (bad.error or "") and "Its statuses:" in (bad.error or "")
+    assert "no status 'Done'" in (bad.error or "")
+    assert "Its statuses:" in (bad.error or "")

@@ -14,10 +14,12 @@ ORIGINAL_NINE = ["space", "projects", "users", "teams", "issue_types", "categori
                  "recent_updates", "rate_limit"]
 BEYOND = ["statuses", "priorities", "resolutions", "versions", "custom_fields", "comments",
           "issue_status_history"]
+DERIVED = ["cycle_times", "cumulative_flow", "throughput"]
 
 
 def test_catalog_holds_every_report_with_a_sound_spec() -> None:
-    assert list(REPORTS) == ORIGINAL_NINE + BEYOND
+    assert [n for n in REPORTS if n not in DERIVED] == ORIGINAL_NINE + BEYOND
+    assert list(REPORTS)[-len(DERIVED):] == DERIVED  # the derived reports close the catalog
     for name, report in REPORTS.items():
         assert report.name == name
         assert report.default_update_mode in report.update_modes

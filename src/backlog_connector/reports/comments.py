@@ -288,6 +288,7 @@ class IssueStatusHistoryReport(CatalogReport):
         for issue in changes.reread_issues():
             yield from buffer.add(status_changes(issue_comments(ctx, issue), statuses))
         yield from buffer.flush()
+        ctx.deleted_keys = changes.deleted_keys()
         assert ctx.cursor is not None
         ctx.new_cursor = {**ctx.cursor, "activity_id": started if started is not None else after}
 

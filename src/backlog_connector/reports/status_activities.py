@@ -18,9 +18,9 @@ from backlog_connector.reports.common import as_rows
 from backlog_connector.reports.sync import PAGE_SIZE
 from backlog_connector.reports.timeline import ProjectStatuses
 
-#: issue updated, issue commented, issues bulk-updated
-STATUS_ACTIVITY_TYPES = (2, 3, 14)
-_BULK = 14
+#: issue updated, issue commented, issue deleted, issues bulk-updated
+STATUS_ACTIVITY_TYPES = (2, 3, 4, 14)
+_DELETED, _BULK = 4, 14
 
 
 def _int(value: Any) -> int | None:
@@ -41,6 +41,9 @@ class StatusActivities:
         self.statuses = ProjectStatuses(ctx)
         #: issues whose comments must be read again (their activity did not say enough)
         self.reread: set[int] = set()
+        #: issues deleted since ``after`` (their rows leave the table)
+        self.deleted: set[int] = set()
+        self._written: dict[int, list[int]] = {}
 
     def rows(self) -> Iterator[list[Row]]:
         """Rows page by page; afterwards ``reread`` names the issues to read in full."""
@@ -75,6 +78,11 @@ class StatusActivities:
                 )
             return []
         issue_id, key_id = _int(content.get("id")), _int(content.get("key_id"))
+        if activity.get("type") == _DELETED:
+            if issue_id is not None:
+                self.deleted.add(issue_id)
+                self.reread.discard(issue_id)
+            return []
         comment = content.get("comment")
         comment_id = _int(comment.get("id")) if isinstance(comment, dict) else None
         rows: list[Row] = []
@@ -85,6 +93,8 @@ class StatusActivities:
                     self.reread.add(issue_id)
                 continue
             key = project.get("projectKey")
+            if issue_id is not None:
+                self._written.setdefault(issue_id, []).append(comment_id)
             rows.append(
                 {
                     "commentId": comment_id,
@@ -100,6 +110,17 @@ class StatusActivities:
                 }
             )
         return rows
+
+    def deleted_keys(self) -> list[tuple[Any, ...]]:
+        """The keys (comment ids) of the rows of deleted issues: stored ones, and any this run
+        wrote before it met the deletion."""
+        keys = {c for i in self.deleted for c in self._written.get(i, [])}
+        table = self.ctx.previous("") if self.deleted and self.ctx.previous else None
+        if table is not None:
+            issues = table.column("issue_id").to_pylist()
+            comments = table.column("comment_id").to_pylist()
+            keys.update(c for i, c in zip(issues, comments, strict=True) if i in self.deleted)
+        return [(c,) for c in sorted(keys)]
 
     def reread_issues(self) -> Iterator[Row]:
         """The issues (objects, by ``id[]``, 100 per search) whose comments must be read."""

@@ -72,7 +72,13 @@ def change_statuses(base_url: str, key: str, count: int) -> int:
     with httpx.Client(base_url=base_url + "/api/v2", params={"apiKey": key}, timeout=60) as c:
         info = c.get("/space/activities", params={"count": 1, "order": "desc"}).json()
         before = info[0]["id"]
-        issues = c.get("/issues", params={"statusId[]": 1, "count": count}).json()
+        issues: list[dict[str, Any]] = []
+        while len(issues) < count:  # 100 per search at most; the PATCHes below leave status 1
+            page = c.get("/issues", params={"statusId[]": 1, "count": min(100, count - len(issues)),
+                                            "offset": len(issues)}).json()  # fmt: skip
+            if not page:
+                break
+            issues += page
         for n, issue in enumerate(issues):
             for status in (2, 4) if n % 2 else (2,):
                 while True:

@@ -18,6 +18,7 @@ from backlog_connector.backlog.address import SpaceAddress
 from backlog_connector.backlog.errors import BacklogConnectorError, CancelledError
 from backlog_connector.backlog.stats import Event, RequestStats, Retrying, WaitingForBudget
 from backlog_connector.datasets.connect import open_client
+from backlog_connector.datasets.previous import previous_rows
 from backlog_connector.reports.base import ProgressEvent, RunContext, TableBatch, UpdateMode
 from backlog_connector.reports.rejects import (
     REJECTS_SUFFIX,
@@ -180,6 +181,7 @@ def execute(
                     mode=UpdateMode(plan.mode),
                     cursor=cursor,
                     progress=emit,
+                    previous=previous_rows(sink, plan.table),
                 )
                 # values that do not parse go to <table>__rejects, with the main table's key
                 rejected = rejects_spec(report.tables[0])

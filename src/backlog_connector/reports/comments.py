@@ -1,9 +1,11 @@
 """``comments`` and ``issue_status_history``: the comments of issues updated since the last
 run, and the status changes recorded in their change logs (the basis of cycle-time charts).
 
-Both walk the same way: search the chosen projects' issues updated since the day before the
-cursor (all issues on a first run), then read every comment of each issue that changed. Reading
-all of a changed issue's comments (not only new ids) also picks up edited comments.
+Both first walk the same way: search the chosen projects' issues updated since the day before
+the cursor (all issues on a first run), then read every comment of each issue that changed.
+Reading all of a changed issue's comments (not only new ids) also picks up edited comments.
+Once its cursor holds an activity id, ``issue_status_history`` reads only the space activities
+since then (``reports.status_activities``): about ceil(new activities / 100) requests a run.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from backlog_connector.reports.common import (
     as_rows,
     resolve_projects,
 )
+from backlog_connector.reports.status_activities import StatusActivities
 from backlog_connector.reports.sync import (
     PAGE_SIZE,
     IssueTracker,
@@ -130,6 +133,19 @@ def comment_changes(comments: Rows) -> list[Row]:
 CHECKPOINT_ISSUES = 200
 
 
+def issue_comments(ctx: RunContext, issue: Row) -> list[Row]:
+    """Every comment of ``issue`` (oldest first) tagged with its issue id, key and project."""
+    tags = {
+        "issueId": issue.get("id"),
+        "issueKey": issue.get("issueKey"),
+        "projectId": issue.get("projectId"),
+    }
+    pages = ctx.client.iter_ids(f"/issues/{issue['id']}/comments", [], order="asc")
+    comments = [{**c, **tags} for p in pages for c in as_rows(p)]
+    ctx.rows_read += len(comments)
+    return comments
+
+
 class CommentWalk:
     """The comments of the issues that changed since the cursor, issue by issue.
 
@@ -158,7 +174,9 @@ class CommentWalk:
         )
         self.since = parse_timestamp(cursor["updated"]) if usable and cursor else None
         self.tracker = IssueTracker(self.since)
-        self.started = newest_activity(ctx).created  # what changes during the walk: next run
+        newest = newest_activity(ctx)
+        self.started = newest.created  # what changes during the walk: next run
+        self.started_id = newest.id
         self.sort_key = "created" if self.since is None else "updated"
         self.resume = self._resume_point(cursor)
         if self.resume is not None and isinstance(self.resume.get("started"), int):
@@ -199,14 +217,7 @@ class CommentWalk:
             for issue in self.tracker.keep(page):
                 if self._done_before(issue):
                     continue
-                tags = {
-                    "issueId": issue.get("id"),
-                    "issueKey": issue.get("issueKey"),
-                    "projectId": issue.get("projectId"),
-                }
-                pages = self.ctx.client.iter_ids(f"/issues/{issue['id']}/comments", [], order="asc")
-                comments = [{**c, **tags} for p in pages for c in as_rows(p)]
-                self.ctx.rows_read += len(comments)
+                comments = issue_comments(self.ctx, issue)
                 raw = issue.get(self.sort_key)
                 value = parse_timestamp(raw) if isinstance(raw, str) else None
                 if isinstance(issue.get("id"), int) and value is not None:
@@ -243,6 +254,7 @@ class CommentWalk:
             "version": CURSOR_VERSION,
             "options": self.digest,
             "updated": None if since is None else iso_timestamp(since),
+            "activity_id": self.started_id,
         }
 
 
@@ -335,13 +347,44 @@ class IssueStatusHistoryReport(CatalogReport):
     incremental = True
 
     def read(self, ctx: RunContext) -> Iterator[TableBatch]:
-        walk = CommentWalk(ctx)
-        statuses = StatusNames(ctx)
         buffer = BatchBuffer(STATUS_HISTORY_TABLE, space=ctx.space, limit=self.batch_rows)
-        for comments in walk.comments():
-            yield from buffer.add(status_changes(comments, statuses))
-            if walk.due():
-                yield from buffer.flush()
-                walk.checkpoint()
+        statuses = StatusNames(ctx)
+        after = _activity_cursor(ctx)
+        if after is None:
+            walk = CommentWalk(ctx)
+            for comments in walk.comments():
+                yield from buffer.add(status_changes(comments, statuses))
+                if walk.due():
+                    yield from buffer.flush()
+                    walk.checkpoint()
+            yield from buffer.flush()
+            walk.finish()
+            return
+        # after a first run: the status changes since then, from the space activities
+        selector = ctx.options.get("projects")
+        projects = resolve_projects(ctx, selector)
+        project_ids = None if selector is None else {p["id"] for p in projects}
+        started = newest_activity(ctx).id
+        changes = StatusActivities(ctx, after, project_ids)
+        for rows in changes.rows():
+            yield from buffer.add(rows)
+        for issue in changes.reread_issues():
+            yield from buffer.add(status_changes(issue_comments(ctx, issue), statuses))
         yield from buffer.flush()
-        walk.finish()
+        ctx.deleted_keys = changes.deleted_keys()
+        assert ctx.cursor is not None
+        ctx.new_cursor = {**ctx.cursor, "activity_id": started if started is not None else after}
+
+
+def _activity_cursor(ctx: RunContext) -> int | None:
+    """The activity id of the previous run's cursor when this run may read from activities."""
+    cursor = ctx.cursor
+    if (
+        ctx.mode is UpdateMode.REPLACE
+        or cursor is None
+        or cursor.get("version") != CURSOR_VERSION
+        or cursor.get("options") != fingerprint(ctx.options)
+    ):
+        return None
+    after = cursor.get("activity_id")
+    return after if isinstance(after, int) else None

@@ -10,6 +10,7 @@ signed-in session. Pages talk to the control plane and the scheduler only, never
     dataset_pages.py  the list, one dataset, run now, edit, delete
     account_pages.py  the accounts
     destination_pages.py  the destinations (the DuckDB warehouse and saved PostgreSQL databases)
+    insights.py       charts of the derived reports (cycle times, flow, throughput)
 """
 
 from __future__ import annotations
@@ -20,7 +21,14 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse
 
-from backlog_connector.web import account_pages, auth, dataset_pages, destination_pages, wizard
+from backlog_connector.web import (
+    account_pages,
+    auth,
+    dataset_pages,
+    destination_pages,
+    insights,
+    wizard,
+)
 from backlog_connector.web.csrf import verify_csrf
 from backlog_connector.web.forms import FieldErrors, FormValues
 from backlog_connector.web.rendering import (
@@ -107,3 +115,4 @@ router.include_router(wizard.router)
 router.include_router(dataset_pages.router)
 router.include_router(account_pages.router)
 router.include_router(destination_pages.router)
+router.include_router(insights.router)

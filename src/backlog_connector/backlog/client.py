@@ -12,11 +12,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from types import TracebackType
-from typing import Any, NoReturn
-from urllib.parse import urlencode, urlsplit
+from typing import Any
 
 import httpx
-import orjson
 
 from backlog_connector.backlog.address import SpaceAddress
 from backlog_connector.backlog.budget import (
@@ -26,9 +24,7 @@ from backlog_connector.backlog.budget import (
     shared,
 )
 from backlog_connector.backlog.credentials import ApiKey, Credentials, OAuthToken
-from backlog_connector.backlog.error_map import BacklogErrorBody, error_for_response
 from backlog_connector.backlog.errors import (
-    AuthenticationError,
     BadResponseError,
     CancelledError,
     InvalidAddressError,
@@ -37,30 +33,28 @@ from backlog_connector.backlog.errors import (
     RateLimitedError,
     RetryLaterError,
 )
+from backlog_connector.backlog.ledger import RateLedger
+from backlog_connector.backlog.pacing import Pacer
 from backlog_connector.backlog.paging import IdCursorPaginator, OffsetPaginator, Paginator, Row
 from backlog_connector.backlog.params import Params, encode_params, without
-from backlog_connector.backlog.redact import Redactor, redact_url
+from backlog_connector.backlog.redact import Redactor
 from backlog_connector.backlog.responses import (
     TokenRejected,
-    parse_json,
-    raise_for_error,
-    retry_after,
 )
 from backlog_connector.backlog.retry import RetryPolicy
 from backlog_connector.backlog.stats import (
     Event,
     Listener,
-    RequestDone,
     RequestStats,
     Retrying,
     WaitingForBudget,
 )
+from backlog_connector.backlog.token_refresh import TokenRefreshMixin
 from backlog_connector.backlog.transport import http_client
+from backlog_connector.backlog.wire import CallState
 
 logger = logging.getLogger("backlog_connector.backlog")
 
-#: category under which token-endpoint calls are counted (Backlog does not rate-limit them)
-OAUTH = "oauth"
 _WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 
 
@@ -69,21 +63,7 @@ def user_key_for(address: SpaceAddress, myself: dict[str, Any]) -> str:
     return f"{address.fqdn}:{myself['id']}"
 
 
-class _CallState:
-    """Book-keeping of one logical call across its attempts."""
-
-    __slots__ = ("budget_wait", "refreshed", "started")
-
-    def __init__(self) -> None:
-        self.started = time.monotonic()
-        self.budget_wait = 0.0
-        self.refreshed = False
-
-    def elapsed(self) -> float:
-        return time.monotonic() - self.started - self.budget_wait
-
-
-class BacklogClient:
+class BacklogClient(TokenRefreshMixin):
     """A client of one Backlog space, for one account (address + credentials).
 
     ``budgets`` defaults to the process-global registry, so every client of the same Backlog
@@ -91,7 +71,9 @@ class BacklogClient:
     (:func:`user_key_for`); when None it is resolved with one ``GET /users/myself`` on first
     use. ``listener`` receives :mod:`.stats` events for progress displays. ``cancel``, when
     set, stops the client between requests and cuts budget and backoff waits short
-    (``CancelledError``). ``transport`` is an httpx transport (tests). The client is thread-safe.
+    (``CancelledError``). ``ledger``, when given, replaces the in-process pacing: every request
+    is granted by that shared budget (see :mod:`.ledger`). ``transport`` is an httpx transport
+    (tests). The client is thread-safe.
     """
 
     def __init__(
@@ -107,6 +89,7 @@ class BacklogClient:
         timeout: float = 30.0,
         listener: Listener | None = None,
         cancel: threading.Event | None = None,
+        ledger: RateLedger | None = None,
     ) -> None:
         if not isinstance(address, SpaceAddress):
             raise InvalidAddressError(
@@ -124,6 +107,8 @@ class BacklogClient:
         self.account_name = account_name
         self.retry = retry or RetryPolicy()
         self.budgets = budgets or shared()
+        self.ledger = ledger
+        self._pacer = Pacer(self.budgets, ledger, address.fqdn)
         self.listener = listener
         self.cancel = cancel
         self.stats = RequestStats()
@@ -248,7 +233,7 @@ class BacklogClient:
         self._check_path(path)
         query = encode_params(params)
         form = encode_params(data) if data is not None else None
-        state = _CallState()
+        state = CallState()
         failures = 0
         while True:
             self._check_cancel()
@@ -280,7 +265,7 @@ class BacklogClient:
                     self._pause(delay, time.sleep)
 
     def _retry_delay(
-        self, method: str, err: RetryLaterError, failures: int, state: _CallState
+        self, method: str, err: RetryLaterError, failures: int, state: CallState
     ) -> float | None:
         if method in _WRITE_METHODS and not self.retry.retry_writes:
             unsent = isinstance(err, NetworkError) and not err.request_sent
@@ -294,7 +279,7 @@ class BacklogClient:
         path: str,
         query: list[tuple[str, str]],
         form: list[tuple[str, str]] | None,
-        state: _CallState,
+        state: CallState,
     ) -> Any:
         category = category_for(method, path)
         if path == "/users/myself" and self._user_key is None:
@@ -306,211 +291,20 @@ class BacklogClient:
             self._account(method, path, query, category, response, seconds)
             return self._interpret(method, path, response)
         user = self._resolve_user_key()
-        host = self.address.fqdn
-        lock = self.budgets.user_lock(host, user)
-        budget = self.budgets.budget(host, user, category)
-        while True:
-            with lock:
-                wait = budget.delay(self.budgets.clock())
-                if wait <= 0:
-                    budget.note_sent()
-                    sent_at = self.budgets.clock()
-                    response, seconds = self._send_counted(method, path, query, form, category)
-                    headers = RateLimitHeaders.parse(response.headers)
-                    if headers is not None and response.status_code != 429:
-                        budget.observe(headers, sent_at, self.budgets.clock())
-                    break
-            state.budget_wait += wait
-            self.stats.add_wait(wait)
-            self._emit(WaitingForBudget(category, wait))
-            logger.debug("waiting %.2f s for the %s budget of %s", wait, category, host)
-            self._pause(wait, self.budgets.sleep)
+
+        def wait(seconds: float) -> None:
+            state.budget_wait += seconds
+            self.stats.add_wait(seconds)
+            self._emit(WaitingForBudget(category, seconds))
+            logger.debug("waiting %.2f s for the %s budget of %s", seconds, category,
+                         self.address.fqdn)  # fmt: skip
+            self._pause(seconds, self.budgets.sleep)
+
+        response, seconds = self._pacer.send(
+            user, category, lambda: self._send_counted(method, path, query, form, category), wait
+        )
         self._account(method, path, query, category, response, seconds)
         return self._interpret(method, path, response)
-
-    # -- the wire ---------------------------------------------------------------------------
-
-    def _send_counted(
-        self,
-        method: str,
-        path: str,
-        query: list[tuple[str, str]],
-        form: list[tuple[str, str]] | None,
-        category: str,
-    ) -> tuple[httpx.Response, float]:
-        """:meth:`_send`, counting a request that failed on the wire as well."""
-        try:
-            return self._send(method, path, query, form)
-        except NetworkError:
-            self.stats.add_request(category, 0)
-            raise
-
-    def _send(
-        self,
-        method: str,
-        path: str,
-        query: list[tuple[str, str]],
-        form: list[tuple[str, str]] | None,
-        *,
-        url: str | None = None,
-        auth: bool = True,
-    ) -> tuple[httpx.Response, float]:
-        target = url or self.address.api_url + path
-        headers = self.credentials.headers() if auth else {}
-        started = time.monotonic()
-        try:
-            response = self._http.request(
-                method,
-                target,
-                params=httpx.QueryParams(tuple(query)) if query else None,
-                content=urlencode(form).encode() if form is not None else None,
-                headers={**headers, "Content-Type": "application/x-www-form-urlencoded"}
-                if form is not None
-                else headers,
-            )
-        except httpx.TransportError as exc:
-            raise self._network_error(method, path, exc) from None
-        return response, time.monotonic() - started
-
-    def _network_error(self, method: str, path: str, exc: httpx.TransportError) -> NetworkError:
-        detail = self._redact(str(exc)) or type(exc).__name__
-        unsent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
-        return NetworkError(
-            f"{method} {path} failed for {self._who()}: network error "
-            f"({type(exc).__name__}: {detail}); check that {self.address.fqdn} is reachable, "
-            "a later run should succeed.",
-            account=self.account_name or None,
-            request_sent=not unsent,
-        )
-
-    def _account(
-        self,
-        method: str,
-        path: str,
-        query: list[tuple[str, str]],
-        category: str,
-        response: httpx.Response,
-        seconds: float,
-    ) -> None:
-        size = len(response.content)
-        self.stats.add_request(category, size)
-        headers = RateLimitHeaders.parse(response.headers)
-        if headers is not None:
-            self.stats.add_rate_headers(category, headers.remaining, headers.reset)
-        if response.status_code == 429:
-            self.stats.add_rate_limited()
-        target = httpx.URL(self.address.api_url + path, params=httpx.QueryParams(tuple(query)))
-        shown = redact_url(str(target))
-        shown = self._redact(shown)
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug(
-                "%s %s -> %d in %.0f ms, %d bytes, %s remaining %s",
-                method,
-                shown,
-                response.status_code,
-                seconds * 1000,
-                size,
-                category,
-                headers.remaining if headers is not None else "?",
-            )
-        self._emit(
-            RequestDone(
-                method,
-                shown,
-                category,
-                response.status_code,
-                seconds,
-                size,
-                headers.remaining if headers is not None else None,
-                headers.reset if headers is not None else None,
-            )
-        )
-
-    def _interpret(self, method: str, path: str, response: httpx.Response) -> Any:
-        what = f"{method} {path}"
-        if 200 <= response.status_code < 300:
-            return parse_json(
-                response, what=what, who=self._who(), account=self.account_name or None
-            )
-        raise_for_error(
-            response,
-            what=what,
-            account=self.account_name,
-            redact=self._redact,
-            margin=self.budgets.margin,
-            bearer=isinstance(self.credentials, OAuthToken),
-        )
-
-    # -- OAuth --------------------------------------------------------------------------------
-
-    def _check_token_url(self, credentials: Credentials) -> str | None:
-        if not isinstance(credentials, OAuthToken):
-            return None
-        url = credentials.token_url or self.address.api_url + "/oauth2/token"
-        own = urlsplit(self.address.base_url)
-        parts = urlsplit(url)
-        if (parts.scheme, parts.netloc) != (own.scheme, own.netloc):
-            raise InvalidAddressError(
-                f"The OAuth token URL is not on the space's host {self.address.fqdn}; "
-                "leave token_url unset or point it at the same host."
-            )
-        return url
-
-    def _refresh_if_due(self, state: _CallState) -> None:
-        token = self.credentials
-        if isinstance(token, OAuthToken) and token.needs_refresh():
-            self._refresh(state, force=False)
-
-    def _refresh(self, state: _CallState, *, force: bool) -> None:
-        token = self.credentials
-        if not isinstance(token, OAuthToken) or self._token_url is None:
-            return
-        before = token.access_token
-        with token.lock:
-            if token.access_token != before or (not force and not token.needs_refresh()):
-                return  # another thread refreshed meanwhile
-            response, seconds = self._send(
-                "POST",
-                "/oauth2/token",
-                [],
-                list(token.refresh_form().items()),
-                url=self._token_url,
-                auth=False,
-            )
-            self._account("POST", "/oauth2/token", [], OAUTH, response, seconds)
-            if response.status_code != 200:
-                self._token_refresh_failed(response)
-            try:
-                data = orjson.loads(response.content)
-            except orjson.JSONDecodeError:
-                raise BadResponseError(
-                    f"The OAuth token endpoint answered with a non-JSON body for {self._who()}; "
-                    "a later attempt should succeed.",
-                    account=self.account_name or None,
-                ) from None
-            token.apply_token_response(data)
-            state.refreshed = True
-            self._redact.add(*token.secrets())
-            logger.info("refreshed the OAuth access token of %s", self._who())
-
-    def _token_refresh_failed(self, response: httpx.Response) -> NoReturn:
-        if response.status_code >= 500 or response.status_code == 429:
-            raise error_for_response(
-                response.status_code,
-                response.content,
-                account=self.account_name,
-                what="POST /oauth2/token",
-                retry_after=retry_after(response, margin=self.budgets.margin),
-                redact=self._redact,
-            )
-        parsed = BacklogErrorBody.parse(response.content)
-        raise AuthenticationError(
-            f"Refreshing the OAuth token of {self._who()} failed (HTTP {response.status_code}); "
-            "authorise the application again to get new tokens.",
-            account=self.account_name or None,
-            status=response.status_code,
-            backlog_message=self._redact(parsed.message) if parsed.message else None,
-        )
 
     # -- pacing helpers -----------------------------------------------------------------------
 
@@ -520,20 +314,10 @@ class BacklogClient:
             return
         headers, sent_at, received_at = self._unpaced_headers
         self._unpaced_headers = None
-        host = self.address.fqdn
-        with self.budgets.user_lock(host, self._user_key):
-            budget = self.budgets.budget(host, self._user_key, category_for("GET", "/users/myself"))
-            budget.observe(headers, sent_at, received_at)
+        self._pacer.adopt(self._user_key, headers, sent_at, received_at)
 
     def _align_walk(self, path: str) -> None:
-        user = self._resolve_user_key()
-        host = self.address.fqdn
-        if not self.budgets.limited(host, user):
-            return
-        with self.budgets.user_lock(host, user):
-            self.budgets.budget(host, user, category_for("GET", path)).align_opening(
-                self.budgets.clock()
-            )
+        self._pacer.align_walk(self._resolve_user_key(), path)
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -570,9 +354,6 @@ class BacklogClient:
         else:
             self.cancel.wait(seconds)
         self._check_cancel()
-
-    def _who(self) -> str:
-        return f"account {self.account_name!r}" if self.account_name else self.address.fqdn
 
     def _emit(self, event: Event) -> None:
         if self.listener is None:

@@ -1,0 +1,167 @@
+"""The client's wire: sending one request, counting it, logging it redacted, and reading the
+answer onto the error tree. A mixin of :class:`.client.BacklogClient`."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from backlog_connector.backlog.address import SpaceAddress
+from backlog_connector.backlog.budget import BudgetRegistry, RateLimitHeaders
+from backlog_connector.backlog.credentials import Credentials, OAuthToken
+from backlog_connector.backlog.errors import NetworkError
+from backlog_connector.backlog.redact import Redactor, redact_url
+from backlog_connector.backlog.responses import parse_json, raise_for_error
+from backlog_connector.backlog.stats import Event, RequestDone, RequestStats
+
+logger = logging.getLogger("backlog_connector.backlog")
+
+
+class CallState:
+    """Book-keeping of one logical call across its attempts."""
+
+    __slots__ = ("budget_wait", "refreshed", "started")
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.budget_wait = 0.0
+        self.refreshed = False
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started - self.budget_wait
+
+
+class WireMixin:
+    """Sending and accounting (see the module docstring)."""
+
+    address: SpaceAddress
+    credentials: Credentials
+    account_name: str
+    budgets: BudgetRegistry
+    stats: RequestStats
+    _http: httpx.Client
+    _redact: Redactor
+
+    def _who(self) -> str:
+        return f"account {self.account_name!r}" if self.account_name else self.address.fqdn
+
+    def _emit(self, event: Event) -> None:
+        raise NotImplementedError
+
+    # -- the wire ---------------------------------------------------------------------------
+
+    def _send_counted(
+        self,
+        method: str,
+        path: str,
+        query: list[tuple[str, str]],
+        form: list[tuple[str, str]] | None,
+        category: str,
+    ) -> tuple[httpx.Response, float]:
+        """:meth:`_send`, counting a request that failed on the wire as well."""
+        try:
+            return self._send(method, path, query, form)
+        except NetworkError:
+            self.stats.add_request(category, 0)
+            raise
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        query: list[tuple[str, str]],
+        form: list[tuple[str, str]] | None,
+        *,
+        url: str | None = None,
+        auth: bool = True,
+    ) -> tuple[httpx.Response, float]:
+        target = url or self.address.api_url + path
+        headers = self.credentials.headers() if auth else {}
+        started = time.monotonic()
+        try:
+            response = self._http.request(
+                method,
+                target,
+                params=httpx.QueryParams(tuple(query)) if query else None,
+                content=urlencode(form).encode() if form is not None else None,
+                headers={**headers, "Content-Type": "application/x-www-form-urlencoded"}
+                if form is not None
+                else headers,
+            )
+        except httpx.TransportError as exc:
+            raise self._network_error(method, path, exc) from None
+        return response, time.monotonic() - started
+
+    def _network_error(self, method: str, path: str, exc: httpx.TransportError) -> NetworkError:
+        detail = self._redact(str(exc)) or type(exc).__name__
+        unsent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+        return NetworkError(
+            f"{method} {path} failed for {self._who()}: network error "
+            f"({type(exc).__name__}: {detail}); check that {self.address.fqdn} is reachable, "
+            "a later run should succeed.",
+            account=self.account_name or None,
+            request_sent=not unsent,
+        )
+
+    def _account(
+        self,
+        method: str,
+        path: str,
+        query: list[tuple[str, str]],
+        category: str,
+        response: httpx.Response,
+        seconds: float,
+    ) -> None:
+        size = len(response.content)
+        self.stats.add_request(category, size)
+        headers = RateLimitHeaders.parse(response.headers)
+        if headers is not None:
+            self.stats.add_rate_headers(category, headers.remaining, headers.reset)
+        if response.status_code == 429:
+            self.stats.add_rate_limited()
+        target = httpx.URL(self.address.api_url + path, params=httpx.QueryParams(tuple(query)))
+        shown = redact_url(str(target))
+        shown = self._redact(shown)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s %s -> %d in %.0f ms, %d bytes, %s remaining %s",
+                method,
+                shown,
+                response.status_code,
+                seconds * 1000,
+                size,
+                category,
+                headers.remaining if headers is not None else "?",
+            )
+        self._emit(
+            RequestDone(
+                method,
+                shown,
+                category,
+                response.status_code,
+                seconds,
+                size,
+                headers.remaining if headers is not None else None,
+                headers.reset if headers is not None else None,
+            )
+        )
+
+    def _interpret(self, method: str, path: str, response: httpx.Response) -> Any:
+        what = f"{method} {path}"
+        if 200 <= response.status_code < 300:
+            return parse_json(
+                response, what=what, who=self._who(), account=self.account_name or None
+            )
+        raise_for_error(
+            response,
+            what=what,
+            account=self.account_name,
+            redact=self._redact,
+            margin=self.budgets.margin,
+            bearer=isinstance(self.credentials, OAuthToken),
+        )
+

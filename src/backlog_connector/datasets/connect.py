@@ -14,6 +14,7 @@ from backlog_connector.backlog.errors import InvalidAddressError
 if TYPE_CHECKING:
     from backlog_connector.backlog.client import BacklogClient
     from backlog_connector.backlog.credentials import ApiKey, OAuthToken
+    from backlog_connector.backlog.ledger import RateLedger
 
     Credentials = ApiKey | OAuthToken
 
@@ -97,8 +98,10 @@ def open_client(
     user_id: int | None = None,
     listener: Callable[[Any], None] | None = None,
     cancel: threading.Event | None = None,
+    ledger: RateLedger | None = None,
 ) -> BacklogClient:
-    """A client for the account; ``user_id`` (when known) saves the lazy ``users/myself``."""
+    """A client for the account; ``user_id`` (when known) saves the lazy ``users/myself``;
+    ``ledger``: the shared rate budget (None: the in-process pacing)."""
     from backlog_connector.backlog.client import BacklogClient, user_key_for
 
     user_key = user_key_for(address, {"id": user_id}) if user_id is not None else None
@@ -109,6 +112,7 @@ def open_client(
         user_key=user_key,
         listener=listener,
         cancel=cancel,
+        ledger=ledger,
     )
 
 

@@ -21,6 +21,7 @@ from backlog_connector.reports.base import ProgressEvent, RunContext, UpdateMode
 from backlog_connector.sinks.base import SinkRun
 
 if TYPE_CHECKING:
+    from backlog_connector.backlog.ledger import RateLedger
     from backlog_connector.datasets.connect import Credentials
     from backlog_connector.sinks.base import Sink
 
@@ -97,8 +98,10 @@ def execute(
     on_start: Callable[[dict[str, Any] | None], None],
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    ledger: RateLedger | None = None,
 ) -> RunOutcome:
-    """Run ``plan`` into ``sink``; never raises for a failed run (the outcome says why)."""
+    """Run ``plan`` into ``sink``; never raises for a failed run (the outcome says why).
+    ``ledger``: the shared rate budget (None: the in-process pacing)."""
     from backlog_connector.reports.catalog import get_report
 
     outcome = RunOutcome()
@@ -139,6 +142,7 @@ def execute(
         user_id=plan.user_id,
         listener=listen,
         cancel=cancel,
+        ledger=ledger,
     )
     try:
         with client:

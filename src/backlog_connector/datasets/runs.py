@@ -231,7 +231,10 @@ class RunsMixin(PlaneCore):
                 run.cursor_before = cursor
 
         try:
-            outcome = execute(plan, sink, on_start=started, progress=progress, cancel=cancel)
+            outcome = execute(
+                plan, sink, on_start=started, progress=progress, cancel=cancel,
+                ledger=self.rate_ledger,
+            )  # fmt: skip
         except Exception as exc:  # execute records run failures itself; this is a last resort
             outcome = _failed_before_start(exc, (*plan.secrets, *plan.credentials.secrets()))
         finally:

@@ -107,6 +107,10 @@ class RunInfo(_Plain):
     error_action: str | None = None  # configuration | retry_later | give_up
     cursor_before: dict[str, Any] | None = None
     cursor_after: dict[str, Any] | None = None
+    #: while a worker runs it: {"rows", "pages", "message"} (None: not run by a worker)
+    progress: dict[str, Any] | None = None
+    #: the task-queue job that carries it (None: run in the process that queued it)
+    queue_job_id: int | None = None
 
     @property
     def duration_seconds(self) -> float | None:

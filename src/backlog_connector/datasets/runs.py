@@ -130,11 +130,13 @@ class RunsMixin(PlaneCore):
 
     def fail_orphaned_runs(self) -> int:
         """Mark runs left 'queued' or 'running' by a process that died as failed; returns how
-        many. Call at start-up, before this process runs anything."""
+        many. Call at start-up, before this process runs anything. Runs carried by the task
+        queue (``queue_job_id`` set) are left alone: their workers' heartbeats tell whether
+        they are orphans (``workers.sweep``), not their status."""
         with self._sessions.begin() as s:
             result = s.execute(
                 sa.update(Run)
-                .where(Run.status.in_(("queued", "running")))
+                .where(Run.status.in_(("queued", "running")), Run.queue_job_id.is_(None))
                 .values(
                     status="failed",
                     finished_at=utcnow(),

@@ -68,6 +68,8 @@ def run_info(row: Run, dataset: str) -> RunInfo:
         error_action=row.error_action,
         cursor_before=row.cursor_before,
         cursor_after=row.cursor_after,
+        progress=row.progress,
+        queue_job_id=row.queue_job_id,
     )
 
 

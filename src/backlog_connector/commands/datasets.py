@@ -247,7 +247,12 @@ def run(names: tuple[str, ...], full: bool, as_json: bool) -> None:
     """Run datasets now; several names run together, sharing each user's rate budget.
     Exit code 1 if any run did not succeed."""
     with control_plane() as plane:
-        runs = run_with_progress(plane, names, stderr(), full=full)
+        if plane.distributed:  # the control plane in PostgreSQL: the workers run it
+            from backlog_connector.commands.queued_runs import run_on_workers
+
+            runs = run_on_workers(plane, names, stderr(), full=full)
+        else:
+            runs = run_with_progress(plane, names, stderr(), full=full)
     if as_json:
         print_json([r.to_dict() for r in runs])
     else:

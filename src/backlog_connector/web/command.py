@@ -26,7 +26,9 @@ def serve(host: str, port: int, public_url: str | None, log_level: str) -> None:
     """Serve the web UI and the REST API (/api, OpenAPI at /docs) and run the schedules.
 
     This process owns the DuckDB warehouse and runs every sync itself. SIGTERM or Ctrl-C stops
-    it within a few seconds; runs cut short are recorded as cancelled.
+    it within a few seconds; runs cut short are recorded as cancelled. With the control plane
+    in PostgreSQL (database_url) the runs go to 'worker' processes instead, and any number of
+    serve replicas may run: one scheduler tick happens for all of them.
     """
     import uvicorn
 
@@ -41,6 +43,8 @@ def serve(host: str, port: int, public_url: str | None, log_level: str) -> None:
     # in the URL: keep those loggers quiet (the client logs redacted URLs itself).
     for noisy in ("httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # with workers, the tick is a job every second: keep the task queue's own log to warnings
+    logging.getLogger("procrastinate").setLevel(max(logging.WARNING, logging.getLogger().level))
     try:
         sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -16,12 +16,14 @@ from backlog_connector.backlog.errors import ConfigurationError
 @click.option("--concurrency", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Runs this process executes at once (each in a thread).")  # fmt: skip
 @click.option("--queue", "queues", multiple=True, metavar="Q",
-              help="Queue to consume (repeatable). Default: 'runs' (datasets in PostgreSQL"
-                   " destinations) and this host's warehouse queue (datasets in its DuckDB"
-                   " file).")  # fmt: skip
+              help="Queue to consume (repeatable). Default: 'runs', the datasets in PostgreSQL"
+                   " destinations.")  # fmt: skip
+@click.option("--warehouse", is_flag=True,
+              help="Also consume this host's warehouse queue: the datasets in the embedded"
+                   " DuckDB file of this data home. One such worker per file.")  # fmt: skip
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["debug", "info", "warning", "error"]))  # fmt: skip
-def worker(concurrency: int, queues: tuple[str, ...], log_level: str) -> None:
+def worker(concurrency: int, queues: tuple[str, ...], warehouse: bool, log_level: str) -> None:
     """Execute queued runs: any number of workers, on any machine that reaches the control
     plane's PostgreSQL. SIGTERM or Ctrl-C stops taking jobs and lets running ones finish (up to
     10 s; then they are cancelled). A worker killed outright is noticed by its missing
@@ -52,7 +54,9 @@ def worker(concurrency: int, queues: tuple[str, ...], log_level: str) -> None:
             raise click.ClickException(str(exc)) from None
         ensure_schema(cp._engine)
         app = build_app(cp)
-        consumed = list(queues) or [RUNS_QUEUE, warehouse_queue(cp.settings)]
+        consumed = list(queues) or [RUNS_QUEUE]
+        if warehouse:
+            consumed.append(warehouse_queue(cp.settings))
         name = f"{socket.gethostname()}:{os.getpid()}"
         click.echo(f"worker {name} consuming {', '.join(consumed)} (concurrency {concurrency})")
         sys.stdout.flush()

@@ -1,7 +1,8 @@
 """The procrastinate app over the control-plane database, and :class:`RunQueue`.
 
 Queues: ``runs`` (datasets in a PostgreSQL destination: any worker), the warehouse queue
-(datasets in the embedded DuckDB file: only workers on the host that has the file; setting
+(datasets in the embedded DuckDB file: only the worker started with ``--warehouse`` on the host
+that has the file, since DuckDB allows one writing process per file; setting
 ``workers.warehouse_queue``, default ``warehouse-<host name>``) and ``scheduler`` (the tick and
 the sweep, consumed by ``serve``). Every job of one dataset carries the lock and the queueing
 lock ``dataset-<id>``: one run per dataset at a time across all workers, one waiting.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -13,10 +14,16 @@ from typing import Any
 
 import httpx
 from cryptography.fernet import Fernet
-from service_helpers import free_port
 
 TOKEN = "cluster-token-0123456789abcdef"
 EXE = str(Path(sys.executable).parent / "backlog-connector")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def cluster_env(home: Path, control_url: str, **extra: str) -> dict[str, str]:

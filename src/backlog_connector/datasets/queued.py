@@ -35,6 +35,18 @@ class ScheduleStateInfo:
 class QueuedRunsMixin(PlaneCore):
     """Runs on workers and the scheduler's state (see ``ControlPlane``)."""
 
+    @property
+    def engine(self) -> sa.Engine:
+        """The control-plane database's engine (the task queue keeps its tables there)."""
+        return self._engine
+
+    def dataset_route(self, name: str) -> tuple[int, bool]:
+        """The dataset's id (its lock in the task queue) and whether its tables are in the
+        embedded DuckDB warehouse (its runs then go to the warehouse queue)."""
+        with self._sessions() as s:
+            row = self._dataset(s, name)
+            return row.id, row.destination_id is None
+
     def attach_job(self, run_id: int, job_id: int) -> None:
         """Record the task-queue job that carries the run."""
         with self._sessions.begin() as s:

@@ -52,7 +52,7 @@ def worker(concurrency: int, queues: tuple[str, ...], warehouse: bool, log_level
             require_postgres(cp, "backlog-connector worker")
         except ConfigurationError as exc:
             raise click.ClickException(str(exc)) from None
-        ensure_schema(cp._engine)
+        ensure_schema(cp.engine)
         app = build_app(cp)
         consumed = list(queues) or [RUNS_QUEUE]
         if warehouse:

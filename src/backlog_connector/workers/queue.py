@@ -115,7 +115,7 @@ class RunQueue:
     def __init__(self, cp: ControlPlane) -> None:
         require_postgres(cp, "queuing runs for workers")
         self.cp = cp
-        ensure_schema(cp._engine)
+        ensure_schema(cp.engine)
         self.app = build_app(cp)
         self.app.open()
 
@@ -125,12 +125,8 @@ class RunQueue:
 
     def queue_of(self, name: str) -> tuple[int, str]:
         """The dataset's id and queue (the warehouse queue for the embedded DuckDB)."""
-        info = self.cp.get_dataset(name)
-        with self.cp._sessions() as s:
-            row = self.cp._dataset(s, name)
-            dataset_id = row.id
-        queue = warehouse_queue(self.cp.settings) if info.destination == "warehouse" else RUNS_QUEUE
-        return dataset_id, queue
+        dataset_id, in_warehouse = self.cp.dataset_route(name)
+        return dataset_id, warehouse_queue(self.cp.settings) if in_warehouse else RUNS_QUEUE
 
     def enqueue(
         self, name: str, *, trigger: str = "manual", attempt: int = 1, full: bool = False

@@ -71,11 +71,11 @@ class Pacer:
     def adopt(
         self, user: str, headers: RateLimitHeaders, sent_at: float, received_at: float
     ) -> None:
-        """Feed the headers of the unpaced ``/users/myself`` call that named the user."""
-        category = category_for("GET", "/users/myself")
+        """Feed the headers of the unpaced ``/users/myself`` call that named the user (a ledger
+        needs none: it counts that request from the next answer, as any use outside it)."""
         if self.ledger is not None:
-            self.ledger.observe(self.host, user, category, headers, 200)
             return
+        category = category_for("GET", "/users/myself")
         with self.budgets.user_lock(self.host, user):
             self.budgets.budget(self.host, user, category).observe(headers, sent_at, received_at)
 

@@ -60,16 +60,21 @@ class QueuedRunsMixin(PlaneCore):
     def fail_lost_run(self, run_id: int, reason: str) -> bool:
         """Mark a queued or running run failed because its worker stopped (``reason`` says
         how it was found); False when the run had already finished."""
+        return self.fail_stuck_run(
+            run_id,
+            f"{LOST_WORKER} before the run finished ({reason}); the table was left as it was;"
+            " the run is tried again",
+        )
+
+    def fail_stuck_run(self, run_id: int, error: str) -> bool:
+        """Mark a queued or running run failed with ``error`` (its job ended without it, or it
+        never reached the queue); False when the run had already finished."""
         with self._sessions.begin() as s:
             result = s.execute(
                 sa.update(Run)
                 .where(Run.id == run_id, Run.status.in_(("queued", "running")))
                 .values(
-                    status="failed",
-                    finished_at=utcnow(),
-                    error_action="retry_later",
-                    error=f"{LOST_WORKER} before the run finished ({reason}); the table"
-                    " was left as it was; the run is tried again",
+                    status="failed", finished_at=utcnow(), error_action="retry_later", error=error
                 )
             )
             return bool(getattr(result, "rowcount", 0))

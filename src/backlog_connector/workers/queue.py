@@ -65,9 +65,20 @@ def require_postgres(cp: ControlPlane, what: str) -> None:
         )
 
 
+def _require_procrastinate() -> None:
+    try:
+        import procrastinate  # noqa: F401
+    except ImportError:
+        raise ConfigurationError(
+            "runs on workers need procrastinate, which is not installed: pip install"
+            " 'backlog-connector[workers]' (or unset database_url to run everything in serve)"
+        ) from None
+
+
 def ensure_schema(engine: sa.Engine) -> None:
     """Create procrastinate's tables in the control-plane database when they are missing
     (once, under an advisory lock, so processes starting together do not race)."""
+    _require_procrastinate()
     from procrastinate.schema import SchemaManager
 
     with engine.begin() as conn:

@@ -19,6 +19,8 @@ import time
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
+
 from backlog_connector.datasets.errors import UnknownNameError
 from backlog_connector.datasets.info import RunInfo
 from backlog_connector.datasets.queued import LOST_WORKER
@@ -163,9 +165,45 @@ def scheduler_tick(context: JobContext, timestamp: int) -> None:
     run_tick(context.additional_context["plane"], context.additional_context["queue"])
 
 
+#: runs still queued or running whose job ended (the task failed before it could record it)
+_ENDED_JOBS = sa.text(
+    "SELECT r.id, j.status FROM runs r JOIN procrastinate_jobs j ON j.id = r.queue_job_id"
+    " WHERE r.status IN ('queued', 'running')"
+    " AND j.status IN ('succeeded', 'failed', 'cancelled', 'aborted')"
+)
+#: runs queued this long without a job never reached the queue (their process stopped)
+UNQUEUED_SECONDS = 120
+_UNQUEUED = sa.text(
+    "SELECT id FROM runs WHERE status = 'queued' AND queue_job_id IS NULL"
+    " AND created_at < now() - make_interval(secs => :seconds)"
+)
+
+
+def settle_stuck_runs(cp: ControlPlane) -> int:
+    """Fail the runs no job will ever finish: their job ended without recording them, or
+    they were never handed to the queue. Such a run would hold its dataset (one run at a
+    time) for ever. Returns how many."""
+    with cp.engine.connect() as conn:
+        ended = conn.execute(_ENDED_JOBS).all()
+        unqueued = conn.execute(_UNQUEUED, {"seconds": UNQUEUED_SECONDS}).all()
+    count = 0
+    for run_id, status in ended:
+        count += cp.fail_stuck_run(
+            run_id, f"its task-queue job ended ({status}) without finishing the run; the"
+            " table was left as it was; see the worker's log",
+        )  # fmt: skip
+    for (run_id,) in unqueued:
+        count += cp.fail_stuck_run(
+            run_id, f"it was never handed to the task queue (the process queuing it stopped"
+            f" within {UNQUEUED_SECONDS} s); the table was left as it was",
+        )  # fmt: skip
+    return count
+
+
 async def sweep_stalled_runs(context: JobContext, timestamp: int) -> None:
     """Find jobs whose worker stopped sending heartbeats: fail their runs with that reason
-    and hand the jobs back to the queue (the next delivery runs a new attempt)."""
+    and hand the jobs back to the queue (the next delivery runs a new attempt). Then settle
+    runs whose job ended without them (:func:`settle_stuck_runs`)."""
     cp: ControlPlane = context.additional_context["plane"]
     seconds = cp.settings.workers.stalled_seconds
     manager = context.app.job_manager
@@ -180,3 +218,6 @@ async def sweep_stalled_runs(context: JobContext, timestamp: int) -> None:
             log.warning("job %s (run %s): its worker stopped; run failed=%s, job retried",
                         job.id, run_id, failed)  # fmt: skip
         await manager.retry_job(job)
+    settled = await asyncio.to_thread(settle_stuck_runs, cp)
+    if settled:
+        log.warning("failed %d run(s) that no job would ever finish", settled)

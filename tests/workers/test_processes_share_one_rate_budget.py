@@ -18,7 +18,7 @@ BENCH = Path(__file__).resolve().parents[2] / "bench" / "bench_ledger.py"
 def test_three_processes_and_an_outside_client_get_no_429() -> None:
     out = subprocess.run(
         [sys.executable, str(BENCH), "--processes", "3", "--seconds", "12",
-         "--minute-seconds", "3", "--issues", "600", "--outside-every", "0.1",
+         "--minute-seconds", "3", "--issues", "600", "--outside-every", "0.2",
          "--no-baseline"],
         capture_output=True, text=True, timeout=240, check=True,
     ).stdout  # fmt: skip

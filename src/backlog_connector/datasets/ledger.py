@@ -73,8 +73,9 @@ class _Window:
 class PostgresRateLedger(RateLedger):
     """The :class:`RateLedger` of the control plane's PostgreSQL (see the module docstring).
 
-    ``reserve`` requests of each window are left unused (default: 1 % of the limit, at least
-    one), ``margin`` seconds are added to each reset, ``poll`` is the wait while another
+    ``reserve`` requests of each window are left unused (default: 2 % of the limit, at least
+    two: room for requests sent outside the ledger that no answer has shown yet), ``margin``
+    seconds are added to each reset, ``poll`` is the wait while another
     process's request opens a window.
     """
 
@@ -96,7 +97,7 @@ class PostgresRateLedger(RateLedger):
         self.poll = poll
 
     def _reserve(self, limit: int) -> int:
-        return self.reserve if self.reserve is not None else max(1, limit // 100)
+        return self.reserve if self.reserve is not None else max(2, limit // 50)
 
     def acquire(self, host: str, user: str, category: str) -> float:
         """Grant one request now (0.0) or say how long to wait before asking again."""

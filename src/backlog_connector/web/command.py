@@ -61,7 +61,10 @@ def serve(host: str, port: int, public_url: str | None, log_level: str) -> None:
         sock.close()
         raise click.ClickException(str(exc)) from None
     try:
-        app = create_app(control_plane, public_url=public_url or url)
+        try:
+            app = create_app(control_plane, public_url=public_url or url)
+        except ConfigurationError as exc:  # e.g. the task queue cannot be used
+            raise click.ClickException(str(exc)) from None
         secrets = app.state.new_secrets
         if secrets.api_token:
             click.echo(f"API token (shown once; store it now): {secrets.api_token}")

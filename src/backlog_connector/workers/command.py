@@ -52,7 +52,10 @@ def worker(concurrency: int, queues: tuple[str, ...], warehouse: bool, log_level
             require_postgres(cp, "backlog-connector worker")
         except ConfigurationError as exc:
             raise click.ClickException(str(exc)) from None
-        ensure_schema(cp.engine)
+        try:
+            ensure_schema(cp.engine)
+        except ConfigurationError as exc:
+            raise click.ClickException(str(exc)) from None
         app = build_app(cp)
         consumed = list(queues) or [RUNS_QUEUE]
         if warehouse:
@@ -64,6 +67,7 @@ def worker(concurrency: int, queues: tuple[str, ...], warehouse: bool, log_level
         app.run_worker(
             queues=consumed, concurrency=concurrency, name=name,
             additional_context={"plane": cp}, shutdown_graceful_timeout=10.0,
+            delete_jobs="successful",  # the run's record is in the runs table
             update_heartbeat_interval=settings.heartbeat_seconds,
             stalled_worker_timeout=settings.stalled_seconds, fetch_job_polling_interval=2.0,
         )  # fmt: skip

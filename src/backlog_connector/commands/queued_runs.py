@@ -20,7 +20,7 @@ def run_on_workers(
 ) -> list[RunInfo]:
     """Queue a run of each dataset, print their progress and return them once all ended.
     Ctrl-C cancels them (a waiting run at once, a running one at its worker's next page)."""
-    from backlog_connector.workers.queue import RunQueue
+    from backlog_connector.workers.queue import RUNS_QUEUE, RunQueue
 
     unique = list(dict.fromkeys(names))
     for name in unique:
@@ -29,8 +29,10 @@ def run_on_workers(
     try:
         runs = [queue.enqueue(name, full=full) for name in unique]
         for run in runs:
-            console.print(f"queued run {run.id} of {run.dataset}; a worker will take it"
-                          " (start one with 'backlog-connector worker')")  # fmt: skip
+            _, where = queue.queue_of(run.dataset)
+            who = ("the worker started with --warehouse on the host of its DuckDB file"
+                   if where != RUNS_QUEUE else "a worker ('backlog-connector worker')")  # fmt: skip
+            console.print(f"queued run {run.id} of {run.dataset} on {where}; {who} takes it")
         try:
             return _follow(plane, runs, console)
         except KeyboardInterrupt:

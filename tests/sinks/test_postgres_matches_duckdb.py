@@ -21,7 +21,7 @@ from backlog_connector.sinks.duckdb import DuckDBSink
 from backlog_connector.sinks.postgres import PostgresSink
 
 #: values that change between two reads of the same space (the budget is being spent)
-VOLATILE = {"rate_limit": {"remaining", "reset"}}
+VOLATILE = {"rate_limit": {"remaining", "reset", "fetched_at"}}
 
 
 def _client(emulator: Emulator) -> BacklogClient:

@@ -7,7 +7,7 @@ connector runs in its own worker process so that its CPU time and peak RSS are i
 connector's CPU seconds per 1,000 issues, its peak RSS. Prints one JSON object.
 
 usage: python bench/bench_sync.py [--issues 100000 200000] [--mode merge|replace]
-                                 [--memory-limit 256MB] [--emulator warm|cold]
+                                 [--memory-limit 128MB] [--emulator warm|cold]
 """
 
 from __future__ import annotations
@@ -27,13 +27,13 @@ TARGET_PEAK_RSS_MB = 400
 
 
 def start_emulator(
-    issues: int, *, warm: bool = False
+    issues: int, *, warm: bool = False, plan: str = "unlimited"
 ) -> tuple[subprocess.Popen[str], dict[str, Any]]:
     """The emulator subprocess and its start-up line (base URL, keys). ``warm``: it renders
     every issue's JSON before it starts serving (a server with its pages cached)."""
     script = Path(sys.executable).with_name("backlog-connector")
     program = str(script) if script.exists() else "backlog-connector"
-    command = [program, "emulator", "--plan", "unlimited", "--issues", str(issues), "--port", "0"]
+    command = [program, "emulator", "--plan", plan, "--issues", str(issues), "--port", "0"]
     if warm:
         command += ["--warm", "--cache-limit", str(issues)]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
@@ -141,9 +141,9 @@ def main() -> None:
     parser.add_argument("--mode", choices=["merge", "replace"], default="merge")
     parser.add_argument(
         "--memory-limit",
-        default="256MB",
+        default="128MB",
         help="DuckDB memory_limit of the sink (default: the warehouse.memory_limit setting's "
-        "default, 256MB; '' for DuckDB's own)",
+        "default, 128MB; '' for DuckDB's own)",
     )
     parser.add_argument(
         "--emulator",

@@ -19,6 +19,7 @@ from backlog_connector.backlog.errors import (
     CancelledError,
     RateLimitedError,
     ServerError,
+    UnexpectedShapeError,
 )
 from backlog_connector.backlog.retry import RetryPolicy
 from backlog_connector.backlog.stats import Event
@@ -110,10 +111,18 @@ def test_a_failing_listener_does_not_fail_the_request() -> None:
     assert _client(handler, listener=broken).get("/space") == {"ok": True}
 
 
-def test_paginate_refuses_a_non_list_page() -> None:
+def test_paginate_refuses_a_non_list_page_naming_the_endpoint() -> None:
     handler, _ = _replies(httpx.Response(200, json={"not": "a list"}))
-    with pytest.raises(BadResponseError, match="list"):
+    with pytest.raises(UnexpectedShapeError, match=r"GET /issues .* JSON list") as caught:
         list(_client(handler).iter_offset("/issues"))
+    assert caught.value.path == "/issues"
+    assert caught.value.action == "give_up"
+
+
+def test_paginate_refuses_a_page_whose_items_are_not_objects() -> None:
+    handler, _ = _replies(httpx.Response(200, json=[{"id": 1}, 2]))
+    with pytest.raises(UnexpectedShapeError, match=r"GET /teams .*item 1 is a int"):
+        list(_client(handler).iter_offset("/teams"))
 
 
 def test_requests_of_one_user_go_one_at_a_time() -> None:

@@ -3,8 +3,8 @@ PostgreSQL on 127.0.0.1:5432: the password is never shown nor stored in clear, a
 does not work is refused with exit 2 and nothing saved, and a dataset's rows land in its
 destination (preview, show, export and delete work on them there).
 
-The server trusts loopback logins (pg_hba ``trust``), so a wrong password cannot be refused
-there: an unknown user, an unknown database, a role without CREATE and a closed port are."""
+The machine's server trusts loopback logins (pg_hba ``trust``): a wrong password is tried against
+a private server that checks passwords (``pgtools.password_server``)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ import pytest
 from backlog_connector.datasets.service import ControlPlane
 from backlog_connector.emulator import Emulator
 from datasets.pg_destination import PgDatabase, free_port, pg_database, secret_forms
+from pgtools import password_server
 
 from .helpers import Cli, as_json
 
@@ -135,6 +136,25 @@ def test_a_destination_that_does_not_work_is_refused_and_nothing_saved(
     assert [d["name"] for d in as_json(cli("destinations", "list", "--json"))] == ["warehouse"]
     assert pg.scalar("select count(*) from pg_namespace where nspname = 'backlog'") == 0
     _no_secret_anywhere(home, pg.password, refused.output)
+
+
+def test_a_wrong_password_is_refused_with_exit_2_and_nothing_saved(
+    cli: Cli, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    right, wrong = "Right-Pa55word", "Wrong-Pa55word"
+    with password_server(right) as url:
+        monkeypatch.setenv("BACKLOG_DESTINATION_PASSWORD", wrong)
+        refused = cli("destinations", "add", "pg", "--url", url)
+        assert refused.exit_code == 2, refused.output
+        assert "refused the login" in refused.stderr
+        assert [d["name"] for d in as_json(cli("destinations", "list", "--json"))] == [
+            "warehouse"
+        ]
+        _no_secret_anywhere(home, wrong, refused.output)
+        monkeypatch.setenv("BACKLOG_DESTINATION_PASSWORD", right)
+        added = cli("destinations", "add", "pg", "--url", url)
+        assert added.exit_code == 0, added.output
+        _no_secret_anywhere(home, right, added.output)
 
 
 def test_the_name_warehouse_is_reserved_and_unknown_names_are_refused(

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from backlog_connector.backlog.errors import InvalidOptionError
+from backlog_connector.backlog.errors import ConfigurationError, InvalidOptionError
 from backlog_connector.datasets.destinations import postgres_url
 from backlog_connector.datasets.errors import (
     DestinationInUseError,
@@ -63,6 +63,9 @@ def test_urls_are_normalised_with_the_password_by_the_user(
         (f"postgresql://u:{ENCODED}@h/db", "other", "password once"),
         ("postgresql://h/db", SECRET, "no user"),
         ("", None, "no destination URL"),
+        (f"postgresql://u:{SECRET}@h/db", None, "percent-encode"),
+        ("postgresql://u:s3cr3t#p@ss@h/db", None, "percent-encode"),
+        ("postgresql://u:s3cr3t?p@ss@h/db", None, "percent-encode"),
     ],
 )
 def test_bad_urls_are_refused_without_repeating_them(
@@ -71,8 +74,19 @@ def test_bad_urls_are_refused_without_repeating_them(
     with pytest.raises(InvalidOptionError) as caught:
         postgres_url(url, password)
     assert words in str(caught.value)
-    assert ENCODED not in str(caught.value)
-    assert SECRET not in str(caught.value)
+    for part in (ENCODED, SECRET, "s3cr3t", "p@ss"):
+        assert part not in str(caught.value)
+
+
+def test_an_sslpassword_is_kept_sealed_and_out_of_the_shown_url(
+    plane: ControlPlane, pg: PgDatabase
+) -> None:
+    info = plane.add_destination("pg", f"{pg.url()}?sslmode=disable&sslpassword={ENCODED}")
+    assert info.url == f"postgresql://{pg.owner}@127.0.0.1:5432/{pg.database}?sslmode=disable"
+    assert plane.get_destination("pg").url == info.url
+    for path in (p for p in plane.home.rglob("*") if p.is_file()):
+        assert SECRET.encode() not in path.read_bytes()
+        assert ENCODED.encode() not in path.read_bytes()
 
 
 def test_datasets_choose_and_change_their_destination(
@@ -175,3 +189,28 @@ def _row(plane: ControlPlane, name: str) -> Dataset:
         row = s.scalar(sa.select(Dataset).where(Dataset.name == name))
         assert row is not None
         return row
+
+
+def test_a_run_into_a_destination_that_is_gone_fails_recorded_without_the_password(
+    plane: ControlPlane, acme: str, pg: PgDatabase
+) -> None:
+    import psycopg
+    from psycopg import sql
+
+    from .pg_destination import ADMIN, secret_forms
+
+    plane.add_destination("pg", pg.url())
+    plane.create_dataset("Users", account=acme, report="users", destination="pg")
+    with psycopg.connect(ADMIN, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(pg.database)))
+    run = plane.run_datasets(["Users"])[0]
+    assert run.status == "failed"
+    assert run.error
+    assert pg.database in run.error
+    for form in secret_forms(pg.password):
+        assert form not in run.error
+    assert plane.history("Users")[0].status == "failed"  # recorded, not left running
+    with pytest.raises(ConfigurationError, match=r"database") as caught:
+        plane.verify_destination("pg")
+    for form in secret_forms(pg.password):
+        assert form not in str(caught.value)

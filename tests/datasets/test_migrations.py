@@ -39,6 +39,40 @@ def test_sqlite_migration_matches_models(tmp_path: Path) -> None:
         assert conn.scalar(sa.text("select version_num from alembic_version")) == "0006"
 
 
+def test_run_warnings_migration_keeps_old_runs_at_zero(tmp_path: Path) -> None:
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'c.sqlite'}")
+    upgrade(engine, "0002")
+    with engine.begin() as conn:
+        assert "warnings" not in {c["name"] for c in sa.inspect(conn).get_columns("runs")}
+        conn.execute(
+            sa.text(
+                "insert into accounts (id, name, base_url, space, address_kind, auth_kind, "
+                "api_key_in_query, secret, created_at, updated_at) values (1, 'a', 'http://x', "
+                "'x', 'fqdn', 'api_key', 0, x'00', '2026-01-01', '2026-01-01')"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "insert into datasets (id, name, description, account_id, report, options, "
+                "update_mode, schedule, retries, retry_interval, retry_interval_seconds, "
+                "table_name, enabled, force_full, created_at, updated_at) values (1, 'd', '', 1, "
+                "'users', '{}', 'replace', 'manual', 0, '5m', 300, 'd', 1, 0, '2026-01-01', "
+                "'2026-01-01')"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "insert into runs (id, dataset_id, trigger, attempt, status, created_at, "
+                "rows_read, rows_written, rows_deleted, rate_limited, retries, wait_seconds) "
+                "values "
+                "(1, 1, 'manual', 1, 'succeeded', '2026-01-01', 5, 5, 0, 0, 0, 0)"
+            )
+        )
+    upgrade(engine)
+    with engine.connect() as conn:
+        assert conn.scalar(sa.text("select warnings from runs where id = 1")) == 0
+
+
 @pytest.fixture
 def pg_schema() -> Iterator[str]:
     schema = f"bc_test_{uuid.uuid4().hex[:12]}"

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from backlog_connector.backlog.errors import ConfigurationError
+from backlog_connector.reports.base import TableSpec, UpdateMode
 from backlog_connector.settings import load_settings
 
 
@@ -143,12 +145,15 @@ def test_the_warehouse_memory_limit_reaches_duckdb(
 ) -> None:
     from backlog_connector.datasets.service import ControlPlane
 
-    assert load_settings(tmp_path).warehouse.memory_limit == "256MB"
+    assert load_settings(tmp_path).warehouse.memory_limit == "128MB"
     monkeypatch.setenv("BACKLOG_CONNECTOR_WAREHOUSE__MEMORY_LIMIT", "300MB")
     with ControlPlane.open(home=tmp_path) as cp:
-        sink = cp._warehouse()
-        with sink._cursor() as cur:
-            row = cur.execute("SELECT current_setting('memory_limit')").fetchone()
+        run = cp._warehouse().open_run(
+            "probe", [TableSpec("", pa.schema([("id", pa.int64())]), key=())],
+            UpdateMode.REPLACE, run_id="1",
+        )  # fmt: skip
+        row = run._cur.execute("SELECT current_setting('memory_limit')").fetchone()  # type: ignore[attr-defined]
+        run.abort()
     assert row == ("286.1 MiB",)
     monkeypatch.setenv("BACKLOG_CONNECTOR_WAREHOUSE__MEMORY_LIMIT", "lots")
     with pytest.raises(ConfigurationError, match="memory_limit"):

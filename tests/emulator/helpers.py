@@ -26,6 +26,14 @@ class Ts:
     """Marker: a ``yyyy-MM-ddTHH:mm:ssZ`` string."""
 
 
+class Absent:
+    """Marker, in a tuple of options: the key may be left out (older bodies omit it)."""
+
+
+def _may_be_absent(expected: Any) -> bool:
+    return isinstance(expected, tuple) and Absent in expected
+
+
 def check_shape(value: Any, shape: dict[str, Any], where: str = "$") -> None:
     """Assert ``value`` has exactly the keys of ``shape`` and each value one of its types.
 
@@ -33,13 +41,16 @@ def check_shape(value: Any, shape: dict[str, Any], where: str = "$") -> None:
     or a one-element list ``[shape]`` for an array of such.
     """
     assert isinstance(value, dict), f"{where}: expected an object, got {value!r}"
-    assert set(value) == set(shape), f"{where}: keys {sorted(value)} != {sorted(shape)}"
+    required = {k for k, expected in shape.items() if not _may_be_absent(expected)}
+    assert required <= set(value) <= set(shape), f"{where}: keys {sorted(value)} != {sorted(shape)}"
     for key, expected in shape.items():
-        _check(value[key], expected, f"{where}.{key}")
+        if key in value:
+            _check(value[key], expected, f"{where}.{key}")
 
 
 def _check(value: Any, expected: Any, where: str) -> None:
     options = expected if isinstance(expected, tuple) else (expected,)
+    options = tuple(o for o in options if o is not Absent)
     errors = []
     for option in options:
         try:
@@ -75,7 +86,7 @@ def _check_one(value: Any, option: Any, where: str) -> None:
 NULAB = {"nulabId": str, "name": str, "uniqueId": str}
 USER = {
     "id": int,
-    "userId": (str, None),
+    "userId": (str, None, Absent),
     "name": str,
     "roleType": int,
     "lang": (str, None),

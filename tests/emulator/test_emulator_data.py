@@ -94,13 +94,21 @@ def test_variety(issues: list[dict[str, Any]], emulator: Emulator) -> None:
     assert all(t.member_ids for t in emulator.state.teams)
 
 
-def test_parents_are_issues_of_the_same_project(issues: list[dict[str, Any]]) -> None:
+def test_parents_are_issues_of_the_same_project(
+    issues: list[dict[str, Any]], emulator: Emulator
+) -> None:
     by_id = {i["id"]: i for i in issues}
+    three_levels = {p.id for p in emulator.state.projects.values() if p.grandchild_enabled}
+    grandchildren = 0
     for issue in issues:
         if issue["parentIssueId"] is not None:
             parent = by_id[issue["parentIssueId"]]
             assert parent["projectId"] == issue["projectId"]
-            assert parent["parentIssueId"] is None
+            if parent["parentIssueId"] is not None:  # a grandchild: only where enabled
+                assert issue["projectId"] in three_levels
+                assert by_id[parent["parentIssueId"]]["parentIssueId"] is None
+                grandchildren += 1
+    assert grandchildren > 0
 
 
 def test_activity_history_spans_months(admin: httpx.Client) -> None:

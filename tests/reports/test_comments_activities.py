@@ -38,7 +38,7 @@ def test_comments_and_status_history_full_load(
         assert row["created_user_id"] == state.c_user[pos]
         assert row["created"] == dt.datetime.fromtimestamp(state.c_time[pos], dt.UTC)
     changes = table_rows(warehouse, "comments__change_log", "comment_id", "position")
-    assert {c["field"] for c in changes} <= {"status", "resolution"}
+    assert {c["field"] for c in changes} <= {"status", "resolution", "attachment", "notification"}
 
     sync(admin, warehouse, "issue_status_history")
     history = table_rows(warehouse, "issue_status_history", "comment_id")

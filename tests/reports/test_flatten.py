@@ -169,7 +169,7 @@ def test_category_without_project_id_takes_the_listed_project() -> None:
              "projectId": 5, "projectKey": "DEV"}]
     assert CATEGORIES_TABLE.batch(rows, "s").to_pylist() == [
         {"id": 12, "project_id": 5, "project_key": "DEV", "name": "開発",
-         "display_order": 2147483646, "_space": "s"}]
+         "display_order": 2147483646, "_extra": None, "_space": "s"}]
 
 
 def test_teams_member_count_names_and_child_rows() -> None:
@@ -194,7 +194,7 @@ def test_teams_member_count_names_and_child_rows() -> None:
          [dt.date(2014, 8, 11), dt.date(2024, 6, 24), None, None, None]),
         (["2013-08-05T06:15:06Z", "2013-08-05T15:15:06+09:00", None], TIMESTAMP,
          [dt.datetime(2013, 8, 5, 6, 15, 6, tzinfo=UTC)] * 2 + [None]),
-        ([[1, "2", "x"], None, [3]], INT_LIST, [[1, 2], None, [3]]),
+        ([[1, "2", "x"], None, [3]], INT_LIST, [None, None, [3]]),  # refused whole: a reject
         (["2013-08-05T06:15:06Z", "garbage", 1603881873], TIMESTAMP,
          [dt.datetime(2013, 8, 5, 6, 15, 6, tzinfo=UTC), None,
           dt.datetime(2020, 10, 28, 10, 44, 33, tzinfo=UTC)]),
@@ -270,7 +270,7 @@ def test_custom_fields_become_typed_columns_and_a_long_table() -> None:
     assert row["cf_target_date"] == dt.date(2024, 6, 24)
     assert row["cf_environment"] == "prod"
     assert row["cf_platforms"] == "iOS, Android"
-    assert row["cf_checks"] is None
+    assert row["cf_checks"] == "by hand"  # only the "other" text: the column keeps it
     assert row["cf_severity"] is None
     assert "cf_a_field_of_another_project" not in row
     second = _row(shape.batch([CF_ISSUE, OLD_ISSUE], "s"), 1)

@@ -168,10 +168,11 @@ def _expected_custom(cf: Any, raw: Any) -> Any:
             return None if raw is None else names[raw]
         case 6:
             return ", ".join(names[x] for x in raw) or None
-        case 7:
-            return ", ".join(names[x] for x in raw[0]) or None
+        case 7:  # ticked items, then the "other" text (alone when nothing is ticked)
+            return ", ".join([*(names[x] for x in raw[0]), *([raw[1]] if raw[1] else [])]) or None
         case 8:
-            return names[raw[0]] if raw and raw[0] is not None else None
+            picked = [names[raw[0]]] if raw and raw[0] is not None else []
+            return ", ".join([*picked, *([raw[1]] if raw and raw[1] else [])]) or None
         case _:
             return raw
 

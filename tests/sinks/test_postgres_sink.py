@@ -32,6 +32,7 @@ from backlog_connector.sinks.errors import (
 from backlog_connector.sinks.postgres import PostgresSink, check_destination
 from backlog_connector.sinks.postgres_conn import describe_url, normalise_url
 from backlog_connector.sinks.postgres_types import MAX_IDENTIFIER_BYTES, pg_identifier
+from pgtools import password_server
 
 WRITER = Path(__file__).with_name("sink_writer_proc.py")
 CF = "issues__custom_fields"
@@ -358,6 +359,8 @@ def test_check_destination_refuses_what_cannot_work_without_showing_the_password
         == "postgresql://u@h:5/d?sslmode=require"
     )
     assert secret not in describe_url(f"postgresql://u:{secret}@h/d")
+    shown = describe_url(f"postgresql://u@h/d?sslmode=require&password={secret}&sslpassword=x")
+    assert shown == "postgresql://u@h/d?sslmode=require"
 
 
 def test_check_destination_refuses_a_user_who_may_not_create_tables(sink_database: str) -> None:
@@ -389,3 +392,14 @@ def test_drop_refuses_while_a_view_depends_and_changes_nothing(
     _sql(sink_database, f'DROP VIEW "{pg_schema}".v')
     assert pg.drop("issues") == sorted(["issues", CF])
     assert pg.list_tables() == []
+
+
+def test_a_wrong_password_is_refused_and_never_shown() -> None:
+    right, wrong = "Right-Pa55word", "Wrong-Pa55word"
+    with password_server(right) as url:
+        server = url.split("@", 1)[1]
+        check_destination(f"postgresql://bc:{right}@{server}")  # the right one gets in
+        with pytest.raises(DestinationError, match="refused the login") as err:
+            check_destination(f"postgresql://bc:{wrong}@{server}")
+        assert wrong not in str(err.value)
+        assert right not in str(err.value)

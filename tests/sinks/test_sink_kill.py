@@ -1,4 +1,5 @@
-"""SIGKILL in the middle of a Replace or a Merge leaves the tables as they were."""
+"""SIGKILL at any stage of a Replace or a Merge leaves the tables as they were; while a run of
+another process stages, the warehouse stays open to readers."""
 
 from __future__ import annotations
 
@@ -6,16 +7,16 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import duckdb
 import pytest
 from sinkdata import TABLES, custom_fields, issues, rows
 
 from backlog_connector.reports.base import UpdateMode
-from backlog_connector.sinks import duckdb_meta as meta
 from backlog_connector.sinks.duckdb import DuckDBSink, open_read_only
-from backlog_connector.sinks.duckdb_run import STAGE_PREFIX
-from backlog_connector.sinks.errors import WarehouseBusyError
+from backlog_connector.sinks.duckdb_staging import staging_files
 
 WRITER = Path(__file__).with_name("sink_writer_proc.py")
 CF = "issues__custom_fields"
@@ -64,35 +65,12 @@ def _wait_for(proc: subprocess.Popen[str], line: str) -> None:
             return
 
 
-@pytest.mark.parametrize("mode", ["replace", "merge"])
-def test_kill_9_mid_run_leaves_the_table_and_the_next_run_completes(
-    warehouse_path: Path, mode: str
-) -> None:
-    before = _seed(warehouse_path)
-    # 40 batches of 4,000 rows: more than one DuckDB row group (122,880 rows) reaches the file
-    # before the kill, so the test covers blocks written by an uncommitted transaction.
-    proc = _writer(warehouse_path, mode, "doomed", batches=100_000, size=4_000, delay=0.0)
-    try:
-        _wait_for(proc, "wrote 40")
-        with pytest.raises(WarehouseBusyError, match="another process"):
-            open_read_only(warehouse_path)
-        with pytest.raises(WarehouseBusyError):
-            DuckDBSink(warehouse_path)
-        os.kill(proc.pid, signal.SIGKILL)
-    finally:
-        proc.kill()
-        proc.communicate(timeout=30)
-    assert proc.returncode == -signal.SIGKILL
-
-    with DuckDBSink(warehouse_path) as sink:
-        assert _snapshot(sink) == before
-        assert _staging_tables(sink)  # the killed run's, hidden from readers
-
-    done = _writer(warehouse_path, mode, "next", batches=3, size=1_000, delay=0.0)
+def _next_run_completes(path: Path, mode: str) -> None:
+    done = _writer(path, mode, "next", batches=3, size=1_000, delay=0.0)
     out, err = done.communicate(timeout=120)
     assert done.returncode == 0, err
     assert out.splitlines()[-1] == "committed"
-    with DuckDBSink(warehouse_path) as sink:
+    with DuckDBSink(path) as sink:
         ids = [r[0] for r in rows(sink, "issues", "id")]
         if mode == "replace":
             assert ids == list(range(50, 3050))
@@ -100,10 +78,76 @@ def test_kill_9_mid_run_leaves_the_table_and_the_next_run_completes(
             assert ids == list(range(3, 3050))
             assert rows(sink, "issues", "id", "summary")[-1] == (3049, "next-3049")
         assert sink.read_state("issues") == {"run": "next"}
-        assert _staging_tables(sink) == []  # the next run dropped the stale ones
+    assert staging_files(path) == []  # the next run removed the killed one's file
 
 
-def _staging_tables(sink: DuckDBSink) -> list[str]:
-    with sink._cursor() as cur:
-        names = meta.existing_tables(cur).values()
-    return [n for n in names if n.lower().startswith(STAGE_PREFIX)]
+@pytest.mark.parametrize("mode", ["replace", "merge"])
+def test_kill_9_while_staging_leaves_the_table_and_readers_got_in_meanwhile(
+    warehouse_path: Path, mode: str
+) -> None:
+    before = _seed(warehouse_path)
+    # 40 batches of 4,000 rows: more than one DuckDB row group (122,880 rows) reaches the
+    # staging file before the kill
+    proc = _writer(warehouse_path, mode, "doomed", batches=100_000, size=4_000, delay=0.0)
+    try:
+        _wait_for(proc, "wrote 40")
+        # the run stages in its own file: the warehouse is free for readers of any process
+        outside = duckdb.connect(str(warehouse_path), read_only=True)
+        assert outside.execute("SELECT count(*) FROM issues").fetchone() == (100,)
+        outside.close()
+        with open_read_only(warehouse_path) as reader:
+            assert reader.row_count("issues") == 100
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.communicate(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    with DuckDBSink(warehouse_path) as sink:
+        assert _snapshot(sink) == before
+    assert staging_files(warehouse_path)  # the killed run's, never seen by readers
+    _next_run_completes(warehouse_path, mode)
+
+
+@pytest.mark.parametrize("mode", ["replace", "merge"])
+def test_kill_9_while_the_commit_waits_for_a_reader_leaves_the_table(
+    warehouse_path: Path, mode: str
+) -> None:
+    before = _seed(warehouse_path)
+    reader = duckdb.connect(str(warehouse_path), read_only=True)  # keeps the writer out
+    try:
+        proc = _writer(warehouse_path, mode, "doomed", batches=5, size=2_000, delay=0.0)
+        try:
+            _wait_for(proc, "committing")
+            time.sleep(1.0)  # waiting for this reader to let go
+            assert proc.poll() is None
+            os.kill(proc.pid, signal.SIGKILL)
+        finally:
+            proc.kill()
+            proc.communicate(timeout=30)
+    finally:
+        reader.close()
+    with DuckDBSink(warehouse_path) as sink:
+        assert _snapshot(sink) == before
+    _next_run_completes(warehouse_path, mode)
+
+
+@pytest.mark.parametrize("mode", ["replace", "merge"])
+def test_kill_9_during_the_applying_transaction_leaves_old_or_new_never_half(
+    warehouse_path: Path, mode: str
+) -> None:
+    before = _seed(warehouse_path)
+    proc = _writer(warehouse_path, mode, "doomed", batches=60, size=4_000, delay=0.0)
+    try:
+        _wait_for(proc, "committing")
+        time.sleep(0.15)  # somewhere inside the short write of 240,000 rows (or just after)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.communicate(timeout=30)
+    with DuckDBSink(warehouse_path) as sink:
+        after = _snapshot(sink)
+        if after != before:  # the commit made it: then all of it did
+            assert sink.read_state("issues") == {"run": "doomed"}
+            expected = 240_000 if mode == "replace" else 240_000 + 49 - 2
+            assert sink.row_count("issues") == expected
+    _next_run_completes(warehouse_path, mode)

@@ -8,6 +8,7 @@ from sinkdata import TABLES, custom_fields, issues, rows
 
 from backlog_connector.reports.base import TableBatch, TableSpec, UpdateMode
 from backlog_connector.sinks.duckdb import DuckDBSink
+from backlog_connector.sinks.duckdb_staging import staging_files
 from backlog_connector.sinks.errors import BadBatchError, RunFinishedError
 
 MERGE = UpdateMode.MERGE
@@ -192,8 +193,4 @@ def test_a_failed_or_aborted_run_leaves_no_staging_tables(sink: DuckDBSink) -> N
     with pytest.raises(BadBatchError):
         run.write(TableBatch("nope", issues([1]).batch))
     assert (sink.list_tables(), rows(sink, "issues"), rows(sink, CF)) == before
-    with sink._cursor() as cur:
-        left = cur.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '%stage%'"
-        ).fetchall()
-    assert left == []
+    assert staging_files(sink.path) == []

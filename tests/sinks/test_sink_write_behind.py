@@ -11,6 +11,7 @@ from sinkdata import TABLES, issues, rows
 from backlog_connector.reports.base import UpdateMode
 from backlog_connector.sinks import duckdb_run
 from backlog_connector.sinks.duckdb import DuckDBSink
+from backlog_connector.sinks.duckdb_staging import staging_files
 from backlog_connector.sinks.errors import RunFinishedError, WarehouseError
 
 
@@ -41,9 +42,7 @@ def test_a_failed_queued_insert_surfaces_at_the_next_call_and_rolls_back(
     with pytest.raises(RunFinishedError):
         run.write(issues([99]))
     assert (rows(sink, "issues"), sink.read_state("issues")) == before
-    with sink._cursor() as cur:
-        names = [n for (n,) in cur.execute("SELECT table_name FROM duckdb_tables()").fetchall()]
-    assert not [n for n in names if n.startswith(duckdb_run.STAGE_PREFIX)]
+    assert staging_files(sink.path) == []
 
 
 def test_many_queued_batches_all_arrive(sink: DuckDBSink) -> None:

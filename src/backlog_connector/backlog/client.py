@@ -1,8 +1,9 @@
 """The Backlog client: the one place that sends requests to a space.
 
 It paces itself on the per-user rate limits (see :mod:`.budget`), retries transient failures
-(:mod:`.retry`), maps error answers onto the error tree (:mod:`.error_map`), pages through lists
-(:mod:`.paging`), counts everything (:class:`.stats.RequestStats`) and never shows a secret.
+(:mod:`.retry`), maps error answers onto the error tree (:mod:`.error_map`), pages through
+lists (:mod:`.walks`, :mod:`.paging`), refreshes OAuth tokens (:mod:`.token_refresh`), counts
+everything (:class:`.stats.RequestStats`) and never shows a secret.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -35,8 +36,7 @@ from backlog_connector.backlog.errors import (
 )
 from backlog_connector.backlog.ledger import RateLedger
 from backlog_connector.backlog.pacing import Pacer
-from backlog_connector.backlog.paging import IdCursorPaginator, OffsetPaginator, Paginator, Row
-from backlog_connector.backlog.params import Params, encode_params, without
+from backlog_connector.backlog.params import Params, check_api_path, encode_params
 from backlog_connector.backlog.redact import Redactor
 from backlog_connector.backlog.responses import (
     TokenRejected,
@@ -49,9 +49,10 @@ from backlog_connector.backlog.stats import (
     Retrying,
     WaitingForBudget,
 )
-from backlog_connector.backlog.token_refresh import TokenRefreshMixin
+from backlog_connector.backlog.token_refresh import CallState, TokenRefresh
 from backlog_connector.backlog.transport import http_client
-from backlog_connector.backlog.wire import CallState
+from backlog_connector.backlog.walks import ListWalks
+from backlog_connector.backlog.wire import Wire
 
 logger = logging.getLogger("backlog_connector.backlog")
 
@@ -63,7 +64,7 @@ def user_key_for(address: SpaceAddress, myself: dict[str, Any]) -> str:
     return f"{address.fqdn}:{myself['id']}"
 
 
-class BacklogClient(TokenRefreshMixin):
+class BacklogClient(ListWalks, TokenRefresh, Wire):
     """A client of one Backlog space, for one account (address + credentials).
 
     ``budgets`` defaults to the process-global registry, so every client of the same Backlog
@@ -142,46 +143,6 @@ class BacklogClient(TokenRefreshMixin):
         """``DELETE /api/v2{path}``; returns the parsed JSON."""
         return self._call("DELETE", path, None, data)
 
-    def paginate(
-        self, path: str, params: Params | None, paginator: Paginator
-    ) -> Iterator[list[Row]]:
-        """Yield the pages of a list endpoint as lists of rows, as ``paginator`` walks it."""
-        base = without(encode_params(params), paginator.owned)
-        self._align_walk(path)
-        while paginator.has_next:
-            page = self.get(path, base + paginator.page_params())
-            if not isinstance(page, list):
-                raise BadResponseError(
-                    f"GET {path} answered with a {type(page).__name__} where a list was "
-                    "expected; try again later, or report it if it persists.",
-                    account=self.account_name or None,
-                )
-            rows = paginator.take(page)
-            if rows:
-                yield rows
-
-    def iter_offset(
-        self, path: str, params: Params | None = None, *, page_size: int = 100
-    ) -> Iterator[list[Row]]:
-        """Pages of an ``offset``/``count`` list (issues, teams) until a short page."""
-        return self.paginate(path, params, OffsetPaginator(page_size))
-
-    def iter_ids(
-        self,
-        path: str,
-        params: Params | None = None,
-        *,
-        order: str = "desc",
-        min_id: int | None = None,
-        max_id: int | None = None,
-        page_size: int = 100,
-    ) -> Iterator[list[Row]]:
-        """Pages of an id-cursor list (activities, comments), each id once.
-
-        ``min_id``/``max_id`` are exclusive bounds.
-        """
-        return self.paginate(path, params, IdCursorPaginator(order, min_id, max_id, page_size))
-
     def myself(self) -> dict[str, Any]:
         """``GET /users/myself``: the Backlog user behind the credentials."""
         me = self.get("/users/myself")
@@ -230,7 +191,7 @@ class BacklogClient(TokenRefreshMixin):
     # -- one logical call: attempts, refresh, retries ---------------------------------------
 
     def _call(self, method: str, path: str, params: Params | None, data: Params | None) -> Any:
-        self._check_path(path)
+        check_api_path(path)
         query = encode_params(params)
         form = encode_params(data) if data is not None else None
         state = CallState()
@@ -316,9 +277,6 @@ class BacklogClient(TokenRefreshMixin):
         self._unpaced_headers = None
         self._pacer.adopt(self._user_key, headers, sent_at, received_at)
 
-    def _align_walk(self, path: str) -> None:
-        self._pacer.align_walk(self._resolve_user_key(), path)
-
     # -- helpers ------------------------------------------------------------------------------
 
     def _resolve_user_key(self) -> str:
@@ -328,20 +286,6 @@ class BacklogClient(TokenRefreshMixin):
                     self.myself()
         assert self._user_key is not None
         return self._user_key
-
-    def _check_path(self, path: str) -> None:
-        if (
-            not isinstance(path, str)
-            or not path.startswith("/")
-            or path.startswith("//")
-            or any(ch in path for ch in "?#\\ ")
-            or "://" in path
-            or any(segment in (".", "..") for segment in path.split("/"))
-        ):
-            raise InvalidOptionError(
-                f"{path!r} is not an API path; pass the path below /api/v2, e.g. '/issues', "
-                "and the query as params."
-            )
 
     def _check_cancel(self) -> None:
         if self.cancel is not None and self.cancel.is_set():
@@ -354,6 +298,9 @@ class BacklogClient(TokenRefreshMixin):
         else:
             self.cancel.wait(seconds)
         self._check_cancel()
+
+    def _who(self) -> str:
+        return f"account {self.account_name!r}" if self.account_name else self.address.fqdn
 
     def _emit(self, event: Event) -> None:
         if self.listener is None:

@@ -16,6 +16,7 @@
     │   ├── NetworkError             connection refused/reset, timeouts
     │   └── BadResponseError         truncated or non-JSON body
     ├── GiveUpError                  neither: an answer the connector does not understand
+    │   └── UnexpectedShapeError     valid JSON, but not the documented shape (names path)
     └── CancelledError               the caller asked the work to stop (a run cancelled)
 
 When retries run out on a transient error, the last ``RetryLaterError`` is raised with
@@ -144,6 +145,15 @@ class BadResponseError(RetryLaterError):
 
 class GiveUpError(BacklogConnectorError):
     """Neither a configuration problem nor transient: stop and report."""
+
+
+class UnexpectedShapeError(GiveUpError):
+    """A well-formed JSON answer that is not the documented shape (an object where a list
+    belongs, a list wrapped in an object, ...). ``path`` names the endpoint."""
+
+    def __init__(self, message: str, *, path: str = "", **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.path = path
 
 
 class CancelledError(BacklogConnectorError):

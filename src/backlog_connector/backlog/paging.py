@@ -10,7 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from backlog_connector.backlog.errors import BadResponseError, InvalidOptionError
+from backlog_connector.backlog.errors import (
+    BadResponseError,
+    InvalidOptionError,
+    UnexpectedShapeError,
+)
+from backlog_connector.backlog.shapes import describe
 
 MAX_PAGE_SIZE = 100
 Row = dict[str, Any]
@@ -34,7 +39,13 @@ class Paginator(Protocol):
 
 
 def _rows(page: Sequence[Mapping[str, Any]]) -> list[Row]:
-    return [row if isinstance(row, dict) else dict(row) for row in page]
+    bad = [item for item in page if not isinstance(item, dict)]
+    if bad:
+        raise UnexpectedShapeError(
+            f"A page of a list endpoint holds {describe(bad[0])} where Backlog sends objects "
+            f"({len(bad)} of {len(page)} items); nothing was loaded. Report it with this message."
+        )
+    return list(page)  # type: ignore[arg-type]
 
 
 def _check_page_size(page_size: int) -> int:
@@ -121,7 +132,7 @@ class IdCursorPaginator:
 
     def take(self, page: Sequence[Mapping[str, Any]]) -> list[Row]:
         rows: list[Row] = []
-        for row in page:
+        for row in _rows(page):
             row_id = row.get("id")
             if not isinstance(row_id, int):
                 raise BadResponseError(
@@ -131,7 +142,7 @@ class IdCursorPaginator:
             if (self.min_id is None or row_id > self.min_id) and (
                 self.max_id is None or row_id < self.max_id
             ):
-                rows.append(row if isinstance(row, dict) else dict(row))
+                rows.append(row)
         if rows:
             ids = [row["id"] for row in rows]
             if self.order == "desc":

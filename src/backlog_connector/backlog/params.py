@@ -61,3 +61,19 @@ def without(pairs: list[tuple[str, str]], names: Iterable[str]) -> list[tuple[st
     """``pairs`` minus every pair whose name is in ``names`` (paging replaces them)."""
     drop = set(names)
     return [(k, v) for k, v in pairs if k not in drop]
+
+
+def check_api_path(path: str) -> None:
+    """Refuse anything but a plain path below ``/api/v2`` (the query goes in params)."""
+    if (
+        not isinstance(path, str)
+        or not path.startswith("/")
+        or path.startswith("//")
+        or any(ch in path for ch in "?#\\ ")
+        or "://" in path
+        or any(segment in (".", "..") for segment in path.split("/"))
+    ):
+        raise InvalidOptionError(
+            f"{path!r} is not an API path; pass the path below /api/v2, e.g. '/issues', "
+            "and the query as params."
+        )

@@ -1,15 +1,21 @@
-"""Refreshing an OAuth access token (refresh tokens rotate, so one refresh per token at a
-time). A mixin of :class:`.client.BacklogClient`."""
+"""OAuth access-token refresh: the token half of :class:`.BacklogClient`.
+
+A token due to expire is refreshed before a call; a 401 ``invalid_token`` answer refreshes it
+once (forced) and the call is tried again. One refresh at a time per token (its lock).
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import NoReturn
+import time
+from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlsplit
 
 import httpx
 import orjson
 
+from backlog_connector.backlog.address import SpaceAddress
+from backlog_connector.backlog.budget import BudgetRegistry
 from backlog_connector.backlog.credentials import Credentials, OAuthToken
 from backlog_connector.backlog.error_map import BacklogErrorBody, error_for_response
 from backlog_connector.backlog.errors import (
@@ -17,8 +23,8 @@ from backlog_connector.backlog.errors import (
     BadResponseError,
     InvalidAddressError,
 )
+from backlog_connector.backlog.redact import Redactor
 from backlog_connector.backlog.responses import retry_after
-from backlog_connector.backlog.wire import CallState, WireMixin
 
 logger = logging.getLogger("backlog_connector.backlog")
 
@@ -26,12 +32,54 @@ logger = logging.getLogger("backlog_connector.backlog")
 OAUTH = "oauth"
 
 
-class TokenRefreshMixin(WireMixin):
-    """OAuth refresh (see the module docstring)."""
+class CallState:
+    """Book-keeping of one logical call across its attempts."""
 
+    __slots__ = ("budget_wait", "refreshed", "started")
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.budget_wait = 0.0
+        self.refreshed = False
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started - self.budget_wait
+
+
+class TokenRefresh:
+    """Refreshing the client's :class:`.OAuthToken` through the space's token endpoint."""
+
+    address: SpaceAddress
+    credentials: Credentials
+    account_name: str
+    budgets: BudgetRegistry
+    _redact: Redactor
     _token_url: str | None
 
-    # -- OAuth --------------------------------------------------------------------------------
+    if TYPE_CHECKING:
+
+        def _send(
+            self,
+            method: str,
+            path: str,
+            query: list[tuple[str, str]],
+            form: list[tuple[str, str]] | None,
+            *,
+            url: str | None = None,
+            auth: bool = True,
+        ) -> tuple[httpx.Response, float]: ...
+
+        def _account(
+            self,
+            method: str,
+            path: str,
+            query: list[tuple[str, str]],
+            category: str,
+            response: httpx.Response,
+            seconds: float,
+        ) -> Any: ...
+
+        def _who(self) -> str: ...
 
     def _check_token_url(self, credentials: Credentials) -> str | None:
         if not isinstance(credentials, OAuthToken):
@@ -101,4 +149,3 @@ class TokenRefreshMixin(WireMixin):
             status=response.status_code,
             backlog_message=self._redact(parsed.message) if parsed.message else None,
         )
-

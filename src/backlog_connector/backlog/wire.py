@@ -1,11 +1,15 @@
-"""The client's wire: sending one request, counting it, logging it redacted, and reading the
-answer onto the error tree. A mixin of :class:`.client.BacklogClient`."""
+"""One HTTP exchange of :class:`.BacklogClient`: send it, count it, read its answer.
+
+Sending maps transport failures to :class:`.NetworkError`; accounting feeds the request
+statistics, the rate headers and the listener (URLs redacted); interpreting turns a 2xx body
+into JSON and anything else into the exception of the error tree that it means.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import httpx
@@ -21,22 +25,8 @@ from backlog_connector.backlog.stats import Event, RequestDone, RequestStats
 logger = logging.getLogger("backlog_connector.backlog")
 
 
-class CallState:
-    """Book-keeping of one logical call across its attempts."""
-
-    __slots__ = ("budget_wait", "refreshed", "started")
-
-    def __init__(self) -> None:
-        self.started = time.monotonic()
-        self.budget_wait = 0.0
-        self.refreshed = False
-
-    def elapsed(self) -> float:
-        return time.monotonic() - self.started - self.budget_wait
-
-
-class WireMixin:
-    """Sending and accounting (see the module docstring)."""
+class Wire:
+    """Sending, accounting and interpreting one request (mixed into the client)."""
 
     address: SpaceAddress
     credentials: Credentials
@@ -46,13 +36,11 @@ class WireMixin:
     _http: httpx.Client
     _redact: Redactor
 
-    def _who(self) -> str:
-        return f"account {self.account_name!r}" if self.account_name else self.address.fqdn
+    if TYPE_CHECKING:
 
-    def _emit(self, event: Event) -> None:
-        raise NotImplementedError
+        def _who(self) -> str: ...
 
-    # -- the wire ---------------------------------------------------------------------------
+        def _emit(self, event: Event) -> None: ...
 
     def _send_counted(
         self,
@@ -164,4 +152,3 @@ class WireMixin:
             margin=self.budgets.margin,
             bearer=isinstance(self.credentials, OAuthToken),
         )
-

@@ -58,6 +58,12 @@ def _schedule_options(func: Any) -> Any:
     "--destination",
     help="Where the table lands: a saved destination (default: warehouse, the DuckDB file).",
 )
+@click.option(
+    "--publish",
+    type=click.Choice(["parquet", "none"]),
+    help="Also write the table to published/<table>.parquet in the data home after every "
+    "successful run (for tools that read files).",
+)
 @_schedule_options
 @click.option("--disabled", is_flag=True, help="Create it paused (the scheduler skips it).")
 @json_option
@@ -70,6 +76,7 @@ def create(
     update_mode: str | None,
     table_name: str | None,
     destination: str | None,
+    publish: str | None,
     schedule: str | None,
     timezone: str | None,
     retries: int | None,
@@ -97,6 +104,7 @@ def create(
             webhook_url=webhook_url,
             enabled=not disabled,
             destination=destination,
+            publish=publish,
         )
     if as_json:
         print_json(info.to_dict())
@@ -116,6 +124,11 @@ def create(
 @click.option(
     "--destination",
     help="Move the table to another destination (the next run is full; the old table stays).",
+)
+@click.option(
+    "--publish",
+    type=click.Choice(["parquet", "none"]),
+    help="Write published/<table>.parquet after every successful run, or stop (none).",
 )
 @_schedule_options
 @click.option("--enable/--disable", "enabled", default=None, help="Resume or pause it.")
@@ -218,6 +231,7 @@ def show(name: str, as_json: bool) -> None:
             ],
             ["retries", f"{info.retries} every {info.retry_interval}"],
             ["destination", info.destination],
+            ["published", f"published/{info.table}.parquet" if info.publish else "-"],
             ["table", info.table],
             ["rows", info.rows],
             ["webhook", info.webhook_shown or "-"],
@@ -246,11 +260,18 @@ def show(name: str, as_json: bool) -> None:
 def run(names: tuple[str, ...], full: bool, as_json: bool) -> None:
     """Run datasets now; several names run together, sharing each user's rate budget.
     Exit code 1 if any run did not succeed."""
+    from backlog_connector.web.handoff import find_local_service
+
     with control_plane() as plane:
+        service = None if plane.distributed else find_local_service(plane.home)
         if plane.distributed:  # the control plane in PostgreSQL: the workers run it
             from backlog_connector.commands.queued_runs import run_on_workers
 
             runs = run_on_workers(plane, names, stderr(), full=full)
+        elif service is not None:  # serve runs this home's syncs: it runs these too
+            from backlog_connector.commands.through_service import run_through_service
+
+            runs = run_through_service(service, plane, names, stderr(), full=full)
         else:
             runs = run_with_progress(plane, names, stderr(), full=full)
     if as_json:
@@ -290,6 +311,12 @@ def run(names: tuple[str, ...], full: bool, as_json: bool) -> None:
                 click.echo(f"{r.dataset}: {r.status}: {r.error}", err=True)
             elif r.complete is False:
                 click.echo(f"{r.dataset}: incomplete: {r.incomplete_reason}", err=True)
+            if r.warnings:
+                click.echo(
+                    f"{r.dataset}: {r.warnings} value(s) did not parse and were stored as NULL; "
+                    "the raw values are in the dataset's __rejects table",
+                    err=True,
+                )
     if any(r.status != "succeeded" for r in runs):
         raise SystemExit(EXIT_FAILED)
 
@@ -387,8 +414,17 @@ def export(name: str, fmt: str, output: Path) -> None:
 @errors_to_exit_codes
 def delete(name: str, keep_table: bool) -> None:
     """Delete a dataset, its run history and (unless --keep-table) its table."""
+    from backlog_connector.web.handoff import find_local_service
+
     with control_plane() as plane:
-        plane.delete_dataset(name, drop_table=not keep_table)
+        service = find_local_service(plane.home)
+        if service is not None:  # not under one of serve's runs
+            from backlog_connector.commands.through_service import delete_through_service
+
+            plane.get_dataset(name)
+            delete_through_service(service, name, keep_table=keep_table)
+        else:
+            plane.delete_dataset(name, drop_table=not keep_table)
     click.echo(f"Deleted dataset {name!r}")
 
 

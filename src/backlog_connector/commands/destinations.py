@@ -28,9 +28,13 @@ def destinations() -> None:
 
 
 def read_password(from_stdin: bool) -> str | None:
-    """The password from ``--password-stdin`` (one line), else ``$BACKLOG_DESTINATION_PASSWORD``,
-    else None (the URL may hold one, or the server may need none)."""
+    """The password from ``--password-stdin`` (one line; prompted without echo on a terminal),
+    else ``$BACKLOG_DESTINATION_PASSWORD``, else None (the URL may hold one, or the server may
+    need none)."""
     if from_stdin:
+        if sys.stdin is not None and sys.stdin.isatty():
+            typed: str = click.prompt("Password", hide_input=True, err=True)
+            return typed
         line = sys.stdin.readline() if sys.stdin is not None else ""
         password = line.rstrip("\r\n")
         if not password:
@@ -55,8 +59,9 @@ def read_password(from_stdin: bool) -> str | None:
 @json_option
 @errors_to_exit_codes
 def add(name: str, url: str, schema: str, password_stdin: bool, as_json: bool) -> None:
-    """Check a PostgreSQL database (connect, create the schema if missing, create and drop a
-    probe table), then save it as destination NAME. Nothing is saved when the check fails.
+    """Check a PostgreSQL database (connect, then try creating the schema and a probe table in
+    it, rolled back), then save it as destination NAME. Nothing is saved (nor created in the
+    database) when the check fails.
 
     Keep the password out of the URL (and out of your shell history): set
     BACKLOG_DESTINATION_PASSWORD or pipe it with --password-stdin."""

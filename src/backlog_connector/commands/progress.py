@@ -52,12 +52,23 @@ class RunProgress:
                 self._rows[name] = max(self._rows[name], event.rows)
             elif event.kind == "wait":
                 self._wait_until[name] = time.monotonic() + event.wait_seconds
-                note = f"[yellow]waiting {event.wait_seconds:.1f} s for the rate budget"
+                note = (
+                    f"[yellow]waiting {event.wait_seconds:.1f} s for the rate budget"
+                    if event.wait_seconds > 0
+                    else f"[yellow]{event.message}"  # readers of the destination, e.g.
+                )
             elif event.message:
                 note = event.message
             if event.kind != "wait" and self._wait_until.get(name, 0) > time.monotonic():
                 note = "[yellow]waiting for the rate budget"
             self._progress.update(task, pages=self._pages[name], rows=self._rows[name], note=note)
+
+    def show(self, name: str, *, pages: int, rows: int, note: str) -> None:
+        """Set a dataset's line from figures another process reports (``serve``'s run)."""
+        with self._lock:
+            task = self._tasks.get(name)
+            if task is not None:
+                self._progress.update(task, pages=pages, rows=rows, note=note)
 
     def finish(self, name: str, status: str) -> None:
         """Show the final status of a dataset's run."""

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from backlog_connector.backlog.errors import InvalidOptionError
 from backlog_connector.datasets import validate
@@ -40,6 +40,7 @@ UPDATABLE = (
     "webhook_url",
     "enabled",
     "destination",
+    "publish",
 )
 
 
@@ -74,6 +75,7 @@ class DatasetsMixin(PlaneCore):
         webhook_url: str | None = None,
         enabled: bool = True,
         destination: str | None = None,
+        publish: str | None = None,
     ) -> DatasetInfo:
         """A named dataset: the report's rows, through the account, into ``table`` (default:
         named after the dataset) of ``destination`` (a saved destination's name; None or
@@ -96,6 +98,7 @@ class DatasetsMixin(PlaneCore):
         interval_seconds = validate.duration(retry_interval)
         webhook = validate.webhook_url(webhook_url)
         table_name = validate.table(table) if table else dataset_table_name(name)
+        published = validate.publish(publish)
         now = utcnow()
         with self._sessions.begin() as s:
             owner = self._account(s, account)
@@ -127,6 +130,7 @@ class DatasetsMixin(PlaneCore):
                 table_name=table_name,
                 webhook_secret=self._seal_webhook(webhook),
                 enabled=bool(enabled),
+                publish=published,
                 force_full=False,
                 created_at=now,
                 updated_at=now,
@@ -199,6 +203,8 @@ class DatasetsMixin(PlaneCore):
                 row.description = str(changes["description"] or "")
             if "enabled" in changes:
                 row.enabled = bool(changes["enabled"])
+            if "publish" in changes:
+                row.publish = validate.publish(changes["publish"])
             row.updated_at = utcnow()
             s.flush()
             return self._dataset_info(s, row)
@@ -293,11 +299,11 @@ class DatasetsMixin(PlaneCore):
         return target
 
 
-def _destination(s: Any, name: str | None) -> Destination | None:
+def _destination(s: Session, name: str | None) -> Destination | None:
     """The saved destination ``name``; None for no name or ``warehouse`` (the DuckDB file)."""
     if name is None or name == "" or name == WAREHOUSE:
         return None
-    row: Destination | None = s.scalar(sa.select(Destination).where(Destination.name == name))
+    row = s.scalar(sa.select(Destination).where(Destination.name == name))
     if row is None:
         raise UnknownNameError(
             f"no destination named {name!r}; see 'destinations list' or add it with"

@@ -5,7 +5,6 @@ without the password."""
 
 from __future__ import annotations
 
-import logging
 import re
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
@@ -24,11 +23,11 @@ from backlog_connector.datasets.models import Dataset, Destination, Run, utcnow
 from backlog_connector.datasets.plane import PlaneCore
 from backlog_connector.datasets.views import WAREHOUSE, destination_info
 
-log = logging.getLogger("backlog_connector.datasets")
-
 #: URL schemes accepted for a PostgreSQL destination (all saved as ``postgresql://``)
 POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
 _SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+#: query parameters of a libpq URL that hold a secret
+_SECRET_PARAMS = frozenset({"password", "sslpassword"})
 _URL_HELP = "postgresql://user[:password]@host[:port]/database[?sslmode=require]"
 
 
@@ -44,6 +43,13 @@ def postgres_url(url: str, password: str | None = None) -> str:
         given = f"a {scheme}: URL" if scheme else "no scheme"
         raise InvalidOptionError(
             f"invalid destination URL ({given}): give a PostgreSQL URL, {_URL_HELP}"
+        )
+    if "@" in parts.path + parts.query + parts.fragment:
+        # most likely a password with an unencoded '/', '?' or '#': the host was cut short
+        raise InvalidOptionError(
+            "invalid destination URL (an '@' after the host): percent-encode the password's"
+            " special characters ('@' %40, '/' %2F, '?' %3F, '#' %23, ':' %3A), or leave it out"
+            " of the URL and set BACKLOG_DESTINATION_PASSWORD or use --password-stdin"
         )
     try:
         port = parts.port
@@ -92,6 +98,28 @@ def postgres_url(url: str, password: str | None = None) -> str:
     return urlunsplit(("postgresql", netloc, parts.path, urlencode(query), ""))
 
 
+def url_secrets(url: str) -> set[str]:
+    """The URL's password and ``sslpassword``, as given and percent-decoded."""
+    parts = urlsplit(url)
+    found = [parts.password or ""]
+    found += [v for k, v in parse_qsl(parts.query) if k in _SECRET_PARAMS]
+    return {
+        form
+        for value in found
+        if value
+        for form in (value, unquote(value), quote(unquote(value), safe=""))
+    }
+
+
+def shown_url(url: str) -> str:
+    """The URL as listings show it: no password, no ``sslpassword`` in the query."""
+    from backlog_connector.sinks.postgres import describe_url
+
+    parts = urlsplit(describe_url(url))
+    query = [(k, v) for k, v in parse_qsl(parts.query, True) if k not in _SECRET_PARAMS]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+
+
 def check_schema(schema: str) -> str:
     """A PostgreSQL schema name: a lower-case identifier of at most 63 characters."""
     if not isinstance(schema, str) or not _SCHEMA.match(schema):
@@ -113,8 +141,9 @@ class DestinationsMixin(PlaneCore):
         schema: str = "public",
         password: str | None = None,
     ) -> DestinationInfo:
-        """Check a PostgreSQL destination (connect, create the schema if missing, create and
-        drop a probe table), then save it, its URL sealed. ``password`` goes into a URL that
+        """Check a PostgreSQL destination (connect, then create the schema if missing and a
+        probe table in it, all rolled back), then save it, its URL sealed; the first run
+        creates the schema. ``password`` goes into a URL that
         has none. Nothing is saved when the name is taken or reserved (``NameTakenError``), the
         URL is malformed (``InvalidOptionError``) or the database refuses
         (``sinks.errors.DestinationError``); no message holds the password."""
@@ -212,19 +241,18 @@ class DestinationsMixin(PlaneCore):
     def _check_destination(self, url: str, schema: str) -> str:
         """Run the sink's check; return the URL as it may be shown."""
         from backlog_connector.backlog.redact import Redactor
-        from backlog_connector.sinks.postgres import check_destination, describe_url
+        from backlog_connector.sinks.postgres import check_destination
 
-        password = urlsplit(url).password
+        secrets = url_secrets(url)
         try:
             check_destination(url, schema)
         except Exception as exc:
             text = str(exc)
-            secrets = {password, unquote(password)} if password else set()
             if any(p in text for p in secrets):
                 # the sink promises a clean message; never let a password through anyway
                 raise ConfigurationError(Redactor(secrets)(text)) from None
             raise
-        return describe_url(url)
+        return shown_url(url)
 
     def _require_free_destination_name(self, name: str) -> None:
         if name.casefold() == WAREHOUSE:

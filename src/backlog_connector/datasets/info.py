@@ -96,6 +96,7 @@ class RunInfo(_Plain):
     rows_written: int = 0
     rows_deleted: int = 0
     table_rows: int | None = None  # rows in the main table after the run
+    warnings: int = 0  # values that did not parse (NULL in the table, kept in __rejects)
     requests: dict[str, int] = field(default_factory=dict)  # per category
     rate_limited: int = 0  # 429 responses
     retries: int = 0
@@ -157,6 +158,8 @@ class DatasetInfo(_Plain):
     rows: int | None = None  # rows in the main table after the last successful run
     #: the destination's name; ``warehouse`` is the embedded DuckDB file
     destination: str = "warehouse"
+    #: "parquet": each successful run also writes ``published/<table>.parquet``; else None
+    publish: str | None = None
 
     @property
     def webhook_shown(self) -> str | None:

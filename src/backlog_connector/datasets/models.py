@@ -113,6 +113,8 @@ class Dataset(Base):
     #: the webhook URL (it often carries a token), sealed like the credentials
     webhook_secret: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     enabled: Mapped[bool] = mapped_column(default=True)
+    #: after each successful run, also write the table as a file: None or "parquet"
+    publish: Mapped[str | None] = mapped_column(sa.String(16))
     #: set when options, mode or account change: the next run ignores the saved cursor
     force_full: Mapped[bool] = mapped_column(default=False)
     #: bumped with every change that sets ``force_full``: a full run that started before the
@@ -151,6 +153,8 @@ class Run(Base):
     rows_written: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     rows_deleted: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     table_rows: Mapped[int | None] = mapped_column(sa.BigInteger)
+    #: values that did not parse in this run (NULL in their column, kept in ``__rejects``)
+    warnings: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
     requests: Mapped[dict[str, Any] | None]
     rate_limited: Mapped[int] = mapped_column(default=0)
     retries: Mapped[int] = mapped_column(default=0)

@@ -132,7 +132,9 @@ class PlaneCore:
                 from backlog_connector.sinks.duckdb import DuckDBSink
 
                 self._sink = DuckDBSink(
-                    self.warehouse_path, memory_limit=self.settings.warehouse.memory_limit
+                    self.warehouse_path,
+                    memory_limit=self.settings.warehouse.memory_limit,
+                    commit_wait=self.settings.warehouse.commit_wait_seconds,
                 )
             return self._sink
 
@@ -148,7 +150,11 @@ class PlaneCore:
         from backlog_connector.sinks.postgres import PostgresSink
 
         # connected outside the lock: a slow server must not hold up the warehouse's users
-        opened = PostgresSink(target.url, schema=target.schema)
+        opened = PostgresSink(
+            target.url,
+            schema=target.schema,
+            lock_wait_seconds=self.settings.warehouse.commit_wait_seconds,
+        )
         with self._sink_lock:
             sink = self._destination_sinks.setdefault(target.destination_id, opened)
         if sink is not opened:  # another thread was first

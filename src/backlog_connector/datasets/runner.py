@@ -11,19 +11,27 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from backlog_connector.backlog.address import SpaceAddress
 from backlog_connector.backlog.errors import BacklogConnectorError, CancelledError
 from backlog_connector.backlog.stats import Event, RequestStats, Retrying, WaitingForBudget
 from backlog_connector.datasets.connect import open_client
-from backlog_connector.reports.base import ProgressEvent, RunContext, UpdateMode
-from backlog_connector.sinks.base import SinkRun
+from backlog_connector.reports.base import ProgressEvent, RunContext, TableBatch, UpdateMode
+from backlog_connector.reports.rejects import (
+    REJECTS_SUFFIX,
+    RejectLog,
+    collecting,
+    rejects_batch,
+    rejects_spec,
+)
+from backlog_connector.reports.values import dates_in_zone
+from backlog_connector.sinks.base import Sink, SinkRun
 
 if TYPE_CHECKING:
     from backlog_connector.backlog.ledger import RateLedger
     from backlog_connector.datasets.connect import Credentials
-    from backlog_connector.sinks.base import Sink
 
 __all__ = ["Progress", "ProgressEvent", "RunCancelled", "RunOutcome", "RunPlan", "execute"]
 
@@ -54,6 +62,10 @@ class RunPlan:
     user_id: int | None
     secrets: tuple[str, ...]  # strings to redact from any error text
     config_version: int = 0  # the dataset's ``config_version`` when the run was planned
+    #: where a successful run also writes its table as Parquet (``--publish parquet``)
+    publish_to: Path | None = None
+    dataset_id: int = 0
+    space_timezone: str | None = None  # the space's zone: its midnights are date-only values
 
     def __repr__(self) -> str:
         return f"RunPlan(run_id={self.run_id}, dataset={self.dataset!r}, report={self.report!r})"
@@ -70,6 +82,7 @@ class RunOutcome:
     rows_written: int = 0
     rows_deleted: int = 0
     table_rows: int | None = None
+    warnings: int = 0
     requests: dict[str, int] = field(default_factory=dict)
     rate_limited: int = 0
     retries: int = 0
@@ -112,6 +125,12 @@ def execute(
             raise RunCancelled
         if progress is not None:
             progress(plan.dataset, event)
+
+    def waited(message: str) -> None:  # the sink waits for readers to let go of its tables
+        if cancel is not None and cancel.is_set():
+            raise RunCancelled  # ends the wait; the run rolls back
+        if progress is not None:
+            progress(plan.dataset, ProgressEvent(kind="wait", message=message))
 
     def listen(event: Event) -> None:
         if progress is None:
@@ -159,18 +178,27 @@ def execute(
                     cursor=cursor,
                     progress=emit,
                 )
+                # values that do not parse go to <table>__rejects, with the main table's key
+                rejected = rejects_spec(report.tables[0])
                 # no cursor: the report reads every row, so a merge may rebuild the tables
                 sink_run = sink.open_run(
                     plan.table,
-                    report.tables,
+                    (*report.tables, rejected),
                     ctx.mode,
                     run_id=str(plan.run_id),
                     full=cursor is None,
+                    on_wait=waited,
                 )
-                for batch in report.read(ctx):
-                    if cancel is not None and cancel.is_set():
-                        raise RunCancelled
-                    sink_run.write(batch)
+                refused = RejectLog()
+                with collecting(refused), dates_in_zone(plan.space_timezone):
+                    for batch in report.read(ctx):
+                        if cancel is not None and cancel.is_set():
+                            raise RunCancelled
+                        sink_run.write(batch)
+                if refused.kept:
+                    batch = rejects_batch(refused, rejected, plan.address.fqdn)
+                    sink_run.write(TableBatch(REJECTS_SUFFIX, batch))
+                outcome.warnings = refused.count
                 if ctx.deleted_keys:
                     sink_run.delete(ctx.deleted_keys)
                 if cancel is not None and cancel.is_set():
@@ -184,6 +212,8 @@ def execute(
                 outcome.incomplete_reason = ctx.incomplete_reason
                 outcome.cursor_after = ctx.new_cursor if ctx.new_cursor is not None else cursor
                 outcome.table_rows = sink.row_count(plan.table)
+                if plan.publish_to is not None:
+                    _publish(sink, plan, progress)
             except (RunCancelled, CancelledError):
                 outcome.status = "cancelled"
                 outcome.error = "cancelled before it finished; the table was left as it was"
@@ -210,6 +240,22 @@ def execute(
     else:
         log.info("run %s of %s %s", plan.run_id, plan.dataset, outcome.status)
     return outcome
+
+
+def _publish(sink: Sink, plan: RunPlan, progress: Progress | None) -> None:
+    """Write the committed table to ``plan.publish_to`` (a temporary file renamed over it, so
+    readers of the file see the old one or the new one). A failure is logged and shown; the
+    run itself has succeeded and the previous file stays."""
+    assert plan.publish_to is not None
+    try:
+        plan.publish_to.parent.mkdir(parents=True, exist_ok=True)
+        sink.export(plan.table, "parquet", plan.publish_to)
+    except (OSError, BacklogConnectorError) as exc:
+        log.warning("run %s of %s: could not publish %s: %s", plan.run_id, plan.dataset,
+                    plan.publish_to, exc)  # fmt: skip
+        if progress is not None:
+            note = f"could not publish {plan.publish_to.name}: {exc}"
+            progress(plan.dataset, ProgressEvent(kind="note", message=note))
 
 
 def _collect_stats(stats: RequestStats, outcome: RunOutcome) -> None:

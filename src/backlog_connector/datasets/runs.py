@@ -22,6 +22,7 @@ from backlog_connector.datasets.info import (
 )
 from backlog_connector.datasets.models import Dataset, Run, utcnow
 from backlog_connector.datasets.plane import PlaneCore, SinkTarget, address_of
+from backlog_connector.datasets.run_lock import dataset_lock
 from backlog_connector.datasets.runner import Progress, RunOutcome, RunPlan, execute, redact
 from backlog_connector.datasets.views import run_info
 
@@ -35,8 +36,8 @@ def _insert_run(s: Session, dataset: Dataset, name: str, **fields: Any) -> RunIn
     """Add a run of ``dataset`` with zeroed counters (set here, so the returned info has them
     without a reload) and return it."""
     run = Run(
-        dataset_id=dataset.id, rows_read=0, rows_written=0, rows_deleted=0, rate_limited=0,
-        retries=0, wait_seconds=0.0, **fields,
+        dataset_id=dataset.id, rows_read=0, rows_written=0, rows_deleted=0, warnings=0,
+        rate_limited=0, retries=0, wait_seconds=0.0, **fields,
     )  # fmt: skip
     s.add(run)
     s.flush()
@@ -197,6 +198,11 @@ class RunsMixin(PlaneCore):
                 user_id=account.user_id,
                 secrets=tuple(secret_values(document)),
                 config_version=row.config_version,
+                dataset_id=row.id,
+                publish_to=(
+                    self.home / "published" / f"{row.table_name}.parquet" if row.publish else None
+                ),
+                space_timezone=account.space_timezone,
             )
             return plan, self._sink_target(row)
 
@@ -233,10 +239,17 @@ class RunsMixin(PlaneCore):
                 run.cursor_before = cursor
 
         try:
-            outcome = execute(
-                plan, sink, on_start=started, progress=progress, cancel=cancel,
-                ledger=self.rate_ledger,
-            )  # fmt: skip
+            with dataset_lock(self.home, plan.dataset_id) as mine:
+                if mine:
+                    outcome = execute(
+                        plan, sink, on_start=started, progress=progress, cancel=cancel,
+                        ledger=self.rate_ledger,
+                    )  # fmt: skip
+                else:  # a run of another process of this data home (a CLI, serve)
+                    outcome = RunOutcome(
+                        status="skipped",
+                        error="the dataset was already running in another process",
+                    )
         except Exception as exc:  # execute records run failures itself; this is a last resort
             outcome = _failed_before_start(exc, (*plan.secrets, *plan.credentials.secrets()))
         finally:
@@ -261,6 +274,7 @@ class RunsMixin(PlaneCore):
                 "rows_written",
                 "rows_deleted",
                 "table_rows",
+                "warnings",
                 "requests",
                 "rate_limited",
                 "retries",

@@ -70,6 +70,21 @@ def timezone(value: str) -> str:
     return value
 
 
+#: what ``publish`` accepts (besides None / "none": publish nothing)
+PUBLISH_FORMATS = ("parquet",)
+
+
+def publish(value: str | None) -> str | None:
+    """A publish format: "parquet", or None / "" / "none" for none."""
+    if value is None or str(value).strip().lower() in ("", "none"):
+        return None
+    if str(value).strip().lower() not in PUBLISH_FORMATS:
+        raise InvalidOptionError(
+            f"invalid publish format {value!r}: use {', '.join(PUBLISH_FORMATS)} (or none)"
+        )
+    return str(value).strip().lower()
+
+
 def webhook_url(value: str | None) -> str | None:
     """An http(s) URL, or None/'' for no webhook."""
     if not value:

@@ -57,6 +57,7 @@ def run_info(row: Run, dataset: str) -> RunInfo:
         rows_written=row.rows_written or 0,
         rows_deleted=row.rows_deleted or 0,
         table_rows=row.table_rows,
+        warnings=row.warnings or 0,
         requests={str(k): int(v) for k, v in (row.requests or {}).items()},
         rate_limited=row.rate_limited or 0,
         retries=row.retries or 0,
@@ -98,6 +99,7 @@ def dataset_info(
         last_run=run_info(last_run, row.name) if last_run is not None else None,
         rows=rows,
         destination=row.destination.name if row.destination is not None else WAREHOUSE,
+        publish=row.publish,
     )
 
 

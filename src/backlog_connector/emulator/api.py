@@ -5,14 +5,14 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from .errors import ApiError, forbidden, not_found
-from .params import Params
+from .devapi import DevApi
+from .errors import ApiError, forbidden, invalid, not_found
 from .ratelimit import RateLimiter
-from .render import Json, Renderer, custom_field, dumps, space_info, version
+from .render import Json, Renderer, custom_field, space_info, version
+from .routing import ROUTES, Call, Reply, ok, route
 from .search import IssueQuery
 from .space import Space
 from .writes import Writer
@@ -39,46 +39,7 @@ def category_of(method: str, path: str) -> str:
     return "read"
 
 
-@dataclass
-class Call:
-    """One authenticated API request (path relative to ``/api/v2``)."""
-
-    method: str
-    path: str
-    query: Params
-    form: Params
-    user_id: int
-
-
-@dataclass
-class Reply:
-    """An answer: status, body bytes, content type and extra headers."""
-
-    status: int
-    body: bytes
-    content_type: str = "application/json;charset=utf-8"
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-def ok(value: Any, status: int = 200) -> Reply:
-    return Reply(status, dumps(value))
-
-
-#: (method, path pattern, name of the Api method), filled by @route in definition order
-ROUTES: list[tuple[str, re.Pattern[str], str]] = []
-
-
-def route(method: str, pattern: str) -> Callable[[Any], Any]:
-    """Register an ``Api`` method for ``method`` on paths fully matching ``pattern``."""
-
-    def register(fn: Any) -> Any:
-        ROUTES.append((method, re.compile(pattern), fn.__name__))
-        return fn
-
-    return register
-
-
-class Api:
+class Api(DevApi):
     """Answers API calls from the space; writes go through :class:`~.writes.Writer`."""
 
     def __init__(self, space: Space, renderer: Renderer, limiter: RateLimiter) -> None:
@@ -271,6 +232,12 @@ class Api:
     def get_issues(self, call: Call, args: tuple[str, ...]) -> Reply:
         count, offset = call.query.count(), call.query.offset()
         page = IssueQuery(self.space, call.user_id, call.query).page(offset, count)
+        expand = call.query.all("expand[]")
+        unknown = [e for e in expand if e != "childIssueSummary"]
+        if unknown:
+            raise invalid(f"expand[] does not know {unknown[0]!r}.", "Use childIssueSummary.")
+        if expand:
+            return ok([self.render.issue_with_summary(i) for i in page])
         return Reply(200, self.render.issues_bytes(page))
 
     @route("GET", r"/issues/count")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any
 
-from .api import Api, Reply, ok
+from .api import Api
 from .auth import Auth
 from .config import FAULT_KINDS, PLAN_LIMITS, EmulatorConfig
 from .errors import ApiError, invalid
@@ -14,6 +14,7 @@ from .generate import generate
 from .params import Params
 from .ratelimit import RateLimiter
 from .render import Renderer
+from .routing import Reply, ok
 from .server import App, HttpServer
 from .space import Space
 
@@ -129,7 +130,9 @@ class Emulator:
                 self.startup_line()
                 | {
                     "users": {
-                        u.user_id: self.state.keys_of(u.id) for u in self.state.users.values()
+                        # users without a login id (older accounts) are listed by numeric id
+                        (u.user_id or str(u.id)): self.state.keys_of(u.id)
+                        for u in self.state.users.values()
                     },
                 }
             )

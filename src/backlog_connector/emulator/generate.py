@@ -8,7 +8,6 @@ ids grow with time across the whole space, as in Backlog.
 from __future__ import annotations
 
 import calendar
-import hashlib
 import random
 from array import array
 from collections.abc import Callable
@@ -16,6 +15,10 @@ from typing import Any, TypeVar
 
 from . import words
 from .config import EmulatorConfig
+from .devgen import generate_dev
+from .generate_fields import ITEMS, CustomValues, make_custom_field, sample
+from .generate_people import make_keys, make_teams, make_users
+from .generate_people import secret_for as secret_for  # the emulator's keys
 from .model import (
     Attachment,
     Category,
@@ -25,8 +28,6 @@ from .model import (
     ListItem,
     Project,
     Status,
-    Team,
-    User,
     Version,
 )
 from .space import Space, SpaceInfo
@@ -38,12 +39,6 @@ T = TypeVar("T")
 _ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 #: roles that may add issues and comments (administrator, normal user, reporter, guest reporter)
 _WRITERS = (1, 2, 3, 5)
-
-
-def secret_for(seed: int, label: str, length: int = 64) -> str:
-    """A deterministic key-like string (API keys and the OAuth client are fixed by the seed)."""
-    digest = hashlib.sha512(f"backlog-emulator:{seed}:{label}".encode()).digest()
-    return "".join(_ALNUM[b % len(_ALNUM)] for b in digest[:length])
 
 
 def generate(config: EmulatorConfig) -> Space:
@@ -62,51 +57,14 @@ def generate(config: EmulatorConfig) -> Space:
             updated=DATA_START - 2 * _DAY,
         )
     )
-    _users(space, rng, config)
+    make_users(space, rng, config, DATA_END)
     _projects(space, rng, config)
-    _teams(space, rng)
-    _keys(space, config)
+    make_teams(space, rng, DATA_START)
+    make_keys(space, config)
     _issues(space, rng, config)
     _timeline(space)
+    generate_dev(space, config.seed, DATA_START, DATA_END)
     return space
-
-
-def _users(space: Space, rng: random.Random, config: EmulatorConfig) -> None:
-    count = min(200, 10 + 2 * config.projects)
-    roles = (2, 2, 3, 4, 5, 6, 2, 1, 2, 3)
-    for uid in range(1, count + 1):
-        if uid == 1:
-            login, name, role, lang = "admin", "管理者", 1, "ja"
-        elif uid == 2:
-            login, name, role, lang = "member", "Member User", 2, "en"
-        else:
-            role = roles[(uid - 3) % len(roles)]
-            if rng.random() < 0.6:
-                fam = rng.randrange(len(words.FAMILY_JA))
-                name = f"{words.FAMILY_JA[fam]} {rng.choice(words.GIVEN_JA)}"
-                login, lang = f"{words.ROMAJI_FAMILY[fam]}{uid}", "ja"
-            else:
-                given = rng.choice(words.GIVEN_EN)
-                name = f"{given} {rng.choice(words.FAMILY_EN)}"
-                login, lang = f"{given.lower()}{uid}", "en"
-        nulab = None
-        if uid % 3 != 0:
-            nulab = {
-                "nulabId": secret_for(config.seed, f"nulab{uid}", 50),
-                "name": name,
-                "uniqueId": login,
-            }
-        last_login = None if uid == count else DATA_END - rng.randrange(1, 60) * _DAY
-        space.users[uid] = User(
-            id=uid,
-            user_id=login,
-            name=name,
-            role_type=role,
-            lang=None if uid % 7 == 6 else lang,
-            nulab_account=nulab,
-            mail_address=f"{login}@example.com",
-            last_login=last_login,
-        )
 
 
 def _projects(space: Space, rng: random.Random, config: EmulatorConfig) -> None:
@@ -135,6 +93,7 @@ def _projects(space: Space, rng: random.Random, config: EmulatorConfig) -> None:
             use_wiki=True,
             use_dev_attributes=True,
             member_ids=sorted(members),
+            grandchild_enabled=index % 4 == 1,
         )
         space.projects[pid] = project
         space.by_project[pid] = []
@@ -177,81 +136,14 @@ def _projects(space: Space, rng: random.Random, config: EmulatorConfig) -> None:
             ver_id += 1
         fields: list[CustomField] = []
         for type_no in range(1, 9):
-            cf = _custom_field(field_id, pid, type_no, type_id, english)
-            for pos, item_name in enumerate(_ITEMS[type_no]):
+            cf = make_custom_field(field_id, pid, type_no, type_id, english)
+            for pos, item_name in enumerate(ITEMS[type_no]):
                 cf.items.append(ListItem(item_id, item_name, pos))
                 item_id += 1
             fields.append(cf)
             space.custom_fields[field_id] = cf
             field_id += 1
         space.project_fields[pid] = fields
-
-
-_FIELD_NAMES = {
-    1: ("顧客名", "Customer"),
-    2: ("備考", "Notes"),
-    3: ("見積ポイント", "Story points"),
-    4: ("リリース予定日", "Target date"),
-    5: ("環境", "Environment"),
-    6: ("対象OS", "Platforms"),
-    7: ("確認項目", "Checks"),
-    8: ("重要度", "Severity"),
-}
-_ITEMS: dict[int, tuple[str, ...]] = {
-    1: (),
-    2: (),
-    3: (),
-    4: (),
-    5: ("本番", "ステージング", "開発"),
-    6: ("Windows", "macOS", "iOS", "Android"),
-    7: ("仕様確認", "テスト済み", "Reviewed"),
-    8: ("高", "中", "低"),
-}
-
-
-def _custom_field(
-    fid: int, pid: int, type_no: int, last_type_id: int, english: bool
-) -> CustomField:
-    extra: dict[str, Any] = {}
-    if type_no == 3:
-        extra = {"min": 0.0, "max": 100.0, "initialValue": None, "unit": "pt"}
-    elif type_no == 4:
-        extra = {"min": None, "max": None, "initialDate": {"id": 1, "shift": None, "date": None}}
-    elif type_no >= 5:
-        extra = {"allowAddItem": type_no in (5, 6)}
-        if type_no in (7, 8):
-            extra["allowInput"] = True
-    # the last field applies to the first issue type only; the others to every type
-    applicable = [last_type_id - 4] if type_no == 8 else []
-    return CustomField(
-        id=fid,
-        project_id=pid,
-        type_id=type_no,
-        name=_FIELD_NAMES[type_no][1 if english else 0],
-        description="" if type_no % 2 else "入力してください",
-        required=False,
-        applicable_issue_types=applicable,
-        display_order=type_no - 1,
-        extra=extra,
-    )
-
-
-def _teams(space: Space, rng: random.Random) -> None:
-    user_ids = list(space.users)
-    for index, name in enumerate(words.TEAMS):
-        members = sorted(rng.sample(user_ids, min(len(user_ids), 2 + index)))
-        created = DATA_START + rng.randrange(100) * _DAY
-        space.teams.append(Team(index + 1, name, members, 1, created, 1, created + 5 * _DAY))
-
-
-def _keys(space: Space, config: EmulatorConfig) -> None:
-    for uid in space.users:
-        space.api_keys[secret_for(config.seed, f"apikey:{uid}")] = uid
-    space.api_keys[secret_for(config.seed, "apikey:1:second")] = 1
-    space.oauth_client = {
-        "client_id": secret_for(config.seed, "oauth:client_id", 32),
-        "client_secret": secret_for(config.seed, "oauth:client_secret", 64),
-    }
 
 
 def _issues(space: Space, rng: random.Random, config: EmulatorConfig) -> None:
@@ -314,7 +206,7 @@ def _issues(space: Space, rng: random.Random, config: EmulatorConfig) -> None:
         times = sorted(
             created + 60 + below(max(1, horizon - created - 60)) for _ in range(n_comments)
         )
-        changing = set(_sample(list(range(n_comments)), transitions, below))
+        changing = set(sample(list(range(n_comments)), transitions, below))
         pos = len(c_issue)
         step_no = 0
         last_user = 0
@@ -341,6 +233,8 @@ def _issues(space: Space, rng: random.Random, config: EmulatorConfig) -> None:
         parent = None
         if project.subtasking_enabled and pool.roots and random_() < 0.15:
             parent = pool.roots[-1 - below(min(30, len(pool.roots)))]
+        elif project.grandchild_enabled and pool.mids and issue_id % 6 == 0:
+            parent = pool.mids[-1]  # a grandchild: three-level issues
         attachments: tuple[Attachment, ...] = ()
         if random_() < 0.1:
             attachments = (
@@ -365,7 +259,7 @@ def _issues(space: Space, rng: random.Random, config: EmulatorConfig) -> None:
             priority_id=(3, 3, 3, 2, 4)[below(5)],
             status_id=final,
             assignee_id=(pool.members[below(len(pool.members))] if random_() < 0.85 else None),
-            category_ids=tuple(_sample(pool.categories, below(3), below)),
+            category_ids=tuple(sample(pool.categories, below(3), below)),
             version_ids=(pool.versions[below(len(pool.versions))],) if random_() < 0.3 else (),
             milestone_ids=((pool.versions[below(len(pool.versions))],) if random_() < 0.4 else ()),
             start_day=start_day,
@@ -391,7 +285,9 @@ def _issues(space: Space, rng: random.Random, config: EmulatorConfig) -> None:
             pool.roots.append(issue_id)
         else:
             space.children.setdefault(parent, []).append(issue_id)
-    space.derive_custom = _CustomValues(config.seed, pools)
+            if space.issues[parent].parent_issue_id is None:
+                pool.mids.append(issue_id)
+    space.derive_custom = CustomValues(config.seed, pools)
     space.next_issue_id = n + 1
     space.next_attachment_id = attachment_id
 
@@ -410,6 +306,8 @@ class _ProjectPools:
         self.versions = [v.id for v in space.versions.values() if v.project_id == project.id]
         self.fields = space.project_fields[project.id]
         self.roots: list[int] = []
+        #: children of roots (level 2), the parents of grandchildren
+        self.mids: list[int] = []
 
     def custom_values(self, below: Callable[[int], int], created: int) -> tuple[Any, ...]:
         values: list[Any] = []
@@ -432,39 +330,18 @@ class _ProjectPools:
                 case 5:
                     values.append(items[below(len(items))].id)
                 case 6:
-                    values.append(tuple(sorted(i.id for i in _sample(items, 1 + below(2), below))))
+                    values.append(tuple(sorted(i.id for i in sample(items, 1 + below(2), below))))
                 case 7:
-                    picked = tuple(sorted(i.id for i in _sample(items, 1 + below(2), below)))
-                    values.append((picked, "その他のメモ" if below(5) == 0 else None))
+                    picked = tuple(sorted(i.id for i in sample(items, 1 + below(2), below)))
+                    other = "その他のメモ" if below(5) == 0 else None
+                    # now and then only the "other" text is filled, no box ticked
+                    values.append(((), other) if other and below(2) else (picked, other))
                 case _:
-                    values.append((items[below(len(items))].id, None))
+                    if below(6) == 0:  # the "other" choice of a radio: text, no item
+                        values.append((None, "手入力の値"))
+                    else:
+                        values.append((items[below(len(items))].id, None))
         return tuple(values)
-
-
-class _CustomValues:
-    """Custom-field values of a generated issue, from (seed, issue id) alone: derived on first
-    use so that start-up stays fast, and the same whenever they are derived."""
-
-    def __init__(self, seed: int, pools: dict[int, _ProjectPools]) -> None:
-        self.seed = seed
-        self.pools = pools
-
-    def __call__(self, issue: Issue) -> tuple[Any, ...]:
-        random_ = random.Random(f"{self.seed}:custom:{issue.id}").random
-
-        def below(k: int) -> int:
-            return int(random_() * k)
-
-        return self.pools[issue.project_id].custom_values(below, issue.created)
-
-
-def _sample(items: list[T], k: int, below: Callable[[int], int]) -> list[T]:
-    """``k`` distinct elements (a partial Fisher-Yates shuffle of a copy)."""
-    pool = list(items)
-    for n in range(k):
-        j = n + below(len(pool) - n)
-        pool[n], pool[j] = pool[j], pool[n]
-    return pool[:k]
 
 
 def _timeline(space: Space) -> None:

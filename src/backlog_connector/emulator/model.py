@@ -31,6 +31,8 @@ class Project:
     use_wiki: bool
     use_dev_attributes: bool
     member_ids: list[int] = field(default_factory=list)
+    #: three-level issues (a child may have children of its own)
+    grandchild_enabled: bool = False
 
 
 @dataclass(slots=True)
@@ -116,6 +118,21 @@ class Attachment:
     size: int
     created_user_id: int
     created: int
+
+
+@dataclass(slots=True)
+class SharedFile:
+    """A file of a project's shared-file area."""
+
+    id: int
+    project_id: int
+    dir: str
+    name: str
+    size: int
+    created_user_id: int
+    created: int
+    updated_user_id: int
+    updated: int
 
 
 @dataclass(slots=True)

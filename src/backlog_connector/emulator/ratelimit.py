@@ -84,5 +84,6 @@ class RateLimiter:
         with self._lock:
             window = self._windows.get((user_id, category))
             if window is None or now >= window[0] + self.window:
-                return Budget(limit, limit, math.ceil(now + self.window))
+                # no window open: Backlog reports the reset of an unused category as now
+                return Budget(limit, limit, math.ceil(now))
             return Budget(limit, limit - int(window[1]), math.ceil(window[0] + self.window))

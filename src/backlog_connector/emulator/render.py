@@ -9,9 +9,12 @@ from typing import Any
 import orjson
 
 from . import words
-from .model import Comment, CustomField, Issue, Project, Team, User, Version
+from .devrender import DevRenderer
+from .model import CustomField, Issue, Project, SharedFile, Team, User, Version
+from .render_events import EventRenderer
+from .render_events import change_log_entry as change_log_entry  # writes.py uses it
 from .space import Space
-from .timefmt import day_iso, iso
+from .timefmt import day_iso, iso, zone_day_iso
 
 Json = dict[str, Any]
 
@@ -21,7 +24,7 @@ def dumps(value: Any) -> bytes:
 
 
 def user(u: User) -> Json:
-    return {
+    out: Json = {
         "id": u.id,
         "userId": u.user_id,
         "name": u.name,
@@ -31,6 +34,9 @@ def user(u: User) -> Json:
         "mailAddress": u.mail_address,
         "lastLoginTime": iso(u.last_login) if u.last_login is not None else None,
     }
+    if u.user_id is None and u.id % 2:
+        del out["userId"]  # some older bodies leave the key out instead of sending null
+    return out
 
 
 def project(p: Project) -> Json:
@@ -43,7 +49,7 @@ def project(p: Project) -> Json:
         "subtaskingEnabled": p.subtasking_enabled,
         "projectLeaderCanEditProjectLeader": False,
         "useWiki": p.use_wiki,
-        "useDocument": False,
+        "useDocument": True,
         "useFileSharing": True,
         "useWikiTreeView": True,
         "useSubversion": False,
@@ -53,7 +59,7 @@ def project(p: Project) -> Json:
         "archived": p.archived,
         "displayOrder": p.display_order,
         "useDevAttributes": p.use_dev_attributes,
-        "grandchildIssueEnabled": False,
+        "grandchildIssueEnabled": p.grandchild_enabled,
     }
 
 
@@ -78,8 +84,8 @@ def version(v: Version) -> Json:
         "projectId": v.project_id,
         "name": v.name,
         "description": v.description,
-        "startDate": day_iso(v.start_day) if v.start_day is not None else None,
-        "releaseDueDate": day_iso(v.release_due_day) if v.release_due_day is not None else None,
+        "startDate": _date(v.start_day, v.project_id),
+        "releaseDueDate": _date(v.release_due_day, v.project_id),
         "archived": v.archived,
         "displayOrder": v.display_order,
     }
@@ -109,7 +115,7 @@ def priority(pid: int) -> Json:
     return {"id": pid, "name": dict(words.PRIORITIES)[pid]}
 
 
-class Renderer:
+class Renderer(EventRenderer, DevRenderer):
     """Builds the JSON of one space; users and projects are pre-rendered, issues cached as bytes."""
 
     def __init__(self, space: Space, cache_limit: int) -> None:
@@ -247,8 +253,8 @@ class Renderer:
             "category": [self._categories[c] for c in i.category_ids],
             "versions": [self._versions[v] for v in i.version_ids],
             "milestone": [self._versions[v] for v in i.milestone_ids],
-            "startDate": day_iso(i.start_day) if i.start_day is not None else None,
-            "dueDate": day_iso(i.due_day) if i.due_day is not None else None,
+            "startDate": _date(i.start_day, i.project_id),
+            "dueDate": _date(i.due_day, i.project_id),
             "estimatedHours": i.estimated_hours,
             "actualHours": i.actual_hours,
             "parentIssueId": i.parent_issue_id,
@@ -267,9 +273,48 @@ class Renderer:
                 }
                 for a in i.attachments
             ],
-            "sharedFiles": [],
-            "stars": [],
+            "sharedFiles": [self.shared_file(f) for f in space.shared_files_of(i)],
+            "stars": self._issue_stars(i),
         }
+
+    def shared_file(self, f: SharedFile) -> Json:
+        return {
+            "id": f.id,
+            "projectId": f.project_id,
+            "type": "file",
+            "dir": f.dir,
+            "name": f.name,
+            "size": f.size,
+            "createdUser": self._users[f.created_user_id],
+            "created": iso(f.created),
+            "updatedUser": self._users[f.updated_user_id],
+            "updated": iso(f.updated),
+        }
+
+    def _issue_stars(self, i: Issue) -> list[Json]:
+        if i.id % 7:
+            return []
+        key = self.space.issue_key(i)
+        presenter = self.space.projects[i.project_id].member_ids[-1]
+        return [
+            {
+                "id": 900_000 + i.id,
+                "comment": None if i.id % 2 else "いいね",
+                "url": f"https://emulator.backlog.com/view/{key}",
+                "title": f"[{key}] {i.summary} | 課題の表示 - Backlog",
+                "presenter": self._users[presenter],
+                "created": iso(i.created + 3600),
+            }
+        ]
+
+    def issue_with_summary(self, i: Issue) -> Json:
+        """The issue plus ``childIssueSummary`` (``expand[]=childIssueSummary``)."""
+        return {**self.issue(i), "childIssueSummary": self.child_summary(i)}
+
+    def child_summary(self, i: Issue) -> Json:
+        """``childIssueSummary`` (``expand[]=childIssueSummary``): the direct children."""
+        children = [self.space.issues[c] for c in self.space.children.get(i.id, ())]
+        return {"total": len(children), "closed": sum(1 for c in children if c.status_id == 4)}
 
     def custom_values(self, i: Issue) -> list[Json]:
         out: list[Json] = []
@@ -298,118 +343,8 @@ class Renderer:
             out.append(entry)
         return out
 
-    # ---- comments ------------------------------------------------------------------------
-
-    def generated_comment(self, pos: int) -> Json:
-        space = self.space
-        issue = space.any_issue(space.c_issue[pos])
-        change_log: list[Json] = []
-        to_status = space.c_status_to[pos]
-        if to_status:
-            statuses = space.statuses[issue.project_id]
-            change_log.append(
-                _change("status", statuses[to_status].name, statuses[space.c_status_from[pos]].name)
-            )
-        resolution = space.c_resolution[pos]
-        if resolution >= 0:
-            change_log.append(_change("resolution", str(self._resolutions[resolution]["name"]), ""))
-        when = iso(space.c_time[pos])
-        return {
-            "id": space.c_id[pos],
-            "projectId": issue.project_id,
-            "issueId": issue.id,
-            "content": words.COMMENTS[space.c_text[pos]],
-            "changeLog": change_log or None,
-            "createdUser": self._users[space.c_user[pos]],
-            "created": when,
-            "updated": when,
-            "stars": [],
-            "notifications": [],
-        }
-
-    def comment(self, c: Comment) -> Json:
-        return {
-            "id": c.id,
-            "projectId": c.project_id,
-            "issueId": c.issue_id,
-            "content": c.content,
-            "changeLog": c.change_log or None,
-            "createdUser": self._users[c.user_id],
-            "created": iso(c.created),
-            "updated": iso(c.updated),
-            "stars": [],
-            "notifications": [],
-        }
-
-    # ---- activities ----------------------------------------------------------------------
-
-    def activity(self, index: int) -> Json:
-        space = self.space
-        activity_id = index + 1
-        type_ = space.a_type[index]
-        content = space.a_content.get(activity_id)
-        if content is None:
-            content = self._generated_content(index, type_)
-        return {
-            "id": activity_id,
-            "project": self._projects[space.a_project[index]],
-            "type": type_,
-            "content": content,
-            "notifications": [],
-            "createdUser": self._users[space.a_user[index]],
-            "created": iso(space.a_time[index]),
-        }
-
-    def _generated_content(self, index: int, type_: int) -> Json:
-        space = self.space
-        issue = space.any_issue(space.a_issue[index])
-        content: Json = {
-            "id": issue.id,
-            "key_id": issue.key_id,
-            "summary": issue.summary,
-            "description": issue.description,
-        }
-        if type_ == 1:
-            return content
-        pos = space.a_cpos[index]
-        changes: list[Json] = []
-        if space.c_status_to[pos]:
-            changes.append(
-                {
-                    "field": "status",
-                    "new_value": str(space.c_status_to[pos]),
-                    "old_value": str(space.c_status_from[pos]),
-                    "type": "standard",
-                }
-            )
-        if space.c_resolution[pos] >= 0:
-            changes.append(
-                {
-                    "field": "resolution",
-                    "new_value": str(space.c_resolution[pos]),
-                    "old_value": "",
-                    "type": "standard",
-                }
-            )
-        content["comment"] = {"id": space.c_id[pos], "content": words.COMMENTS[space.c_text[pos]]}
-        content["changes"] = changes
-        content["attachments"] = []
-        content["shared_files"] = []
-        content["external_file_links"] = []
-        return content
-
-
-def _change(field: str, new: str, old: str) -> Json:
-    return {
-        "field": field,
-        "newValue": new,
-        "originalValue": old,
-        "attachmentInfo": None,
-        "attributeInfo": None,
-        "notificationInfo": None,
-    }
-
-
-def change_log_entry(field: str, new: str, old: str) -> Json:
-    """One entry of a comment's ``changeLog``."""
-    return _change(field, new, old)
+def _date(day: int | None, project_id: int) -> str | None:
+    """A date-only field: midnight UTC, or (even projects) the zone's midnight in UTC."""
+    if day is None:
+        return None
+    return zone_day_iso(day) if project_id % 2 == 0 else day_iso(day)

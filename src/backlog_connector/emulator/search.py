@@ -121,8 +121,9 @@ class IssueQuery:
         attachment = params.get_bool("attachment")
         if attachment is not None:
             preds.append(lambda i: bool(i.attachments) == attachment)
-        if params.get_bool("sharedFile") is True:
-            preds.append(lambda i: False)  # the emulator links no shared files
+        shared = params.get_bool("sharedFile")
+        if shared is not None:
+            preds.append(lambda i: bool(self.space.shared_files_of(i)) == shared)
         has_due = params.get_bool("hasDueDate")
         if has_due is True:
             raise invalid("hasDueDate supports only false.", "Leave it out, or send false.")
@@ -152,15 +153,19 @@ class IssueQuery:
         def is_child(i: Issue) -> bool:
             return i.parent_issue_id is not None
 
+        def is_grandchild(i: Issue) -> bool:
+            parent = self.space.issues.get(i.parent_issue_id) if i.parent_issue_id else None
+            return parent is not None and parent.parent_issue_id is not None
+
         table: dict[int, Predicate] = {
             1: lambda i: not is_child(i),
             2: is_child,
             3: lambda i: not is_child(i) and not has_children(i),
             4: has_children,
-            5: lambda i: False,  # no grandchildren: grandchild issues are not enabled
-            6: is_child,
+            5: is_grandchild,
+            6: lambda i: is_child(i) and not is_grandchild(i),
             7: lambda i: not is_child(i),
-            8: lambda i: True,
+            8: lambda i: not is_grandchild(i),
             9: is_child,
             10: lambda i: not has_children(i),
         }
@@ -300,7 +305,7 @@ class IssueQuery:
             "status": lambda i: space.statuses[i.project_id][i.status_id].display_order,
             "priority": lambda i: i.priority_id,
             "attachment": lambda i: len(i.attachments),
-            "sharedFile": lambda i: 0,
+            "sharedFile": lambda i: len(self.space.shared_files_of(i)),
             "createdUser": lambda i: users[i.created_user_id].name,
             "updated": lambda i: i.updated,
             "updatedUser": lambda i: users[i.updated_user_id].name,

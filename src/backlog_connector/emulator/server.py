@@ -15,12 +15,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from .api import Api, Call, Reply, category_of, ok
+from .api import Api, category_of
 from .auth import Auth
 from .errors import ApiError, BearerError, OAuthError, auth_failure
 from .faults import Faults
 from .params import Params
 from .ratelimit import Budget, RateLimiter
+from .routing import Call, Reply, ok
 
 API_PREFIX = "/api/v2"
 #: answers the ``/_emulator/`` routes: (method, path, query, form) -> reply

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .devmodel import DevSpace
 from .errors import not_found
 from .model import (
     Category,
@@ -18,6 +19,7 @@ from .model import (
     Issue,
     IssueType,
     Project,
+    SharedFile,
     Status,
     Team,
     User,
@@ -68,6 +70,10 @@ class Space:
     order: list[Issue] = field(default_factory=list)
     by_project: dict[int, list[Issue]] = field(default_factory=dict)
     children: dict[int, list[int]] = field(default_factory=dict)
+    #: project id -> the files of its shared-file area
+    shared_files: dict[int, list[SharedFile]] = field(default_factory=dict)
+    #: Git repositories, pull requests, Wiki pages, documents
+    dev: DevSpace = field(default_factory=DevSpace)
     next_key_id: dict[int, int] = field(default_factory=dict)
     # generated comments, one column per attribute, indexed by position
     c_issue: array[int] = field(default_factory=lambda: array("q"))
@@ -138,6 +144,13 @@ class Space:
 
     def issue_key(self, issue: Issue) -> str:
         return f"{self.projects[issue.project_id].key}-{issue.key_id}"
+
+    def shared_files_of(self, issue: Issue) -> list[SharedFile]:
+        """The shared files linked to ``issue`` (every ninth issue links one of its project's)."""
+        files = self.shared_files.get(issue.project_id)
+        if not files or issue.id % 9:
+            return []
+        return [files[issue.id // 9 % len(files)]]
 
     def custom_of(self, issue: Issue) -> tuple[Any, ...]:
         """The issue's custom-field values, one per field of its project."""

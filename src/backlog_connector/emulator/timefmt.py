@@ -22,6 +22,16 @@ def day_iso(day: int) -> str:
     return dt.date.fromordinal(day + _EPOCH_DAY).isoformat() + "T00:00:00Z"
 
 
+#: the emulated space's zone (Asia/Tokyo) is UTC+9 all year
+ZONE_OFFSET = 9 * 3600
+
+
+def zone_day_iso(day: int) -> str:
+    """A day number as the midnight of the space's zone in UTC (``2014-07-15T15:00:00Z`` is
+    16 July in Tokyo), as older Backlog spaces send date-only fields."""
+    return iso(day * 86400 - ZONE_OFFSET)
+
+
 def day_of(epoch: int) -> int:
     """The UTC day number of an epoch second."""
     return epoch // 86400

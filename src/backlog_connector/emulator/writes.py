@@ -372,10 +372,17 @@ class Writer:
             raise invalid(f"Project {project.key} does not use parent and child issues.")
         if parent is None or parent.project_id != project.id:
             raise invalid(f"parentIssueId {parent_id} is not an issue of project {project.key}.")
-        if parent.id == issue.id or parent.parent_issue_id is not None:
-            raise invalid(f"Issue {parent_id} cannot be a parent: it is this issue or a child.")
-        if self.space.children.get(issue.id):
-            raise invalid("An issue with children cannot become a child.")
+        if parent.id == issue.id:
+            raise invalid(f"Issue {parent_id} cannot be its own parent.")
+        levels = 3 if project.grandchild_enabled else 2
+        depth = 1 if parent.parent_issue_id is None else 2  # the parent's level
+        kids = self.space.children.get(issue.id) or []
+        below = 1 + bool(kids) + any(self.space.children.get(k) for k in kids)  # its levels
+        if depth + below > levels:
+            raise invalid(
+                f"Issue {parent_id} cannot be a parent here: issues nest {levels} levels deep "
+                f"in project {project.key}."
+            )
 
     def _custom_changes(self, issue: Issue, project: Project, form: Params) -> list[_Change]:
         out: list[_Change] = []

@@ -1,15 +1,18 @@
 """``recent_updates``: the space's activity log, read by id so that runs neither skip nor
-repeat an activity; the field changes of each activity go to a child table."""
+repeat an activity; the field changes of each activity go to a child table, those of pull
+requests to one of their own (a pull request's status is not an issue's status), and a
+pull request's comment to its own columns (it is not an issue comment)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, ClassVar
 
 from backlog_connector.backlog.errors import InvalidOptionError
 from backlog_connector.reports.base import OptionSpec, RunContext, TableBatch, UpdateMode
 from backlog_connector.reports.batching import BatchBuffer, ChildTable
 from backlog_connector.reports.columns import (
+    Getter,
     Lookup,
     Row,
     Rows,
@@ -73,6 +76,17 @@ ACTIVITY_TYPES = {
 ISSUE_CONTENT_TYPES = frozenset({1, 2, 3, 4, 17})
 #: pull-request types, whose content names the linked issue under "issue"
 PULL_REQUEST_TYPES = frozenset({18, 19, 20, 21})
+#: what each activity type is about (the ``subject`` of the activity and of its changes)
+SUBJECTS: dict[str, frozenset[int]] = {
+    "issue": frozenset({1, 2, 3, 4, 14, 17, 35, 47}),
+    "wiki": frozenset({5, 6, 7}),
+    "file": frozenset({8, 9, 10}),
+    "repository": frozenset({11, 12, 13}),
+    "project": frozenset({15, 16, 25, 26, 34}),
+    "pull_request": PULL_REQUEST_TYPES,
+    "milestone": frozenset({22, 23, 24}),
+    "document": frozenset(range(36, 47)) | {48, 49},
+}
 
 
 def parse_activity_types(text: str) -> list[int]:
@@ -117,6 +131,38 @@ def _issue_keys(lookup: Lookup) -> list[str | None]:
     ]
 
 
+def _comment_field(key: str, *, pull_request: bool) -> Getter:
+    """``content.comment[key]`` of issue activities only (``pull_request=False``) or of
+    pull-request activities only: a pull-request comment is not an issue comment."""
+
+    def get(lookup: Lookup) -> list[Any]:
+        comments = lookup.values(("content", "comment"))
+        return [
+            c.get(key)
+            if isinstance(c, dict) and ((t in PULL_REQUEST_TYPES) == pull_request)
+            else None
+            for c, t in zip(comments, lookup.values(("type",)), strict=True)
+        ]
+
+    return get
+
+
+def _pull_request_field(key: str) -> Getter:
+    def get(lookup: Lookup) -> list[Any]:
+        values = lookup.values(("content", key))
+        return [
+            v if t in PULL_REQUEST_TYPES else None
+            for v, t in zip(values, lookup.values(("type",)), strict=True)
+        ]
+
+    return get
+
+
+def subject_of(type_id: Any) -> str | None:
+    """What an activity type is about: issue, pull_request, wiki, file, ... (None: unknown)."""
+    return next((name for name, types in SUBJECTS.items() if type_id in types), None)
+
+
 def _type_names(lookup: Lookup) -> list[str | None]:
     return [ACTIVITY_TYPES.get(t) if isinstance(t, int) else None for t in lookup.values(("type",))]
 
@@ -127,6 +173,9 @@ ACTIVITIES_TABLE = TableShape(
         field("id", INT),
         field("type", INT, name="type_id"),
         derived("type_name", STRING, _type_names),
+        derived(
+            "subject", STRING, lambda lookup: [subject_of(t) for t in lookup.values(("type",))]
+        ),
         field("project.id", INT),
         field("project.projectKey", STRING),
         field("project.name", STRING),
@@ -135,12 +184,22 @@ ACTIVITIES_TABLE = TableShape(
         derived(
             "issue_summary", STRING, lambda lookup: [i.get("summary") for i in _issues(lookup)]
         ),
-        field("content.comment.id", INT, name="comment_id"),
-        field("content.comment.content", STRING, name="comment_content"),
+        derived("comment_id", INT, _comment_field("id", pull_request=False)),
+        derived("comment_content", STRING, _comment_field("content", pull_request=False)),
+        derived("pull_request_id", INT, _pull_request_field("id")),
+        derived("pull_request_number", INT, _pull_request_field("number")),
+        derived("pull_request_comment_id", INT, _comment_field("id", pull_request=True)),
+        derived(
+            "pull_request_comment_content", STRING, _comment_field("content", pull_request=True)
+        ),
+        field("content.repository.id", INT, name="repository_id"),
+        field("content.repository.name", STRING, name="repository_name"),
         *user_fields("createdUser"),
         field("created", TIMESTAMP),
         field("content", STRING, name="content_json"),
     ),
+    extra=True,
+    known=frozenset({"notifications"}),
     key=("id",),
     description="one row per activity: type, project, the issue and comment it concerns",
 )
@@ -154,6 +213,7 @@ CHANGES_TABLE = TableShape(
         field("new_value", STRING),
         field("old_value", STRING),
         field("type", STRING, name="change_type"),
+        field("subject", STRING),
     ),
     key=("activity_id", "position"),
     description="one row per field change of an activity",
@@ -161,14 +221,51 @@ CHANGES_TABLE = TableShape(
 )
 
 
+PULL_REQUEST_CHANGES_TABLE = TableShape(
+    "pull_request_changes",
+    (
+        field("activityId", INT),
+        field("position", INT),
+        field("pullRequestId", INT),
+        field("field", STRING),
+        field("new_value", STRING),
+        field("old_value", STRING),
+    ),
+    key=("activity_id", "position"),
+    description="one row per field change of a pull request (its status ids are pull-request "
+    "statuses: 1 Open, 2 Closed, 3 Merged), never mixed with issue changes",
+    parent_key=("activity_id",),
+)
+
+
 def activity_changes(activities: Rows) -> list[Row]:
-    """The ``content.changes`` of each activity, numbered from 0."""
+    """The ``content.changes`` of each activity but pull-request ones, numbered from 0."""
+    return _changes(a for a in activities if a.get("type") not in PULL_REQUEST_TYPES)
+
+
+def pull_request_changes(activities: Rows) -> list[Row]:
+    """The ``content.changes`` of each pull-request activity, numbered from 0."""
+    return [
+        {**row, "pullRequestId": row["_pull_request_id"]}
+        for row in _changes(a for a in activities if a.get("type") in PULL_REQUEST_TYPES)
+    ]
+
+
+def _changes(activities: Iterable[Row]) -> list[Row]:
     rows: list[Row] = []
     for activity in activities:
         content = activity.get("content")
         changes = content.get("changes") if isinstance(content, dict) else None
         for position, change in enumerate(as_rows(changes)):
-            rows.append({**change, "activityId": activity.get("id"), "position": position})
+            rows.append(
+                {
+                    **change,
+                    "activityId": activity.get("id"),
+                    "position": position,
+                    "subject": subject_of(activity.get("type")),
+                    "_pull_request_id": content.get("id") if isinstance(content, dict) else None,
+                }
+            )
     return rows
 
 
@@ -177,7 +274,7 @@ class RecentUpdatesReport(CatalogReport):
     title = "Recent updates"
     description = (
         "The space's activity log (issues, wikis, files, git, ...), read by id: "
-        "each activity exactly once, with its field changes."
+        "each activity exactly once, with its field changes (pull-request changes apart)."
     )
     options = (
         OptionSpec(
@@ -188,7 +285,7 @@ class RecentUpdatesReport(CatalogReport):
         ),
     )
     parsers: ClassVar[Mapping[str, Parser]] = {"activity_types": parse_activity_types}
-    tables = (ACTIVITIES_TABLE.spec(), CHANGES_TABLE.spec())
+    tables = (ACTIVITIES_TABLE.spec(), CHANGES_TABLE.spec(), PULL_REQUEST_CHANGES_TABLE.spec())
     update_modes = (UpdateMode.APPEND, UpdateMode.MERGE)
     default_update_mode = UpdateMode.APPEND
     incremental = True
@@ -205,7 +302,10 @@ class RecentUpdatesReport(CatalogReport):
         params = [("activityTypeId[]", t) for t in ctx.options.get("activity_types") or ()]
         buffer = BatchBuffer(
             ACTIVITIES_TABLE,
-            (ChildTable(CHANGES_TABLE, activity_changes),),
+            (
+                ChildTable(CHANGES_TABLE, activity_changes),
+                ChildTable(PULL_REQUEST_CHANGES_TABLE, pull_request_changes),
+            ),
             space=ctx.space,
             limit=self.batch_rows,
         )

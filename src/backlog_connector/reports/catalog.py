@@ -6,9 +6,11 @@ from backlog_connector.backlog.errors import InvalidOptionError
 from backlog_connector.reports.activities import RecentUpdatesReport
 from backlog_connector.reports.base import Report
 from backlog_connector.reports.comments import CommentsReport, IssueStatusHistoryReport
+from backlog_connector.reports.git import GitRepositoriesReport, PullRequestsReport
 from backlog_connector.reports.issues import IssuesReport
 from backlog_connector.reports.lookups import PrioritiesReport, ResolutionsReport
-from backlog_connector.reports.people import TeamsReport, UsersReport
+from backlog_connector.reports.pages import DocumentsReport, WikisReport
+from backlog_connector.reports.people import ProjectMembersReport, TeamsReport, UsersReport
 from backlog_connector.reports.project_lists import (
     CategoriesReport,
     CustomFieldsReport,
@@ -38,6 +40,12 @@ _ALL: tuple[Report, ...] = (
     CustomFieldsReport(),
     CommentsReport(),
     IssueStatusHistoryReport(),
+    # the rest of the API
+    GitRepositoriesReport(),
+    PullRequestsReport(),
+    WikisReport(),
+    DocumentsReport(),
+    ProjectMembersReport(),
 )
 
 #: report name -> report

@@ -13,17 +13,23 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import pyarrow as pa
 
+from backlog_connector.reports import rejects
 from backlog_connector.reports.base import TableSpec
 from backlog_connector.reports.naming import column_name
-from backlog_connector.reports.values import STRING, to_array
+from backlog_connector.reports.values import STRING, describe_type, refused, to_array
 
 Row = dict[str, Any]
 Rows = Sequence[Row]
 _EMPTY: Row = {}
 
 SPACE_COLUMN = "_space"
+#: the JSON of a row's top-level fields that no declared column reads (new Backlog fields)
+EXTRA_COLUMN = "_extra"
+#: values not worth an ``_extra`` entry (nothing is lost by leaving them out)
+_NOTHING: tuple[Any, ...] = (None, [], {})
 
 
 class Lookup:
@@ -68,6 +74,8 @@ class Column:
     name: str
     type: pa.DataType
     get: Getter
+    #: the top-level fields of the raw object this column reads (not repeated in ``_extra``)
+    sources: tuple[str, ...] = ()
 
     def array(self, lookup: Lookup) -> pa.Array:
         """This column's typed values for the rows of ``lookup``."""
@@ -94,12 +102,16 @@ def field(
                 for a, b in zip(lookup.values(keys), lookup.values(alt), strict=True)
             ]
 
-    return Column(name or column_name(path), arrow_type, get)
+    sources = (keys[0],) if fallback is None else (keys[0], fallback.split(".")[0])
+    return Column(name or column_name(path), arrow_type, get, sources)
 
 
-def derived(name: str, arrow_type: pa.DataType, get: Getter) -> Column:
-    """A column computed from the raw rows (counts, joined names, custom fields, ...)."""
-    return Column(name, arrow_type, get)
+def derived(
+    name: str, arrow_type: pa.DataType, get: Getter, *, sources: Sequence[str] = ()
+) -> Column:
+    """A column computed from the raw rows (counts, joined names, custom fields, ...);
+    ``sources`` names the top-level fields it reads."""
+    return Column(name, arrow_type, get, tuple(sources))
 
 
 def count_of(path: str) -> Getter:
@@ -144,9 +156,13 @@ class TableShape:
     key: tuple[str, ...]
     description: str = ""
     parent_key: tuple[str, ...] = ()
+    #: keep unknown top-level fields as JSON in ``_extra`` (tables of whole Backlog objects)
+    extra: bool = False
+    #: top-level fields read by derived columns that declare no ``sources``
+    known: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
-        names = [c.name for c in self.columns]
+        names = [c.name for c in self.columns] + ([EXTRA_COLUMN] if self.extra else [])
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"table {self.suffix or '(main)'} declares {duplicates} twice")
@@ -156,10 +172,18 @@ class TableShape:
 
     @property
     def schema(self) -> pa.Schema:
-        """Declared columns plus ``_space``."""
+        """Declared columns, then ``_extra`` (if kept) and ``_space``."""
+        extra = [pa.field(EXTRA_COLUMN, STRING)] if self.extra else []
         return pa.schema(
-            [pa.field(c.name, c.type) for c in self.columns] + [pa.field(SPACE_COLUMN, STRING)]
+            [pa.field(c.name, c.type) for c in self.columns]
+            + extra
+            + [pa.field(SPACE_COLUMN, STRING)]
         )
+
+    @property
+    def known_fields(self) -> frozenset[str]:
+        """Top-level fields some column reads: everything else goes to ``_extra``."""
+        return self.known.union(s for c in self.columns for s in c.sources)
 
     def spec(self) -> TableSpec:
         """The contract's view of this table."""
@@ -168,7 +192,13 @@ class TableShape:
     def with_columns(self, extra: Sequence[Column]) -> TableShape:
         """The same table with ``extra`` columns appended (a run's custom fields)."""
         return TableShape(
-            self.suffix, (*self.columns, *extra), self.key, self.description, self.parent_key
+            self.suffix,
+            (*self.columns, *extra),
+            self.key,
+            self.description,
+            self.parent_key,
+            self.extra,
+            self.known,
         )
 
     def batch_of_columns(
@@ -176,7 +206,11 @@ class TableShape:
     ) -> pa.RecordBatch:
         """A record batch from values gathered column by column (a missing column is NULL)."""
         nulls = [None] * rows
-        arrays = [to_array(values.get(c.name, nulls), c.type) for c in self.columns]
+        raws = [values.get(c.name, nulls) for c in self.columns]
+        arrays = [to_array(raw, c.type) for raw, c in zip(raws, self.columns, strict=True)]
+        self._note_rejects(raws, arrays)
+        if self.extra:
+            arrays.append(pa.nulls(rows, STRING))
         arrays.append(pa.repeat(pa.scalar(space, STRING), rows))
         return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
 
@@ -184,6 +218,49 @@ class TableShape:
         """A record batch of ``rows`` (raw JSON objects, or their ``Lookup``) with
         ``_space`` = ``space``."""
         lookup = rows if isinstance(rows, Lookup) else Lookup(rows)
-        arrays = [c.array(lookup) for c in self.columns]
+        raws = [c.get(lookup) for c in self.columns]
+        arrays = [to_array(raw, c.type) for raw, c in zip(raws, self.columns, strict=True)]
+        self._note_rejects(raws, arrays)
+        if self.extra:
+            arrays.append(self._extra(lookup.rows))
         arrays.append(pa.repeat(pa.scalar(space, STRING), len(lookup.rows)))
         return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
+
+    def _extra(self, rows: Rows) -> pa.Array:
+        known = self.known_fields
+        values: list[str | None] = []
+        for row in rows:
+            unknown = {k: v for k, v in row.items() if k not in known and v not in _NOTHING}
+            values.append(orjson.dumps(unknown).decode() if unknown else None)
+        return pa.array(values, STRING)
+
+    def _note_rejects(self, raws: Sequence[Sequence[Any]], arrays: Sequence[pa.Array]) -> None:
+        """Note in the run's reject log every value that was present but became NULL."""
+        log = rejects.current()
+        if log is None:
+            return
+        found = [
+            (column, positions)
+            for column, raw, array in zip(self.columns, raws, arrays, strict=True)
+            if (positions := refused(raw, array))
+        ]
+        if not found:
+            return
+        names = [c.name for c in self.columns]
+        key_arrays = [arrays[names.index(k)] for k in self.key]
+        parent_names = self.parent_key or (self.key if not self.suffix else ())
+        parent_arrays = [arrays[names.index(k)] for k in parent_names if k in names]
+        for column, positions in found:
+            raw = raws[self.columns.index(column)]
+            for i in positions:
+                key = {k: a[i].as_py() for k, a in zip(self.key, key_arrays, strict=True)}
+                log.add(
+                    rejects.Reject(
+                        table_suffix=self.suffix,
+                        parent=tuple(a[i].as_py() for a in parent_arrays),
+                        row_key=orjson.dumps(key, default=str).decode(),
+                        column=column.name,
+                        raw=rejects.raw_text(raw[i]),
+                        reason=f"not {describe_type(column.type)}",
+                    )
+                )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from backlog_connector.backlog.shapes import get_list
 from backlog_connector.reports.base import RunContext, TableBatch, UpdateMode
 from backlog_connector.reports.batching import BatchBuffer, ChildTable
 from backlog_connector.reports.columns import (
@@ -66,6 +67,8 @@ COMMENTS_TABLE = TableShape(
         derived("changed_fields", STRING, _changed_fields),
         derived("star_count", INT, count_of("stars")),
     ),
+    extra=True,
+    known=frozenset({"changeLog", "stars", "notifications"}),
     key=("id",),
     description="one row per comment of the chosen projects' issues",
 )
@@ -210,7 +213,7 @@ class StatusNames:
             return None
         names = self._by_project.get(project_id)
         if names is None:
-            statuses = as_rows(self.ctx.client.get(f"/projects/{project_id}/statuses"))
+            statuses = get_list(self.ctx.client, f"/projects/{project_id}/statuses")
             names = {str(s.get("name")): s["id"] for s in statuses if isinstance(s.get("id"), int)}
             self._by_project[project_id] = names
         return names.get(name)

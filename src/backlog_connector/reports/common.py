@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, ClassVar
 
 from backlog_connector.backlog.errors import InvalidOptionError
+from backlog_connector.backlog.shapes import get_list
 from backlog_connector.reports.base import OptionSpec, ProgressEvent, Report, RunContext
 from backlog_connector.reports.batching import BATCH_ROWS
 from backlog_connector.reports.columns import Row
@@ -66,9 +67,7 @@ def resolve_projects(ctx: RunContext, selector: list[int | str] | None) -> list[
 
     An unknown key or id is an ``InvalidOptionError`` that lists the keys that do exist.
     """
-    projects: list[Row] = [
-        p for p in ctx.client.get("/projects", ALL_PROJECTS) if isinstance(p, dict)
-    ]
+    projects: list[Row] = get_list(ctx.client, "/projects", ALL_PROJECTS)
     if selector is None:
         return projects
     by_id = {p.get("id"): p for p in projects}

@@ -173,9 +173,12 @@ def scan(rows: Rows, slots: Slots) -> tuple[list[list[Any]], dict[str, list[Any]
             if listed or (slot is not None and slot[1] in LIST_TYPES):
                 items = _items(value)
                 shown = _names(items)
+            other = entry.get("otherValue")
+            if other and isinstance(other, str) and listed:
+                # checkbox/radio "other" text: a value like the items (alone if none is ticked)
+                shown = f"{shown}, {other}" if shown else other
             if slot is not None:
                 wide[slot[0]][r] = shown
-            other = entry.get("otherValue")
             if (value is None or value == "" or value == []) and not other:
                 continue
             issue_id_(issue_id)

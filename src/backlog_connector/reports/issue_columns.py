@@ -55,6 +55,10 @@ ISSUES_TABLE = TableShape(
         derived("shared_file_count", INT, count_of("sharedFiles")),
         derived("star_count", INT, count_of("stars")),
     ),
+    extra=True,
+    known=frozenset(
+        {"category", "versions", "milestone", "attachments", "sharedFiles", "stars", "customFields"}
+    ),
     key=("id",),
     description="one row per issue; each custom field is a cf_* column",
 )

@@ -12,15 +12,29 @@ from dataclasses import dataclass
 from typing import Any
 
 from backlog_connector.backlog.errors import InvalidOptionError
+from backlog_connector.backlog.shapes import get_list
 from backlog_connector.reports.base import OptionSpec, RunContext
 from backlog_connector.reports.columns import Row
-from backlog_connector.reports.common import PROJECTS_OPTION, PROJECTS_PARSER, as_rows
+from backlog_connector.reports.common import PROJECTS_OPTION, PROJECTS_PARSER
 from backlog_connector.reports.options import Parser, parse_ids_or_names
 
 Params = list[tuple[str, Any]]
 
 #: option value -> Backlog's ``parentChild`` parameter
-PARENT_CHILD = {"all": 0, "not_child": 1, "child": 2, "standalone": 3, "parent": 4}
+PARENT_CHILD = {
+    "all": 0,
+    "not_child": 1,
+    "child": 2,  # a child or grandchild
+    "standalone": 3,
+    "parent": 4,
+    # three-level spaces (grandchildIssueEnabled)
+    "grandchild": 5,
+    "child_only": 6,
+    "top_level": 7,
+    "not_grandchild": 8,
+    "not_top_level": 9,
+    "leaf": 10,
+}
 
 
 @dataclass(frozen=True)
@@ -73,6 +87,11 @@ ISSUE_OPTIONS: tuple[OptionSpec, ...] = (
         choices=tuple(PARENT_CHILD),
         default="all",
     ),
+    OptionSpec(
+        "has_due_date",
+        "false: only issues without a due date (Backlog's hasDueDate supports only false)",
+        kind="bool",
+    ),
 )
 
 ISSUE_PARSERS: dict[str, Parser] = {
@@ -82,7 +101,13 @@ ISSUE_PARSERS: dict[str, Parser] = {
 
 
 def check_dates(options: dict[str, Any]) -> None:
-    """A since date after its until date can match nothing: say so instead."""
+    """A since date after its until date can match nothing: say so instead; and
+    ``has_due_date=true``, which Backlog refuses, is refused here with the fix."""
+    if options.get("has_due_date") is True:
+        raise InvalidOptionError(
+            "Option 'has_due_date': Backlog's issue search supports only false (issues "
+            "without a due date); for issues with one, drop the option and filter on due_date."
+        )
     for field in ("created", "updated"):
         since, until = options.get(f"{field}_since"), options.get(f"{field}_until")
         if since and until and since > until:
@@ -110,6 +135,8 @@ def search_params(ctx: RunContext, projects: list[Row], *, all_projects: bool) -
     parent_child = PARENT_CHILD[options.get("parent_child") or "all"]
     if parent_child:
         params.append(("parentChild", parent_child))
+    if options.get("has_due_date") is False:
+        params.append(("hasDueDate", False))
     return params
 
 
@@ -123,7 +150,7 @@ def _resolve(
     known: dict[str, int] = {}
     shown: set[str] = set()
     for project in projects:
-        for row in as_rows(ctx.client.get(f"/projects/{project['id']}{spec.path}")):
+        for row in get_list(ctx.client, f"/projects/{project['id']}{spec.path}"):
             for name in spec.names(row):
                 if name is not None and isinstance(row.get("id"), int):
                     known.setdefault(str(name).casefold(), row["id"])

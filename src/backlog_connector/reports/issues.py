@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from backlog_connector.backlog.errors import UnexpectedShapeError
+from backlog_connector.backlog.shapes import get_list, get_object
 from backlog_connector.reports.base import RunContext, TableBatch, UpdateMode
 from backlog_connector.reports.batching import BATCH_ROWS, BatchBuffer
 from backlog_connector.reports.common import (
     CatalogReport,
-    as_rows,
     counted,
     resolve_projects,
 )
@@ -76,9 +77,7 @@ class IssuesReport(CatalogReport):
         projects = resolve_projects(ctx, selector)
         filters = search_params(ctx, projects, all_projects=selector is None)
         definitions = [
-            d
-            for p in projects
-            for d in as_rows(ctx.client.get(f"/projects/{p['id']}/customFields"))
+            d for p in projects for d in get_list(ctx.client, f"/projects/{p['id']}/customFields")
         ]
         shape = ISSUES_TABLE.with_columns(table_columns(plan_columns(definitions)))
 
@@ -148,6 +147,11 @@ class IssuesReport(CatalogReport):
 
 
 def _count(ctx: RunContext, window: Params) -> int | None:
-    body = ctx.client.get("/issues/count", window)
-    count = body.get("count") if isinstance(body, dict) else None
-    return count if isinstance(count, int) else None
+    count = get_object(ctx.client, "/issues/count", window, keys=("count",))["count"]
+    if not isinstance(count, int) or isinstance(count, bool):
+        raise UnexpectedShapeError(
+            f"GET /issues/count answered with count {count!r} where Backlog documents an "
+            "integer; nothing was committed. Report it with this message.",
+            path="/issues/count",
+        )
+    return count

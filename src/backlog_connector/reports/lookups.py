@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from backlog_connector.backlog.shapes import get_list
 from backlog_connector.reports.base import RunContext, TableBatch
 from backlog_connector.reports.batching import batches_of
 from backlog_connector.reports.columns import TableShape, field
-from backlog_connector.reports.common import CatalogReport, as_rows, counted
+from backlog_connector.reports.common import CatalogReport, counted
 from backlog_connector.reports.values import INT, STRING
 
 LOOKUP_TABLE = TableShape(
@@ -21,7 +22,7 @@ class LookupReport(CatalogReport):
     path: str
 
     def read(self, ctx: RunContext) -> Iterator[TableBatch]:
-        rows = as_rows(ctx.client.get(self.path))
+        rows = get_list(ctx.client, self.path)
         yield from batches_of(LOOKUP_TABLE, counted(ctx, [rows]), space=ctx.space)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from backlog_connector.backlog.shapes import get_list
 from backlog_connector.reports.base import RunContext, TableBatch
 from backlog_connector.reports.batching import ChildTable, batches_of
 from backlog_connector.reports.columns import (
@@ -17,6 +18,7 @@ from backlog_connector.reports.columns import (
     user_fields,
 )
 from backlog_connector.reports.common import CatalogReport, as_rows, counted
+from backlog_connector.reports.project_lists import ProjectListReport
 from backlog_connector.reports.values import INT, STRING, TIMESTAMP
 
 #: Backlog's roleType values (their meaning on the classic plans)
@@ -51,6 +53,7 @@ USERS_TABLE = TableShape(
         field("nulabAccount.uniqueId", STRING),
         field("lastLoginTime", TIMESTAMP),
     ),
+    extra=True,
     key=("id",),
     description="one row per user of the space",
 )
@@ -68,6 +71,8 @@ TEAMS_TABLE = TableShape(
         *user_fields("updatedUser"),
         field("updated", TIMESTAMP),
     ),
+    extra=True,
+    known=frozenset({"members"}),
     key=("id",),
     description="one row per team: member count and names",
 )
@@ -101,7 +106,7 @@ class UsersReport(CatalogReport):
     tables = (USERS_TABLE.spec(),)
 
     def read(self, ctx: RunContext) -> Iterator[TableBatch]:
-        rows = as_rows(ctx.client.get("/users"))
+        rows = get_list(ctx.client, "/users")
         yield from batches_of(USERS_TABLE, counted(ctx, [rows]), space=ctx.space)
 
 
@@ -120,3 +125,25 @@ class TeamsReport(CatalogReport):
             limit=self.batch_rows,
             children=(ChildTable(TEAM_MEMBERS_TABLE, team_members),),
         )
+
+
+PROJECT_MEMBERS_TABLE = TableShape(
+    "",
+    (
+        field("projectId", INT),
+        field("projectKey", STRING),
+        *USERS_TABLE.columns,
+    ),
+    extra=True,
+    key=("project_id", "id"),
+    description="one row per (project, member): the users of each chosen project",
+)
+
+
+class ProjectMembersReport(ProjectListReport):
+    name = "project_members"
+    title = "Project members"
+    description = "The members (users) of each chosen project, one row per project and user."
+    path = "/users"
+    shape = PROJECT_MEMBERS_TABLE
+    tables = (PROJECT_MEMBERS_TABLE.spec(),)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from backlog_connector.backlog.shapes import get_list
 from backlog_connector.reports.base import RunContext, TableBatch
 from backlog_connector.reports.batching import ChildTable, batches_of
 from backlog_connector.reports.columns import (
@@ -36,7 +37,7 @@ def project_rows(ctx: RunContext, path: str) -> Iterator[list[Row]]:
     """For each chosen project, the list at ``/projects/{id}{path}``, each row tagged with the
     project's id (when the row lacks it, as older categories do) and key."""
     for project in resolve_projects(ctx, ctx.options.get("projects")):
-        rows = as_rows(ctx.client.get(f"/projects/{project['id']}{path}"))
+        rows = get_list(ctx.client, f"/projects/{project['id']}{path}")
         yield [
             {
                 **row,
@@ -71,6 +72,7 @@ ISSUE_TYPES_TABLE = TableShape(
         field("templateSummary", STRING),
         field("templateDescription", STRING),
     ),
+    extra=True,
     key=PROJECT_KEY,
     description="one row per (project, issue type)",
 )
@@ -78,6 +80,7 @@ ISSUE_TYPES_TABLE = TableShape(
 CATEGORIES_TABLE = TableShape(
     "",
     (field("id", INT), *PROJECT_COLUMNS, field("name", STRING), field("displayOrder", INT)),
+    extra=True,
     key=PROJECT_KEY,
     description="one row per (project, category)",
 )
@@ -91,6 +94,7 @@ STATUSES_TABLE = TableShape(
         field("color", STRING),
         field("displayOrder", INT),
     ),
+    extra=True,
     key=PROJECT_KEY,
     description="one row per (project, status); ids 1-4 are Backlog's built-in statuses",
 )
@@ -107,6 +111,7 @@ VERSIONS_TABLE = TableShape(
         field("archived", BOOL),
         field("displayOrder", INT),
     ),
+    extra=True,
     key=PROJECT_KEY,
     description="one row per (project, version / milestone)",
 )
@@ -205,6 +210,8 @@ CUSTOM_FIELDS_TABLE = TableShape(
         field("allowAddItem", BOOL),
         field("allowInput", BOOL),
     ),
+    extra=True,
+    known=frozenset({"applicableIssueTypes", "min", "max", "initialValue", "items"}),
     key=PROJECT_KEY,
     description="one row per custom-field definition; column_name is its column in issues",
 )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from backlog_connector.backlog.shapes import get_list
 from backlog_connector.reports.base import OptionSpec, RunContext, TableBatch
 from backlog_connector.reports.batching import batches_of
 from backlog_connector.reports.columns import TableShape, field
-from backlog_connector.reports.common import ALL_PROJECTS, CatalogReport, as_rows, counted
+from backlog_connector.reports.common import ALL_PROJECTS, CatalogReport, counted
 from backlog_connector.reports.values import BOOL, INT, STRING
 
 PROJECT_FLAGS = (
@@ -37,6 +38,7 @@ PROJECTS_TABLE = TableShape(
         field("displayOrder", INT),
         *(field(flag, BOOL) for flag in PROJECT_FLAGS),
     ),
+    extra=True,
     key=("id",),
     description="one row per project with its settings",
 )
@@ -63,5 +65,5 @@ class ProjectsReport(CatalogReport):
     def read(self, ctx: RunContext) -> Iterator[TableBatch]:
         archived = ARCHIVED_PARAM[ctx.options.get("archived") or "all"]
         params = dict(ALL_PROJECTS) if archived is None else {**ALL_PROJECTS, "archived": archived}
-        rows = as_rows(ctx.client.get("/projects", params))
+        rows = get_list(ctx.client, "/projects", params)
         yield from batches_of(PROJECTS_TABLE, counted(ctx, [rows]), space=ctx.space)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
+from backlog_connector.backlog.shapes import expect_object, get_object
 from backlog_connector.reports.base import RunContext, TableBatch, UpdateMode
 from backlog_connector.reports.batching import batches_of
 from backlog_connector.reports.columns import TableShape, field
@@ -26,6 +27,7 @@ SPACE_TABLE = TableShape(
         field("created", TIMESTAMP),
         field("updated", TIMESTAMP),
     ),
+    extra=True,
     key=("space_key",),
     description="the space: key, name, owner, language, time zone",
 )
@@ -54,8 +56,8 @@ class SpaceReport(CatalogReport):
     update_modes = SNAPSHOT_MODES
 
     def read(self, ctx: RunContext) -> Iterator[TableBatch]:
-        space = ctx.client.get("/space")
-        pages = [[space]] if isinstance(space, dict) else []
+        space = get_object(ctx.client, "/space", keys=("spaceKey",))
+        pages = [[space]]
         yield from batches_of(SPACE_TABLE, counted(ctx, pages), space=ctx.space)
 
 
@@ -67,8 +69,8 @@ class RateLimitReport(CatalogReport):
     update_modes = SNAPSHOT_MODES
 
     def read(self, ctx: RunContext) -> Iterator[TableBatch]:
-        body = ctx.client.get("/rateLimit")
-        limits = body.get("rateLimit", {}) if isinstance(body, dict) else {}
+        limits = get_object(ctx.client, "/rateLimit", keys=("rateLimit",))["rateLimit"]
+        limits = expect_object(limits, path="/rateLimit (rateLimit)")
         fetched_at = int(time.time())
         known = [c for c in RATE_LIMIT_CATEGORIES if c in limits]
         others = sorted(c for c in limits if c not in RATE_LIMIT_CATEGORIES)

@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 
+from backlog_connector.backlog.shapes import get_list
 from backlog_connector.reports.base import RunContext
 from backlog_connector.reports.columns import Row
 from backlog_connector.reports.common import as_rows
@@ -38,7 +39,7 @@ class NewestActivity:
 
 def newest_activity(ctx: RunContext) -> NewestActivity:
     """The space's newest activity (both fields None when the log is empty)."""
-    newest = as_rows(ctx.client.get("/space/activities", [("count", 1), ("order", "desc")]))
+    newest = get_list(ctx.client, "/space/activities", [("count", 1), ("order", "desc")])
     found = newest[0] if newest else {}
     activity_id, created = found.get("id"), found.get("created")
     return NewestActivity(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -100,9 +100,11 @@ class Sink(Warehouse):
         *,
         run_id: str,
         full: bool = False,
+        on_wait: Callable[[str], None] | None = None,
     ) -> SinkRun:
         """Start a run writing ``tables`` under the name ``base``. ``full=True``: the run
-        writes every row of the dataset (it has no cursor), so merge may rebuild the tables."""
+        writes every row of the dataset (it has no cursor), so merge may rebuild the tables.
+        ``on_wait(message)`` hears when the run waits for readers to let go of its tables."""
 
     @abstractmethod
     def drop(self, base: str) -> list[str]:

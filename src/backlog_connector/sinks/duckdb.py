@@ -1,20 +1,21 @@
-"""The DuckDB warehouse: one file, one writing process, one database instance per process.
+"""The DuckDB warehouse: one file that the connector opens only for the moment it needs it.
 
-``DuckDBSink(path)`` opens the file read-write; every run and every read helper works on its own
-``cursor()`` of that one connection, so datasets running in several threads share one database
-instance (and the state table). Other processes read with ``open_read_only(path)``, which DuckDB
-allows only while no process has the file open for writing.
+Reads open the file read-only for the call; a run stages into a file of its own and opens the
+warehouse read-write only to apply what it staged (``duckdb_run``). So while the connector
+works, other processes (the duckdb CLI, notebooks, BI tools, a CLI beside ``serve``) can open
+the file too. ``duckdb_file`` serialises this process's own connections (DuckDB refuses a
+read-only and a read-write one to the same file at once) and waits while another process holds
+the file.
 
-Every cursor runs with ``TimeZone = 'UTC'``, so TIMESTAMPTZ values print and export in UTC.
+Every connection runs with ``TimeZone = 'UTC'``, so TIMESTAMPTZ values print and export in UTC.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import threading
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
@@ -26,10 +27,14 @@ from backlog_connector.backlog.errors import InvalidOptionError
 from backlog_connector.reports.base import TableSpec, UpdateMode
 from backlog_connector.sinks import duckdb_meta as meta
 from backlog_connector.sinks.base import Sink, SinkRun, Warehouse
+from backlog_connector.sinks.duckdb_file import (
+    COMMIT_WAIT_SECONDS,
+    READ_WAIT_SECONDS,
+    warehouse_file,
+)
 from backlog_connector.sinks.duckdb_run import DuckDBSinkRun
 from backlog_connector.sinks.errors import (
     UnknownTableError,
-    WarehouseBusyError,
     WarehouseError,
     WarehouseOpenError,
 )
@@ -43,18 +48,19 @@ EXPORT_FORMATS: tuple[ExportFormat, ...] = ("csv", "parquet")
 class DuckDBWarehouse(Warehouse):
     """Read access to a warehouse file: tables, columns, counts, previews, exports, state.
 
-    Thread-safe: each call uses a cursor of its own.
+    Thread-safe; holds nothing open between calls. ``read_wait``: how long a read waits while
+    another process holds the file for writing.
     """
 
-    def __init__(self, path: Path, *, read_only: bool, memory_limit: str | None = None) -> None:
-        if memory_limit is not None:
-            _check_memory_limit(memory_limit)
+    def __init__(self, path: Path, *, read_wait: float = READ_WAIT_SECONDS) -> None:
         self._path = Path(path)
-        self._lock = threading.Lock()
-        self._con: duckdb.DuckDBPyConnection | None = _connect(self._path, read_only=read_only)
-        if memory_limit is not None:
-            with self._cursor() as cur:
-                cur.execute("SET GLOBAL memory_limit = ?", [memory_limit])
+        if self._path.is_dir():
+            raise WarehouseOpenError(
+                f"the warehouse path {self._path} is a directory; give a file path"
+            )
+        self._file = warehouse_file(self._path)
+        self._read_wait = read_wait
+        self._closed = False
 
     @property
     def path(self) -> Path:
@@ -63,6 +69,8 @@ class DuckDBWarehouse(Warehouse):
 
     def list_tables(self) -> list[str]:
         """The dataset tables (children included, the connector's own tables left out), sorted."""
+        if not self._path.is_file():
+            return []
         with self._cursor() as cur:
             names = meta.existing_tables(cur).values()
         return sorted(n for n in names if not n.lower().startswith(INTERNAL_PREFIX))
@@ -140,15 +148,14 @@ class DuckDBWarehouse(Warehouse):
 
     def read_state(self, base: str) -> dict[str, Any] | None:
         """The state (cursor) last committed for the dataset table ``base``, or None."""
+        if not self._path.is_file():
+            return None
         with self._cursor() as cur:
             return meta.read_state(cur, base)
 
     def close(self) -> None:
-        """Release the connection (cursors still open are closed with it)."""
-        with self._lock:
-            con, self._con = self._con, None
-        if con is not None:
-            con.close()
+        """Nothing is held between calls; later calls are refused."""
+        self._closed = True
 
     def __enter__(self) -> DuckDBWarehouse:
         return self
@@ -163,36 +170,47 @@ class DuckDBWarehouse(Warehouse):
 
     @contextlib.contextmanager
     def _cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        cur = self._new_cursor()
-        try:
-            yield cur
-        except duckdb.Error as exc:
-            raise WarehouseError(f"DuckDB failed on {self._path}: {exc}") from exc
-        finally:
-            cur.close()
-
-    def _new_cursor(self) -> duckdb.DuckDBPyConnection:
-        with self._lock:
-            if self._con is None:
-                raise WarehouseError(f"the warehouse {self._path} is closed; open it again")
-            cur = self._con.cursor()
-        cur.execute("SET TimeZone = 'UTC'")
-        return cur
+        """A read-only connection for one call (``UnknownTableError`` while no file exists)."""
+        if self._closed:
+            raise WarehouseError(f"the warehouse {self._path} is closed; open it again")
+        with self._file.reading(wait=self._read_wait) as cur:
+            if cur is None:
+                raise UnknownTableError(
+                    f"the warehouse {self._path} has no tables yet (no run has committed); a "
+                    "dataset's table appears after its first successful run"
+                )
+            try:
+                yield cur
+            except duckdb.Error as exc:
+                raise WarehouseError(f"DuckDB failed on {self._path}: {exc}") from exc
 
 
 class DuckDBSink(DuckDBWarehouse, Sink):
     """The default warehouse writer: Replace / Append / Merge into one DuckDB file.
 
-    ``memory_limit`` (e.g. ``"512MB"``) caps DuckDB's buffer pool for the whole process;
-    DuckDB spills the rest of a large run to disk.
+    ``memory_limit`` (e.g. ``"512MB"``) caps DuckDB's buffer pool of each connection a run
+    opens (its staging file, and the warehouse at commit); DuckDB spills the rest to disk.
+    ``commit_wait``: how long a commit waits while other processes hold the file.
+    ``on_wait(message)`` hears about those waits (the runner shows them as progress).
     """
 
-    def __init__(self, path: Path, *, memory_limit: str | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        memory_limit: str | None = None,
+        commit_wait: float = COMMIT_WAIT_SECONDS,
+        read_wait: float = READ_WAIT_SECONDS,
+        on_wait: Callable[[str], None] | None = None,
+    ) -> None:
+        if memory_limit is not None:
+            _check_memory_limit(memory_limit)
         self._runs: weakref.WeakSet[DuckDBSinkRun] = weakref.WeakSet()
+        self._memory_limit = memory_limit
+        self._commit_wait = commit_wait
+        self._on_wait = on_wait
+        super().__init__(path, read_wait=read_wait)
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        super().__init__(path, read_only=False, memory_limit=memory_limit)
-        with self._cursor() as cur:
-            meta.ensure_meta_tables(cur)
 
     def open_run(
         self,
@@ -202,6 +220,7 @@ class DuckDBSink(DuckDBWarehouse, Sink):
         *,
         run_id: str,
         full: bool = False,
+        on_wait: Callable[[str], None] | None = None,
     ) -> SinkRun:
         """Start a run writing ``tables`` under ``base``; nothing is visible before its commit
         (see ``duckdb_run``). ``full``: the run writes every row of the dataset (no cursor), so
@@ -215,7 +234,11 @@ class DuckDBSink(DuckDBWarehouse, Sink):
         if not isinstance(run_id, str) or not run_id:
             raise InvalidOptionError("run_id must be a non-empty string")
         check_specs(base, tables, mode)
-        run = DuckDBSinkRun(self._new_cursor(), base, tables, mode, run_id, full=full)
+        run = DuckDBSinkRun(
+            self._file, base, tables, mode, run_id,
+            full=full, memory_limit=self._memory_limit, commit_wait=self._commit_wait,
+            on_wait=on_wait or self._on_wait,
+        )  # fmt: skip
         self._runs.add(run)
         return run
 
@@ -223,9 +246,12 @@ class DuckDBSink(DuckDBWarehouse, Sink):
         """Drop the dataset table ``base``, its child tables and its state; return the names
         dropped (empty when there was nothing)."""
         check_table_name(base)
-        with self._cursor() as cur:
+        if not self._path.is_file():
+            return []
+        with self._file.writing(wait=self._commit_wait, on_wait=self._on_wait) as cur:
             cur.execute("BEGIN TRANSACTION")
             try:
+                meta.ensure_meta_tables(cur)
                 names = set(meta.forget(cur, base))
                 existing = meta.existing_tables(cur)
                 names.add(base.lower())
@@ -239,19 +265,22 @@ class DuckDBSink(DuckDBWarehouse, Sink):
         return dropped
 
     def close(self) -> None:
-        """Roll back runs still open, then release the connection."""
+        """Roll back runs still open."""
         for run in list(self._runs):
             run.abort()
         super().close()
 
 
-def open_read_only(path: Path) -> DuckDBWarehouse:
-    """Open a warehouse for reading only (fails while another process writes to it)."""
+def open_read_only(path: Path, *, read_wait: float = READ_WAIT_SECONDS) -> DuckDBWarehouse:
+    """Read helpers for an existing warehouse file (each call opens it read-only briefly)."""
     if not Path(path).is_file():
         raise WarehouseOpenError(
             f"no warehouse at {path}: the file does not exist yet; run a dataset first"
         )
-    return DuckDBWarehouse(path, read_only=True)
+    reader = DuckDBWarehouse(path, read_wait=read_wait)
+    with reader._cursor():  # a file that is not a DuckDB database fails here, not later
+        pass
+    return reader
 
 
 def _check_memory_limit(memory_limit: str) -> None:
@@ -266,27 +295,6 @@ def _check_memory_limit(memory_limit: str) -> None:
         ) from None
     finally:
         probe.close()
-
-
-def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
-    if path.is_dir():
-        raise WarehouseOpenError(f"the warehouse path {path} is a directory; give a file path")
-    try:
-        return duckdb.connect(str(path), read_only=read_only)
-    except duckdb.Error as exc:
-        text = str(exc)
-        if "lock" in text.lower():
-            raise WarehouseBusyError(
-                f"the warehouse {path} is open for writing in another process ({text}); DuckDB "
-                "allows one writer per file: stop that process (for example `backlog-connector "
-                "serve`) or go through it, then try again"
-            ) from exc
-        if "different configuration" in text:
-            raise WarehouseOpenError(
-                f"the warehouse {path} is already open read-write in this process; use that "
-                "DuckDBSink's read helpers instead of open_read_only"
-            ) from exc
-        raise WarehouseOpenError(f"cannot open the warehouse {path}: {text}") from exc
 
 
 def _resolve(cur: duckdb.DuckDBPyConnection, table: str) -> str:

@@ -1,23 +1,21 @@
-"""One run's writes into DuckDB: rows staged in hidden tables, swapped in at the end.
+"""One run's writes into DuckDB: rows staged in a file of the run's own, applied in one short
+write of the warehouse at the end.
 
-Why staging tables rather than one transaction around the whole run: DuckDB holds a transaction's
-uncommitted appends in memory (a ``memory_limit`` does not make them spill), so a full sync of a
-large space grew without bound. Each run therefore writes into its own staging tables (one per
-report table, plus one of deleted keys), committed every ``CHUNK_ROWS`` rows; ``commit`` then
-applies them to the real tables and records the state in one short transaction. Readers never see
-a staging table (``_backlog_connector_stage_*``, hidden like the connector's other tables). A
-failed or aborted run drops its staging tables; a killed one leaves them behind, and the next run
-in the file drops every staging table no live run of this process owns (one process writes a
-file). Until ``commit`` the real tables and the state are untouched.
+Why a staging file: a run reads from Backlog for minutes (rate limits) but needs the warehouse
+for a second or two. Staging outside it lets other processes (the duckdb CLI, notebooks, BI
+tools, the CLI beside ``serve``) open ``warehouse.duckdb`` while the run works: the warehouse is
+opened only briefly at the start (read-only: which tables and columns exist) and, read-write, for
+the commit (``duckdb_apply``). Staging tables are committed every ``CHUNK_ROWS`` rows, so DuckDB's
+memory stays bounded (it keeps a transaction's uncommitted appends in memory). A failed or
+aborted run deletes its staging file; a killed one leaves it, and the next run removes it
+(``duckdb_staging``). Until the commit the real tables and the state are untouched.
 
 Semantics per mode:
 
-- replace: the tables are rebuilt from the declared schema: the staging tables are renamed over
-  the old ones; each table then holds exactly this run's rows and columns (declared ones plus any
-  new column a batch brought). Columns the old table had and this run lacks are gone.
+- replace: the tables are rebuilt from the declared schema; each table then holds exactly this
+  run's rows and columns (declared ones plus any new column a batch brought).
 - merge with ``full=True`` (a run without a cursor, which reads every row of the dataset): as
-  replace, with merge's last-row-per-key; no per-batch delete scans, and a type change of a
-  column needs no separate replace run.
+  replace, with merge's last-row-per-key; a type change of a column needs no separate run.
 - append: rows get ``_run_id`` and ``_loaded_at``; rows an earlier attempt of the same run_id
   committed are removed first, so a retry never duplicates.
 - merge: upsert on ``TableSpec.key`` (the last row of a key wins); the children of every parent
@@ -35,12 +33,10 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
-import threading
-import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -48,6 +44,7 @@ import pyarrow as pa
 
 from backlog_connector.reports.base import TableBatch, TableSpec, UpdateMode
 from backlog_connector.sinks import duckdb_meta as meta
+from backlog_connector.sinks import duckdb_staging as staging
 from backlog_connector.sinks.arrow_batches import (
     as_table,
     check_columns,
@@ -56,15 +53,24 @@ from backlog_connector.sinks.arrow_batches import (
     last_per_key,
 )
 from backlog_connector.sinks.base import SinkRun, WriteStats, table_name
+from backlog_connector.sinks.duckdb_apply import (
+    STAGE_CATALOG,
+    Applier,
+    RunTable,
+    check_ownership,
+    delete_matching,
+    select_as,
+    table_columns,
+)
+from backlog_connector.sinks.duckdb_file import COMMIT_WAIT_SECONDS, WarehouseFile
 from backlog_connector.sinks.errors import (
     BadBatchError,
     RunFinishedError,
     SchemaConflictError,
-    TableOwnershipError,
     WarehouseError,
     WriteConflictError,
 )
-from backlog_connector.sinks.naming import INTERNAL_PREFIX, quote
+from backlog_connector.sinks.naming import quote
 from backlog_connector.sinks.run_rules import (
     CONFLICT_FIX,
     LOADED_AT_COLUMN,
@@ -78,27 +84,9 @@ from backlog_connector.sinks.write_behind import WriteBehind
 _APPEND_COLUMNS = ((RUN_ID_COLUMN, "VARCHAR"), (LOADED_AT_COLUMN, "TIMESTAMP WITH TIME ZONE"))
 _NULL_TYPE = '"NULL"'
 _view_numbers = itertools.count()
-
-
-STAGE_PREFIX = f"{INTERNAL_PREFIX}_stage_"
+_DELETED = "deleted_keys"
 #: staged rows per commit of the staging tables: bounds what DuckDB holds uncommitted
-CHUNK_ROWS = 50_000
-_live_tokens: set[str] = set()  # staging tokens of the runs open in this process
-_live_lock = threading.Lock()
-
-
-@dataclass
-class _Table:
-    """A table of the run; ``columns`` maps lower-cased name -> (name, DuckDB type)."""
-
-    name: str
-    spec: TableSpec
-    stage: str = ""
-    columns: dict[str, tuple[str, str]] = field(default_factory=dict)
-    #: columns the real table lacks, added to it at commit (merge and append)
-    missing: list[tuple[str, str]] = field(default_factory=list)
-    #: batch schema -> the batch columns to insert, once checked and evolved for
-    inserts: dict[pa.Schema, list[str]] = field(default_factory=dict)
+CHUNK_ROWS = 10_000
 
 
 def arrow_columns(cur: duckdb.DuckDBPyConnection, view: str) -> list[tuple[str, str]]:
@@ -107,94 +95,95 @@ def arrow_columns(cur: duckdb.DuckDBPyConnection, view: str) -> list[tuple[str, 
     return [(row[0], row[1]) for row in rows]
 
 
-def table_columns(cur: duckdb.DuckDBPyConnection, table: str) -> dict[str, tuple[str, str]]:
-    """Columns of a stored table: lower name -> (name, DuckDB type)."""
-    rows = cur.execute(f"DESCRIBE {quote(table)}").fetchall()
-    return {row[0].lower(): (row[0], row[1]) for row in rows}
+class _Snapshot:
+    """What the warehouse held when the run opened: registry, tables, their columns."""
 
-
-def drop_stale_stages(cur: duckdb.DuckDBPyConnection) -> list[str]:
-    """Drop the staging tables no open run of this process owns (left by a killed run)."""
-    with _live_lock:
-        live = tuple(f"{STAGE_PREFIX}{token}" for token in _live_tokens)
-    stale = [
-        name
-        for lower, name in meta.existing_tables(cur).items()
-        if lower.startswith(STAGE_PREFIX) and not lower.startswith(live or ("\0",))
-    ]
-    for name in stale:
-        cur.execute(f"DROP TABLE IF EXISTS {quote(name)}")
-    return stale
-
-
-def _drop_stale_quietly(cur: duckdb.DuckDBPyConnection) -> None:
-    # Its own transaction, best effort: a concurrent run dropping the same tables is no failure.
-    try:
-        cur.execute("BEGIN TRANSACTION")
-        drop_stale_stages(cur)
-        cur.execute("COMMIT")
-    except duckdb.Error:
-        with contextlib.suppress(duckdb.Error):
-            cur.execute("ROLLBACK")
+    def __init__(self, warehouse: WarehouseFile, names: Sequence[str]) -> None:
+        self.owners: dict[str, tuple[str, str]] = {}
+        self.existing: dict[str, str] = {}
+        self.columns: dict[str, dict[str, tuple[str, str]]] = {}
+        with warehouse.reading() as cur:
+            if cur is None:
+                return
+            self.existing = meta.existing_tables(cur)
+            self.owners = meta.owners(cur)
+            for name in names:
+                stored = self.existing.get(name.lower())
+                if stored is not None:
+                    self.columns[name.lower()] = table_columns(cur, stored)
 
 
 class DuckDBSinkRun(SinkRun):
-    """A run writing the tables of one dataset (``base``) through staging tables.
+    """A run writing the tables of one dataset (``base``) through its own staging file.
 
     Use it from one thread. Any failure inside ``write``/``delete``/``commit`` rolls the whole
-    run back (its staging tables dropped) before the error propagates; the tables stay as they
-    were.
+    run back (its staging file deleted) before the error propagates; the tables stay as they
+    were. ``on_wait(message)`` hears about waits for other processes to let go of the file.
     """
 
     def __init__(
         self,
-        cur: duckdb.DuckDBPyConnection,
+        warehouse: WarehouseFile,
         base: str,
         tables: Sequence[TableSpec],
         mode: UpdateMode,
         run_id: str,
         *,
         full: bool = False,
+        memory_limit: str | None = None,
+        commit_wait: float = COMMIT_WAIT_SECONDS,
+        on_wait: Callable[[str], None] | None = None,
         chunk_rows: int = CHUNK_ROWS,
     ) -> None:
-        self._cur = cur
+        self._warehouse = warehouse
         self._base = base
         self._mode = mode
         # a full merge rebuilds the tables like replace (see the module docstring)
         self._rebuild = mode is UpdateMode.REPLACE or (full and mode is UpdateMode.MERGE)
         self._run_id = run_id
+        self._memory_limit = memory_limit
+        self._commit_wait = commit_wait
+        self._on_wait = on_wait
         self._chunk_rows = max(1, chunk_rows)
         self._loaded_at = datetime.now(UTC)
         self._open = True
         self._in_transaction = False
         self._pending_rows = 0
         self._stats = WriteStats()
-        self._token = uuid.uuid4().hex[:12]
-        with _live_lock:
-            _live_tokens.add(self._token)
-        stage = f"{STAGE_PREFIX}{self._token}_{base.lower()}"
         self._tables = {
-            s.suffix: _Table(table_name(base, s.suffix), s, stage=table_name(stage, s.suffix))
-            for s in tables
+            s.suffix: RunTable(table_name(base, s.suffix), s, stage=f"stage_{i}")
+            for i, s in enumerate(tables)
         }
-        self._deleted = f"{stage}_deleted_keys"
         self._deleted_any = False
         self._behind = WriteBehind(name="duckdb-sink-write-behind")
-        _drop_stale_quietly(cur)
+        snapshot = _Snapshot(warehouse, [t.name for t in self._tables.values()])
+        staging.remove_stale(warehouse.path)
+        self._file: Path = staging.new_staging_file(warehouse.path)
+        self._con: duckdb.DuckDBPyConnection | None = None
         with self._guard("opening the run"):
+            self._con = duckdb.connect(str(self._file))
+            if memory_limit is not None:
+                self._con.execute("SET memory_limit = ?", [memory_limit])
+            self._con.execute("SET TimeZone = 'UTC'")
+            check_ownership(base, list(self._tables.values()), snapshot.owners, snapshot.existing)
             self._begin()
-            self._check_ownership()
             for table in self._tables.values():
-                self._prepare(table)
+                self._prepare(table, snapshot)
             if mode is not UpdateMode.APPEND:
                 self._create_deleted()
             self._commit_chunk()
+
+    @property
+    def _cur(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            raise RunFinishedError(f"the run {self._run_id!r} of {self._base!r} is closed")
+        return self._con
 
     # -- the SinkRun contract -------------------------------------------------------------
 
     def write(self, batch: TableBatch) -> None:
         """Stage one batch (see the module docstring)."""
-        with self._guard(f"writing to {self._name_of(batch.suffix)}"):
+        with self._guard(f"writing to {table_name(self._base, batch.suffix)}"):
             table = self._table_for(batch.suffix)
             data = as_table(batch.batch)
             where = f"table {table.name!r}"
@@ -208,7 +197,7 @@ class DuckDBSinkRun(SinkRun):
             if data.num_rows == 0:
                 return
             if insert is None:  # a new schema: checked and evolved now, so conflicts raise here
-                self._drain()
+                self._behind.drain()
                 if self._mode is UpdateMode.MERGE:
                     data = last_per_key(data, table.spec.key)
                 self._begin()
@@ -218,19 +207,6 @@ class DuckDBSinkRun(SinkRun):
                 self._stage(table, data, insert)
             else:
                 self._behind.submit(functools.partial(self._stage_later, table, data, insert))
-
-    def _stage_later(self, table: _Table, data: pa.Table, insert: list[str]) -> None:
-        if self._mode is UpdateMode.MERGE:
-            data = last_per_key(data, table.spec.key)
-        self._stage(table, data, insert)
-
-    def _stage(self, table: _Table, data: pa.Table, insert: list[str]) -> None:
-        self._begin()
-        with self._registered(data) as view:
-            self._insert(table, view, insert)
-        self._pending_rows += data.num_rows
-        if self._pending_rows >= self._chunk_rows:
-            self._commit_chunk()
 
     def delete(self, keys: Sequence[tuple[Any, ...]]) -> None:
         """Delete main-table rows by key, and their children (merge; also allowed in replace)."""
@@ -244,43 +220,59 @@ class DuckDBSinkRun(SinkRun):
             if not keys:
                 return
             data = keys_table(keys, main.spec.schema, main.spec.key)
-            self._drain()
+            self._behind.drain()
             self._begin()
             with self._registered(data) as view:
                 # rows staged so far go now; rows of the real tables at commit
-                removed = self._delete_matching(main.stage, main.spec.key, view, main.spec.key)
+                removed = delete_matching(
+                    self._cur, quote(main.stage), main.spec.key, quote(view), main.spec.key
+                )
                 add_count(self._stats.rows_deleted, main.name, removed)
                 for child in self._children:
-                    removed = self._delete_matching(
-                        child.stage, child.spec.parent_key, view, main.spec.key
-                    )
+                    removed = delete_matching(
+                        self._cur, quote(child.stage), child.spec.parent_key, quote(view),
+                        main.spec.key,
+                    )  # fmt: skip
                     add_count(self._stats.rows_deleted, child.name, removed)
                 self._deleted_any = True
                 self._cur.execute(
-                    f"INSERT INTO {quote(self._deleted)} "
-                    f"SELECT DISTINCT {_select_as(main.spec.key)} FROM {quote(view)} "
-                    f"EXCEPT SELECT * FROM {quote(self._deleted)}"
+                    f"INSERT INTO {_DELETED} SELECT DISTINCT {select_as(main.spec.key)} "
+                    f"FROM {quote(view)} EXCEPT SELECT * FROM {_DELETED}"
                 )
 
     def commit(self, state: dict[str, Any] | None) -> WriteStats:
-        """Apply the staged rows, record the tables and ``state``, in one transaction."""
+        """Apply the staged rows, record the tables and ``state``, in one short transaction of
+        the warehouse (waiting while other processes hold the file, up to ``commit_wait``)."""
         with self._guard(f"committing {self._base}"):
             state_json = dump_state(state)
-            self._drain()
-            self._commit_chunk()
+            self._behind.drain()
             self._begin()
-            if self._rebuild:
-                self._swap_in()
-            elif self._mode is UpdateMode.MERGE:
-                self._merge_in()
-            else:
-                self._append_in()
-            meta.register_tables(
-                self._cur, self._base, [(t.name, t.spec.suffix) for t in self._tables.values()]
-            )
-            meta.write_state(self._cur, self._base, state_json, self._run_id)
-            self._cur.execute("COMMIT")
-            self._in_transaction = False
+            for table in self._tables.values():
+                self._dedupe(table)
+            self._commit_chunk()
+            self._cur.execute("CHECKPOINT")
+            self._cur.close()
+            self._con = None  # the commit attaches the file read-only
+            with self._warehouse.writing(
+                wait=self._commit_wait, on_wait=self._on_wait, memory_limit=self._memory_limit
+            ) as con:
+                con.execute(f"ATTACH {_literal(str(self._file))} AS {STAGE_CATALOG} (READ_ONLY)")
+                try:
+                    con.execute("BEGIN TRANSACTION")
+                    try:
+                        Applier(
+                            con, self._base, list(self._tables.values()), self._mode,
+                            rebuild=self._rebuild, run_id=self._run_id,
+                            deleted=_DELETED if self._deleted_any else None, stats=self._stats,
+                        ).apply(state_json)  # fmt: skip
+                        con.execute("COMMIT")
+                    except BaseException:
+                        with contextlib.suppress(duckdb.Error):
+                            con.execute("ROLLBACK")
+                        raise
+                finally:
+                    with contextlib.suppress(duckdb.Error):
+                        con.execute(f"DETACH {STAGE_CATALOG}")
             self._finish()
         return self._stats
 
@@ -291,43 +283,23 @@ class DuckDBSinkRun(SinkRun):
     # -- opening ------------------------------------------------------------------------------
 
     @property
-    def _main(self) -> _Table:
+    def _main(self) -> RunTable:
         return self._tables[""]
 
     @property
-    def _children(self) -> list[_Table]:
+    def _children(self) -> list[RunTable]:
         return [t for t in self._tables.values() if t.spec.suffix]
 
-    def _check_ownership(self) -> None:
-        registered = meta.owners(self._cur)
-        existing = meta.existing_tables(self._cur)
-        for table in self._tables.values():
-            owner = registered.get(table.name.lower())
-            if owner is not None and owner != (self._base.lower(), table.spec.suffix):
-                raise TableOwnershipError(
-                    f"table {table.name!r} already belongs to the dataset table {owner[0]!r}; "
-                    "give this dataset another table name"
-                )
-            if owner is None and table.name.lower() in existing:
-                raise TableOwnershipError(
-                    f"table {table.name!r} exists in the warehouse but was not created by "
-                    "Backlog Connector; drop or rename it, or give this dataset another table name"
-                )
-
-    def _prepare(self, table: _Table) -> None:
+    def _prepare(self, table: RunTable, snapshot: _Snapshot) -> None:
         declared = self._declared_columns(table.spec)
-        exists = table.name.lower() in meta.existing_tables(self._cur)
-        if self._rebuild or not exists:
+        stored = snapshot.columns.get(table.name.lower())
+        if self._rebuild or stored is None:
             table.columns = {n.lower(): (n, t) for n, t in declared}
-            if not self._rebuild:
-                table.missing = list(declared)  # the table is created at commit
         else:
-            table.columns = table_columns(self._cur, table.name)
-            new = self._conflicts_checked(table, declared)
-            for name, type_ in new:
+            table.columns = dict(stored)
+            for name, type_ in self._conflicts_checked(table, declared):
                 table.columns[name.lower()] = (name, type_)
                 self._stats.columns_added.setdefault(table.name, []).append(name)
-            table.missing = new
         columns = ", ".join(f"{quote(n)} {t}" for n, t in table.columns.values())
         self._cur.execute(f"CREATE TABLE {quote(table.stage)} ({columns})")
 
@@ -338,8 +310,8 @@ class DuckDBSinkRun(SinkRun):
         for name, type_ in declared:
             if type_ == _NULL_TYPE:
                 raise BadBatchError(
-                    f"table {self._name_of(spec.suffix)!r}: declared column {name!r} has Arrow "
-                    "type null; declare the column's real type in the report's schema"
+                    f"table {table_name(self._base, spec.suffix)!r}: declared column {name!r} "
+                    "has Arrow type null; declare the column's real type in the report's schema"
                 )
         if self._mode is UpdateMode.APPEND:
             declared += [c for c in _APPEND_COLUMNS if c[0] not in spec.schema.names]
@@ -352,11 +324,11 @@ class DuckDBSinkRun(SinkRun):
         )
         if not columns:  # replace without a key: delete() has nothing to match on
             columns = "c0 BIGINT"
-        self._cur.execute(f"CREATE TABLE {quote(self._deleted)} ({columns})")
+        self._cur.execute(f"CREATE TABLE {_DELETED} ({columns})")
 
     # -- writing ------------------------------------------------------------------------------
 
-    def _table_for(self, suffix: str) -> _Table:
+    def _table_for(self, suffix: str) -> RunTable:
         table = self._tables.get(suffix)
         if table is None:
             known = ", ".join(repr(s) for s in self._tables)
@@ -366,24 +338,23 @@ class DuckDBSinkRun(SinkRun):
             )
         return table
 
-    def _required_keys(self, table: _Table) -> tuple[str, ...]:
+    def _required_keys(self, table: RunTable) -> tuple[str, ...]:
         if self._mode is not UpdateMode.MERGE:
             return ()
         return tuple(dict.fromkeys(table.spec.key + table.spec.parent_key))
 
-    def _evolve(self, table: _Table, incoming: list[tuple[str, str]]) -> list[str]:
+    def _evolve(self, table: RunTable, incoming: list[tuple[str, str]]) -> list[str]:
         """Add the batch's new columns to the staging table; return the batch columns to
         insert."""
         typed = [(n, t) for n, t in incoming if t != _NULL_TYPE]
         for name, type_ in self._conflicts_checked(table, typed):
             self._cur.execute(f"ALTER TABLE {quote(table.stage)} ADD COLUMN {quote(name)} {type_}")
             table.columns[name.lower()] = (name, type_)
-            table.missing.append((name, type_))
             self._stats.columns_added.setdefault(table.name, []).append(name)
         return [n for n, t in incoming if n.lower() in table.columns and t != _NULL_TYPE]
 
     def _conflicts_checked(
-        self, table: _Table, incoming: list[tuple[str, str]]
+        self, table: RunTable, incoming: list[tuple[str, str]]
     ) -> list[tuple[str, str]]:
         """Raise on a type conflict (before anything changes); return the columns to add."""
         new = []
@@ -400,24 +371,20 @@ class DuckDBSinkRun(SinkRun):
                 )
         return new
 
-    def _delete_matching(
-        self,
-        table: str,
-        table_cols: Sequence[str],
-        source: str,
-        source_cols: Sequence[str],
-    ) -> int:
-        """DELETE the rows of ``table`` whose ``table_cols`` equal ``source_cols`` of a row of
-        the table or view ``source``."""
-        match = " AND ".join(
-            f"t.{quote(a)} = s.{quote(b)}" for a, b in zip(table_cols, source_cols, strict=True)
-        )
-        row = self._cur.execute(
-            f"DELETE FROM {quote(table)} AS t USING {quote(source)} AS s WHERE {match}"
-        ).fetchone()
-        return int(row[0]) if row else 0
+    def _stage_later(self, table: RunTable, data: pa.Table, insert: list[str]) -> None:
+        if self._mode is UpdateMode.MERGE:
+            data = last_per_key(data, table.spec.key)
+        self._stage(table, data, insert)
 
-    def _insert(self, table: _Table, view: str, columns: list[str]) -> None:
+    def _stage(self, table: RunTable, data: pa.Table, insert: list[str]) -> None:
+        self._begin()
+        with self._registered(data) as view:
+            self._insert(table, view, insert)
+        self._pending_rows += data.num_rows
+        if self._pending_rows >= self._chunk_rows:
+            self._commit_chunk()
+
+    def _insert(self, table: RunTable, view: str, columns: list[str]) -> None:
         targets = [quote(table.columns[c.lower()][0]) for c in columns]
         sources = [f"s.{quote(c)}" for c in columns]
         params: list[Any] = []
@@ -441,9 +408,7 @@ class DuckDBSinkRun(SinkRun):
         finally:
             self._cur.unregister(view)
 
-    # -- committing -----------------------------------------------------------------------------
-
-    def _dedupe(self, table: _Table) -> None:
+    def _dedupe(self, table: RunTable) -> None:
         """Merge: keep the last staged row of each key (rowids grow with insertion)."""
         key = table.spec.key
         if self._mode is not UpdateMode.MERGE or not key:
@@ -455,86 +420,7 @@ class DuckDBSinkRun(SinkRun):
             f"AS n FROM {quote(table.stage)}) WHERE n > 1)"
         )
 
-    def _swap_in(self) -> None:
-        """Replace / full merge: the staging tables become the tables."""
-        existing = meta.existing_tables(self._cur)
-        for table in self._tables.values():
-            self._dedupe(table)
-            if table.name.lower() in existing:
-                self._cur.execute(f"DROP TABLE {quote(existing[table.name.lower()])}")
-            self._cur.execute(f"ALTER TABLE {quote(table.stage)} RENAME TO {quote(table.name)}")
-        self._cur.execute(f"DROP TABLE IF EXISTS {quote(self._deleted)}")
-
-    def _add_missing(self) -> None:
-        existing = meta.existing_tables(self._cur)
-        for table in self._tables.values():
-            if table.name.lower() not in existing:
-                columns = ", ".join(f"{quote(n)} {t}" for n, t in table.missing)
-                self._cur.execute(f"CREATE TABLE {quote(table.name)} ({columns})")
-                continue
-            for name, type_ in table.missing:
-                self._cur.execute(
-                    f"ALTER TABLE {quote(table.name)} ADD COLUMN {quote(name)} {type_}"
-                )
-
-    def _merge_in(self) -> None:
-        """Merge: delete what the run deleted or replaces, then insert the staged rows."""
-        self._add_missing()
-        main = self._main
-        key_cols = [f"c{i}" for i in range(len(main.spec.key))]
-        if self._deleted_any:
-            deleted = self._delete_matching(main.name, main.spec.key, self._deleted, key_cols)
-            add_count(self._stats.rows_deleted, main.name, deleted)
-            for child in self._children:
-                removed = self._delete_matching(
-                    child.name, child.spec.parent_key, self._deleted, key_cols
-                )
-                add_count(self._stats.rows_deleted, child.name, removed)
-        if self._children:
-            # every parent the run wrote (as a parent, or through a child) gets its children
-            # from this run only
-            parents = f"{self._deleted}_parents"
-            sources = [f"SELECT DISTINCT {_select_as(main.spec.key)} FROM {quote(main.stage)}"]
-            sources += [
-                f"SELECT DISTINCT {_select_as(c.spec.parent_key)} FROM {quote(c.stage)}"
-                for c in self._children
-            ]
-            self._cur.execute(f"CREATE TEMP TABLE {quote(parents)} AS {' UNION '.join(sources)}")
-            for child in self._children:
-                self._delete_matching(child.name, child.spec.parent_key, parents, key_cols)
-            self._cur.execute(f"DROP TABLE {quote(parents)}")
-        for table in self._tables.values():
-            self._dedupe(table)
-            if table.spec.key:
-                self._delete_matching(table.name, table.spec.key, table.stage, table.spec.key)
-        self._insert_staged()
-
-    def _append_in(self) -> None:
-        self._add_missing()
-        for table in self._tables.values():
-            self._cur.execute(
-                f"DELETE FROM {quote(table.name)} WHERE {RUN_ID_COLUMN} = ?", [self._run_id]
-            )
-        self._insert_staged()
-
-    def _insert_staged(self) -> None:
-        for table in self._tables.values():
-            names = ", ".join(quote(n) for n, _ in table.columns.values())
-            self._cur.execute(
-                f"INSERT INTO {quote(table.name)} ({names}) "
-                f"SELECT {names} FROM {quote(table.stage)}"
-            )
-            self._cur.execute(f"DROP TABLE {quote(table.stage)}")
-        self._cur.execute(f"DROP TABLE IF EXISTS {quote(self._deleted)}")
-
     # -- life cycle -----------------------------------------------------------------------------
-
-    def _name_of(self, suffix: str) -> str:
-        return table_name(self._base, suffix)
-
-    def _drain(self) -> None:
-        """Wait for the staged inserts still queued; raise the first one's failure."""
-        self._behind.drain()
 
     def _begin(self) -> None:
         if not self._in_transaction:
@@ -568,32 +454,29 @@ class DuckDBSinkRun(SinkRun):
                     "the run was rolled back, run it again"
                 ) from exc
             if isinstance(exc, duckdb.Error):
+                if "No space left on device" in str(exc):
+                    raise WarehouseError(
+                        f"{doing}: no space left on device ({exc}); free space on the disk of "
+                        f"{self._warehouse.path.parent}, then run again"
+                    ) from exc
                 raise WarehouseError(f"{doing}: DuckDB failed: {exc}") from exc
             raise
 
     def _rollback(self) -> None:
         if not self._open:
             return
-        self._behind.close()  # the helper stops touching the cursor before it rolls back
-        # After a failed COMMIT DuckDB has already ended the transaction: nothing is left open.
-        with contextlib.suppress(duckdb.Error):
-            self._cur.execute("ROLLBACK")
-        self._in_transaction = False
-        with contextlib.suppress(duckdb.Error):
-            self._cur.execute("BEGIN TRANSACTION")
-            for table in self._tables.values():
-                self._cur.execute(f"DROP TABLE IF EXISTS {quote(table.stage)}")
-            self._cur.execute(f"DROP TABLE IF EXISTS {quote(self._deleted)}")
-            self._cur.execute("COMMIT")
+        self._behind.close()  # the helper stops touching the connection before it closes
         self._finish()
 
     def _finish(self) -> None:
         self._open = False
         self._behind.close()
-        with _live_lock:
-            _live_tokens.discard(self._token)
-        self._cur.close()
+        if self._con is not None:
+            with contextlib.suppress(duckdb.Error):
+                self._con.close()
+            self._con = None
+        staging.release(self._file)
 
 
-def _select_as(columns: Sequence[str]) -> str:
-    return ", ".join(f"{quote(c)} AS c{i}" for i, c in enumerate(columns))
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

@@ -53,7 +53,11 @@ class UnknownTableError(NotFoundError):
 
 
 class WarehouseBusyError(RetryLaterError):
-    """Another process has the warehouse file open for writing (DuckDB allows one)."""
+    """Another process holds the warehouse file (DuckDB lets no one write a file another
+    process has open), or readers held a PostgreSQL table past the commit's wait.
+    ``holder`` names the process when it is known."""
+
+    holder: str = "another process"
 
 
 class WriteConflictError(RetryLaterError):

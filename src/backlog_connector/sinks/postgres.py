@@ -134,6 +134,7 @@ class PostgresSink(Sink):
         *,
         run_id: str,
         full: bool = False,
+        on_wait: Callable[[str], None] | None = None,
     ) -> SinkRun:
         """Start a run writing ``tables`` under ``base`` on a connection of its own; nothing
         is visible before its commit (see ``postgres_run``)."""
@@ -149,7 +150,7 @@ class PostgresSink(Sink):
         conn = connect(self._url, autocommit=False)
         return PostgresSinkRun(
             conn, self._url, self._schema, base, tables, mode, run_id,
-            full=full, lock_wait_seconds=self._lock_wait, on_wait=self._on_wait,
+            full=full, lock_wait_seconds=self._lock_wait, on_wait=on_wait or self._on_wait,
         )  # fmt: skip
 
     def drop(self, base: str) -> list[str]:

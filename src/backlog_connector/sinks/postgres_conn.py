@@ -55,6 +55,8 @@ def normalise_url(url: str) -> str:
     return urlunsplit(("postgresql", parts.netloc, parts.path, parts.query, ""))
 
 
+#: query parameters libpq takes that hold secrets: never shown
+_SECRET_PARAMS = {"password", "sslpassword", "passfile", "sslkey"}
 _FORM = "give postgresql://user[:password]@host[:port]/database[?sslmode=require]"
 
 
@@ -70,14 +72,23 @@ def describe_url(url: str) -> str:
     if ":" in host:
         host = f"[{host}]"
     netloc = f"{user}{host}{f':{port}' if port is not None else ''}"
-    return urlunsplit(("postgresql", netloc, parts.path, parts.query, ""))
+    query = urlencode(
+        [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+         if k.lower() not in _SECRET_PARAMS]
+    )  # fmt: skip
+    return urlunsplit(("postgresql", netloc, parts.path, query, ""))
 
 
 def password_of(url: str) -> str | None:
-    """The password in ``url``, if any (to redact it from driver messages)."""
+    """The password in ``url`` (its user part or ``?password=``), if any (to redact it from
+    driver messages)."""
     with contextlib.suppress(ValueError):
-        password = urlsplit(str(url).strip()).password
-        return unquote(password) if password else None
+        parts = urlsplit(str(url).strip())
+        if parts.password:
+            return unquote(parts.password)
+        for key, value in parse_qsl(parts.query):
+            if key.lower() == "password" and value:
+                return value
     return None
 
 

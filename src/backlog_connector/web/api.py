@@ -164,6 +164,9 @@ class DatasetCreate(_Body):
     destination: str | None = Field(
         None, description="a saved destination; default: warehouse (the DuckDB file)"
     )
+    publish: str | None = Field(
+        None, description="'parquet': each successful run also writes published/<table>.parquet"
+    )
 
 
 class DatasetUpdate(_Body):
@@ -182,6 +185,7 @@ class DatasetUpdate(_Body):
     destination: str | None = Field(
         None, description="move the table to this destination (the next run is full)"
     )
+    publish: str | None = Field(None, description="'parquet' or 'none'")
 
 
 class RunRequest(_Body):
@@ -298,8 +302,8 @@ def list_destinations(cp: CP) -> list[dict[str, Any]]:
 
 @router.post("/destinations", tags=["destinations"], status_code=201, summary="Add a destination")
 def add_destination(body: DestinationCreate, cp: CP) -> dict[str, Any]:
-    """Check the database (connect, create the schema if missing, create and drop a probe
-    table), then save the destination (URL encrypted). 400 and nothing saved if refused."""
+    """Check the database (connect, try creating the schema and a probe table, rolled back),
+    then save the destination (URL encrypted). 400 and nothing saved if refused."""
     password = body.password.get_secret_value() if body.password is not None else None
     info = cp.add_destination(body.name, body.url.get_secret_value(), schema=body.schema_,
                               password=password)  # fmt: skip
@@ -370,7 +374,7 @@ def create_dataset(body: DatasetCreate, cp: CP, sched: Sched) -> dict[str, Any]:
         update_mode=body.update_mode, schedule=body.schedule, timezone=body.timezone,
         retries=body.retries, retry_interval=body.retry_interval, description=body.description,
         table=body.table, webhook_url=body.webhook_url, enabled=body.enabled,
-        destination=body.destination,
+        destination=body.destination, publish=body.publish,
     )  # fmt: skip
     sched.wake()
     return info.to_dict()

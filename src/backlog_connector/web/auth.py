@@ -188,9 +188,22 @@ def bearer_token(request: Request) -> str | None:
 def current_user(request: Request) -> str | None:
     """``"api"`` for a valid bearer token, the session's user when signed in, else None."""
     token = bearer_token(request)
-    if token is not None and check_api_token(_home(request), token):
-        return "api"
+    if token is not None:
+        found = token_user(request, token)
+        if found is not None:
+            return found
     return session_user(request)
+
+
+def token_user(request: Request, token: str) -> str | None:
+    """``"api"`` for the REST API token, ``"cli"`` for this start's token that the CLI of the
+    same data home reads from ``serve.token`` (``web.handoff``), else None."""
+    if check_api_token(_home(request), token):
+        return "api"
+    local = getattr(request.app.state, "local_token", None)
+    if local and hmac.compare_digest(token.encode(), str(local).encode()):
+        return "cli"
+    return None
 
 
 def _origin_of(url: str) -> str:
@@ -218,8 +231,10 @@ def require_user(request: Request) -> str:
     """FastAPI dependency: the caller's identity, or 401 (JSON) when there is none; 403 for an
     unsafe request authenticated only by the session cookie that no page of ours sent."""
     token = bearer_token(request)
-    if token is not None and check_api_token(_home(request), token):
-        return "api"
+    if token is not None:
+        found = token_user(request, token)
+        if found is not None:
+            return found
     user = session_user(request)
     if user is None:
         raise HTTPException(

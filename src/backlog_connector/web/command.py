@@ -25,15 +25,17 @@ from backlog_connector.backlog.errors import ConfigurationError
 def serve(host: str, port: int, public_url: str | None, log_level: str) -> None:
     """Serve the web UI and the REST API (/api, OpenAPI at /docs) and run the schedules.
 
-    This process owns the DuckDB warehouse and runs every sync itself. SIGTERM or Ctrl-C stops
-    it within a few seconds; runs cut short are recorded as cancelled. With the control plane
-    in PostgreSQL (database_url) the runs go to 'worker' processes instead, and any number of
-    serve replicas may run: one scheduler tick happens for all of them.
+    This process runs the syncs of its data home: while it runs, CLI commands that would run or
+    delete datasets hand the work to it. SIGTERM or Ctrl-C stops it within a few seconds; runs
+    cut short are recorded as cancelled. With the control plane in PostgreSQL (database_url)
+    the runs go to 'worker' processes instead, and any number of serve replicas may run: one
+    scheduler tick happens for all of them.
     """
     import uvicorn
 
     from backlog_connector.datasets.service import ControlPlane
     from backlog_connector.web.app import create_app
+    from backlog_connector.web.handoff import announce, withdraw
 
     logging.basicConfig(
         level=log_level.upper(), stream=sys.stderr,
@@ -60,11 +62,15 @@ def serve(host: str, port: int, public_url: str | None, log_level: str) -> None:
     except ConfigurationError as exc:
         sock.close()
         raise click.ClickException(str(exc)) from None
+    service = None
     try:
         try:
             app = create_app(control_plane, public_url=public_url or url)
         except ConfigurationError as exc:  # e.g. the task queue cannot be used
             raise click.ClickException(str(exc)) from None
+        # CLI commands of this data home that would write hand their work to this process
+        service = announce(control_plane.home, url)
+        app.state.local_token = service.token
         secrets = app.state.new_secrets
         if secrets.api_token:
             click.echo(f"API token (shown once; store it now): {secrets.api_token}")
@@ -81,6 +87,8 @@ def serve(host: str, port: int, public_url: str | None, log_level: str) -> None:
             signal.signal(sig, _exit_cleanly)
         uvicorn.Server(config).run(sockets=[sock])
     finally:
+        if service is not None:
+            withdraw(control_plane.home, service)
         sock.close()
         control_plane.close()
 

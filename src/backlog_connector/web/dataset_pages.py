@@ -104,8 +104,10 @@ def datasets_page(
     account: str = "",
     status: str = "",
     page: int = 1,
+    destination: str = "",
 ) -> Response:
-    """Every dataset with its report, account, rows, last and next run; search and filters."""
+    """Every dataset with its report, account, destination, rows, last and next run; search
+    and filters."""
     plane = control_plane(request)
     datasets = plane.list_datasets()
     now = datetime.now(UTC)
@@ -119,6 +121,8 @@ def datasets_page(
             continue
         if (report and ds.report != report) or (account and ds.account != account):
             continue
+        if destination and ds.destination != destination:
+            continue
         last_status = last.status if last else ""
         if status and (last_status != status and not (status == "never" and last is None)):
             continue
@@ -126,8 +130,9 @@ def datasets_page(
     pages_total = max(1, math.ceil(len(rows) / PAGE_SIZE))
     page = min(max(page, 1), pages_total)
     shown = [_list_row(request, ds, now) for ds in rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]]
-    filters = {k: v for k, v in (("q", q), ("report", report), ("account", account),
-                                 ("status", status)) if v}  # fmt: skip
+    given = (("q", q), ("report", report), ("account", account), ("status", status),
+             ("destination", destination))  # fmt: skip
+    filters = {k: v for k, v in given if v}
     return render(
         request, "datasets/list.html", nav="datasets", rows=shown, matched=len(rows),
         total=len(datasets), q=q, report=report, account=account, status=status,
@@ -136,6 +141,7 @@ def datasets_page(
         next_url=_page_url(filters, page + 1) if page < pages_total else "",
         report_names=sorted({d.report for d in datasets}),
         account_names=sorted({d.account for d in datasets}),
+        destination=destination, destination_names=sorted({d.destination for d in datasets}),
         statuses=(*RUN_STATUSES, "never"),
     )  # fmt: skip
 

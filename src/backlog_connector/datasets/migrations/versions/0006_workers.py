@@ -11,7 +11,7 @@ pending retries in the database, and what a run queued through the task queue ca
   ``runs.progress``: rows, pages and the latest message while it runs, for every replica.
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0005
 Create Date: 2026-12-01
 """
 
@@ -23,7 +23,7 @@ from alembic import op
 from backlog_connector.datasets.models import UTCDateTime
 
 revision = "0006"
-down_revision = "0003"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

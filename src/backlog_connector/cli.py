@@ -15,6 +15,7 @@ COMMANDS: dict[str, str] = {
     "destinations": "backlog_connector.commands.destinations:destinations",
     "demo": "backlog_connector.commands.demo:demo",
     "serve": "backlog_connector.web.command:serve",
+    "worker": "backlog_connector.workers.command:worker",
 }
 
 

@@ -111,6 +111,22 @@ class WarehouseSettings(BaseModel):
     commit_wait_seconds: float = Field(default=600.0, ge=0, le=86_400)
 
 
+class WorkersSettings(BaseModel):
+    """Runs on ``worker`` processes (only with ``database_url`` in PostgreSQL)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: how often a worker tells the database it is alive
+    heartbeat_seconds: float = Field(default=5.0, gt=0)
+    #: a worker silent this long is taken for dead: its run is failed and its job retried
+    stalled_seconds: float = Field(default=30.0, gt=0)
+    #: how often ``serve`` looks for runs of dead workers
+    sweep_seconds: int = Field(default=5, ge=1, le=59)
+    #: the queue of the datasets in the embedded DuckDB warehouse, consumed only by workers on
+    #: the host that has the file; default ``warehouse-<this host's name>``
+    warehouse_queue: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:@-]{1,100}$")
+
+
 class Settings(BaseSettings):
     """Everything configurable. ``home`` is resolved to an absolute path."""
 
@@ -127,6 +143,7 @@ class Settings(BaseSettings):
     runs: RunsSettings = Field(default_factory=RunsSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     network: NetworkSettings = Field(default_factory=NetworkSettings)
+    workers: WorkersSettings = Field(default_factory=WorkersSettings)
     #: fixes the REST API token (otherwise generated at the first start of ``serve``)
     api_token: SecretStr | None = None
     #: fixes the web sign-in password (otherwise generated at the first start of ``serve``)

@@ -9,7 +9,9 @@ from pathlib import Path
 import backlog_connector
 
 PACKAGE = Path(backlog_connector.__file__).parent
-BELOW_DATASETS = ("scheduler", "web", "cli", "commands")
+BELOW_DATASETS = ("scheduler", "workers", "web", "cli", "commands")
+#: everything below the client (DESIGN.md): backlog/ imports none of them
+BELOW_BACKLOG = ("reports", "sinks", "datasets", *BELOW_DATASETS)
 
 
 def _imports(path: Path) -> set[str]:
@@ -28,6 +30,17 @@ def test_datasets_never_imports_a_layer_below_it() -> None:
         for path in (PACKAGE / "datasets").rglob("*.py")
         for name in _imports(path)
         if any(name.startswith(f"backlog_connector.{layer}") for layer in BELOW_DATASETS)
+    }
+    assert bad == set()
+
+
+def test_the_client_never_imports_a_layer_below_it() -> None:
+    # the rate ledger's interface lives in backlog/; its PostgreSQL implementation in datasets/
+    bad = {
+        (path.name, name)
+        for path in (PACKAGE / "backlog").rglob("*.py")
+        for name in _imports(path)
+        if any(name.startswith(f"backlog_connector.{layer}") for layer in BELOW_BACKLOG)
     }
     assert bad == set()
 

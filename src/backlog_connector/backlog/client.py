@@ -34,6 +34,8 @@ from backlog_connector.backlog.errors import (
     RateLimitedError,
     RetryLaterError,
 )
+from backlog_connector.backlog.ledger import RateLedger
+from backlog_connector.backlog.pacing import Pacer
 from backlog_connector.backlog.params import Params, check_api_path, encode_params
 from backlog_connector.backlog.redact import Redactor
 from backlog_connector.backlog.responses import (
@@ -70,7 +72,9 @@ class BacklogClient(ListWalks, TokenRefresh, Wire):
     (:func:`user_key_for`); when None it is resolved with one ``GET /users/myself`` on first
     use. ``listener`` receives :mod:`.stats` events for progress displays. ``cancel``, when
     set, stops the client between requests and cuts budget and backoff waits short
-    (``CancelledError``). ``transport`` is an httpx transport (tests). The client is thread-safe.
+    (``CancelledError``). ``ledger``, when given, replaces the in-process pacing: every request
+    is granted by that shared budget (see :mod:`.ledger`). ``transport`` is an httpx transport
+    (tests). The client is thread-safe.
     """
 
     def __init__(
@@ -87,6 +91,7 @@ class BacklogClient(ListWalks, TokenRefresh, Wire):
         listener: Listener | None = None,
         cancel: threading.Event | None = None,
         retry_budget: RetryBudget | None = None,
+        ledger: RateLedger | None = None,
     ) -> None:
         if not isinstance(address, SpaceAddress):
             raise InvalidAddressError(
@@ -105,6 +110,8 @@ class BacklogClient(ListWalks, TokenRefresh, Wire):
         self.retry = retry or RetryPolicy()
         self.retry_budget = retry_budget
         self.budgets = budgets or shared()
+        self.ledger = ledger
+        self._pacer = Pacer(self.budgets, ledger, address.fqdn)
         self.listener = listener
         self.cancel = cancel
         self.stats = RequestStats()
@@ -247,25 +254,18 @@ class BacklogClient(ListWalks, TokenRefresh, Wire):
             self._account(method, path, query, category, response, seconds)
             return self._interpret(method, path, response)
         user = self._resolve_user_key()
-        host = self.address.fqdn
-        lock = self.budgets.user_lock(host, user)
-        budget = self.budgets.budget(host, user, category)
-        while True:
-            with lock:
-                wait = budget.delay(self.budgets.clock())
-                if wait <= 0:
-                    budget.note_sent()
-                    sent_at = self.budgets.clock()
-                    response, seconds = self._send_counted(method, path, query, form, category)
-                    headers = RateLimitHeaders.parse(response.headers)
-                    if headers is not None and response.status_code != 429:
-                        budget.observe(headers, sent_at, self.budgets.clock())
-                    break
-            state.budget_wait += wait
-            self.stats.add_wait(wait)
-            self._emit(WaitingForBudget(category, wait))
-            logger.debug("waiting %.2f s for the %s budget of %s", wait, category, host)
-            self._pause(wait, self.budgets.sleep)
+
+        def wait(seconds: float) -> None:
+            state.budget_wait += seconds
+            self.stats.add_wait(seconds)
+            self._emit(WaitingForBudget(category, seconds))
+            logger.debug("waiting %.2f s for the %s budget of %s", seconds, category,
+                         self.address.fqdn)  # fmt: skip
+            self._pause(seconds, self.budgets.sleep)
+
+        response, seconds = self._pacer.send(
+            user, category, lambda: self._send_counted(method, path, query, form, category), wait
+        )
         self._account(method, path, query, category, response, seconds)
         return self._interpret(method, path, response)
 
@@ -277,10 +277,7 @@ class BacklogClient(ListWalks, TokenRefresh, Wire):
             return
         headers, sent_at, received_at = self._unpaced_headers
         self._unpaced_headers = None
-        host = self.address.fqdn
-        with self.budgets.user_lock(host, self._user_key):
-            budget = self.budgets.budget(host, self._user_key, category_for("GET", "/users/myself"))
-            budget.observe(headers, sent_at, received_at)
+        self._pacer.adopt(self._user_key, headers, sent_at, received_at)
 
     # -- helpers ------------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from backlog_connector.backlog.address import SpaceAddress
-from backlog_connector.backlog.budget import BudgetRegistry, category_for
+from backlog_connector.backlog.pacing import Pacer
 from backlog_connector.backlog.paging import IdCursorPaginator, OffsetPaginator, Paginator, Row
 from backlog_connector.backlog.params import Params, encode_params, without
 from backlog_connector.backlog.shapes import expect_list
@@ -21,7 +21,7 @@ class ListWalks:
 
     account_name: str
     address: SpaceAddress
-    budgets: BudgetRegistry
+    _pacer: Pacer
 
     if TYPE_CHECKING:
 
@@ -68,11 +68,4 @@ class ListWalks:
         return self.paginate(path, params, IdCursorPaginator(order, min_id, max_id, page_size))
 
     def _align_walk(self, path: str) -> None:
-        user = self._resolve_user_key()
-        host = self.address.fqdn
-        if not self.budgets.limited(host, user):
-            return
-        with self.budgets.user_lock(host, user):
-            self.budgets.budget(host, user, category_for("GET", path)).align_opening(
-                self.budgets.clock()
-            )
+        self._pacer.align_walk(self._resolve_user_key(), path)

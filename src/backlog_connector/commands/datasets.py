@@ -266,8 +266,12 @@ def run(names: tuple[str, ...], full: bool, as_json: bool) -> None:
     from backlog_connector.web.handoff import find_local_service
 
     with control_plane() as plane:
-        service = find_local_service(plane.home)
-        if service is not None:  # serve runs this home's syncs: it runs these too
+        service = None if plane.distributed else find_local_service(plane.home)
+        if plane.distributed:  # the control plane in PostgreSQL: the workers run it
+            from backlog_connector.commands.queued_runs import run_on_workers
+
+            runs = run_on_workers(plane, names, stderr(), full=full)
+        elif service is not None:  # serve runs this home's syncs: it runs these too
             from backlog_connector.commands.through_service import run_through_service
 
             runs = run_through_service(service, plane, names, stderr(), full=full)

@@ -15,6 +15,7 @@ from backlog_connector.backlog.private_hosts import check_public_host
 if TYPE_CHECKING:
     from backlog_connector.backlog.client import BacklogClient
     from backlog_connector.backlog.credentials import ApiKey, OAuthToken
+    from backlog_connector.backlog.ledger import RateLedger
 
     Credentials = ApiKey | OAuthToken
 
@@ -103,9 +104,11 @@ def open_client(
     user_id: int | None = None,
     listener: Callable[[Any], None] | None = None,
     cancel: threading.Event | None = None,
+    ledger: RateLedger | None = None,
 ) -> BacklogClient:
     """A client for the account (one per run: it carries the run's retry budget); ``user_id``
-    (when known) saves the lazy ``users/myself``."""
+    (when known) saves the lazy ``users/myself``; ``ledger``: the shared rate budget (None: the
+    in-process pacing)."""
     from backlog_connector.backlog.client import BacklogClient, user_key_for
     from backlog_connector.backlog.retry import RetryBudget
 
@@ -118,6 +121,7 @@ def open_client(
         listener=listener,
         cancel=cancel,
         retry_budget=RetryBudget(),
+        ledger=ledger,
     )
 
 

@@ -173,3 +173,45 @@ class Run(Base):
     heartbeat_at: Mapped[datetime | None]
     #: how the run was settled when its owner died (e.g. reconciled with the commit record)
     note: Mapped[str | None] = mapped_column(sa.Text)
+    #: the procrastinate job carrying the run (NULL: run in the process that queued it)
+    queue_job_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    #: rows, pages and the latest message while it runs (readable by every replica)
+    progress: Mapped[dict[str, Any] | None]
+
+
+class RateWindow(Base):
+    """The rate-limit window of one (host, Backlog user, category) that the ledger grants
+    requests from (``datasets.ledger``); shared by every process of the deployment."""
+
+    __tablename__ = "rate_windows"
+
+    host: Mapped[str] = mapped_column(sa.String(300), primary_key=True)
+    user_key: Mapped[str] = mapped_column(sa.String(400), primary_key=True)
+    category: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    request_limit: Mapped[int | None]
+    granted: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: grants of this window whose answer has not come yet
+    in_flight: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: ``X-RateLimit-Reset`` of the window (epoch seconds); NULL: unknown (being opened)
+    window_reset: Mapped[int | None] = mapped_column(sa.BigInteger)
+    #: epoch seconds until which the request opening the window is awaited
+    opening_until: Mapped[float | None] = mapped_column(sa.Float)
+    #: 429 answers seen (each marks the window spent)
+    limited_429: Mapped[int] = mapped_column(default=0, server_default="0")
+    updated_at: Mapped[datetime | None]
+
+
+class ScheduleState(Base):
+    """What the scheduler tick remembers of a dataset, in the database so that any replica
+    may tick: the last due time acted on and the pending retry."""
+
+    __tablename__ = "schedule_states"
+
+    dataset_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True
+    )
+    spec: Mapped[str | None] = mapped_column(sa.String(200))
+    timezone: Mapped[str | None] = mapped_column(sa.String(100))
+    last_due: Mapped[datetime | None]
+    retry_at: Mapped[datetime | None]
+    retry_attempt: Mapped[int | None]

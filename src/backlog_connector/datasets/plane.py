@@ -31,6 +31,7 @@ from backlog_connector.settings import Settings
 if TYPE_CHECKING:
     from backlog_connector.backlog.address import SpaceAddress
     from backlog_connector.backlog.credentials import OAuthToken
+    from backlog_connector.backlog.ledger import RateLedger
     from backlog_connector.datasets.connect import Credentials
     from backlog_connector.sinks.base import Sink
     from backlog_connector.sinks.duckdb import DuckDBSink
@@ -74,6 +75,13 @@ class PlaneCore:
         self._box = SecretBox.open(settings.key_file, secret_key)
         if self._engine.dialect.name == "sqlite":
             sa.event.listen(self._engine, "connect", _sqlite_pragmas)
+        #: with the control plane in PostgreSQL, one rate budget per Backlog user for every
+        #: process (the window ledger); in the embedded mode, None: the in-process pacing
+        self.rate_ledger: RateLedger | None = None
+        if self._engine.dialect.name == "postgresql":
+            from backlog_connector.datasets.ledger import PostgresRateLedger
+
+            self.rate_ledger = PostgresRateLedger(self._engine)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
         self._sink: DuckDBSink | None = None
         self._sink_lock = threading.Lock()
@@ -98,6 +106,12 @@ class PlaneCore:
     def settle_runs(self) -> int:
         """Settle unfinished runs of dead owners (``datasets.settle``); here: nothing."""
         return 0
+
+    @property
+    def distributed(self) -> bool:
+        """True when the control plane is in PostgreSQL: runs go through the task queue to
+        ``worker`` processes and the rate budget is the shared ledger."""
+        return self._engine.dialect.name == "postgresql"
 
     def close(self) -> None:
         """Release the warehouse file, the destinations' connections and the database's."""

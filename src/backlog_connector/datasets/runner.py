@@ -31,6 +31,7 @@ from backlog_connector.reports.values import dates_in_zone
 from backlog_connector.sinks.base import Sink, SinkRun
 
 if TYPE_CHECKING:
+    from backlog_connector.backlog.ledger import RateLedger
     from backlog_connector.datasets.connect import Credentials
 
 __all__ = ["Progress", "ProgressEvent", "RunCancelled", "RunOutcome", "RunPlan", "execute"]
@@ -111,8 +112,10 @@ def execute(
     on_start: Callable[[dict[str, Any] | None], None],
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    ledger: RateLedger | None = None,
 ) -> RunOutcome:
-    """Run ``plan`` into ``sink``; never raises for a failed run (the outcome says why)."""
+    """Run ``plan`` into ``sink``; never raises for a failed run (the outcome says why).
+    ``ledger``: the shared rate budget (None: the in-process pacing)."""
     from backlog_connector.reports.catalog import get_report
 
     outcome = RunOutcome()
@@ -161,6 +164,7 @@ def execute(
         user_id=plan.user_id,
         listener=listen,
         cancel=cancel,
+        ledger=ledger,
     )
     try:
         with client:

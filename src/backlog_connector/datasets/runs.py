@@ -237,8 +237,9 @@ class RunsMixin(SettleMixin):
             with dataset_lock(self.home, plan.dataset_id) as mine:
                 if mine:
                     outcome = execute(
-                        plan, sink, on_start=started, progress=progress, cancel=cancel
-                    )
+                        plan, sink, on_start=started, progress=progress, cancel=cancel,
+                        ledger=self.rate_ledger,
+                    )  # fmt: skip
                 else:  # a run of another process of this data home (a CLI, serve)
                     outcome = RunOutcome(
                         status="skipped",

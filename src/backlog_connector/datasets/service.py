@@ -18,13 +18,14 @@ from backlog_connector.datasets.definitions import UPDATABLE, DatasetsMixin
 from backlog_connector.datasets.destinations import DestinationsMixin
 from backlog_connector.datasets.migrate import upgrade
 from backlog_connector.datasets.plane import database_url_error
+from backlog_connector.datasets.queued import QueuedRunsMixin
 from backlog_connector.datasets.runs import RunsMixin
 from backlog_connector.settings import Settings, load_settings
 
 __all__ = ["UPDATABLE", "ControlPlane"]
 
 
-class ControlPlane(AccountsMixin, DestinationsMixin, DatasetsMixin, RunsMixin):
+class ControlPlane(AccountsMixin, DestinationsMixin, DatasetsMixin, RunsMixin, QueuedRunsMixin):
     """Accounts, destinations, datasets and runs over one control-plane database, the DuckDB
     warehouse (the default destination ``warehouse``) and any saved PostgreSQL destinations.
 
@@ -33,7 +34,8 @@ class ControlPlane(AccountsMixin, DestinationsMixin, DatasetsMixin, RunsMixin):
 
     The methods live in four parts: accounts (``datasets.accounts``), destinations
     (``datasets.destinations``), the report catalog, datasets and their data
-    (``datasets.definitions``), and runs (``datasets.runs``).
+    (``datasets.definitions``), runs (``datasets.runs``), and what runs on workers need
+    (``datasets.queued``: jobs, progress, lost runs, due times and retries).
     """
 
     @classmethod

@@ -102,7 +102,8 @@ class SettleMixin(PlaneCore):
             rows = s.execute(
                 sa.select(Run.id, Run.status, Run.owner_host, Run.owner_pid, Run.owner_started,
                           Run.heartbeat_at, Run.started_at, Run.created_at)
-                .where(Run.status.in_(_UNFINISHED))
+                # runs the task queue carries are the workers' sweep's (``workers.sweep``)
+                .where(Run.status.in_(_UNFINISHED), Run.queue_job_id.is_(None))
             ).all()  # fmt: skip
         dead: list[tuple[int, str, str]] = []
         for run_id, status, host, pid, started, beat, began, created in rows:

@@ -123,6 +123,8 @@ class Emulator:
             if method == "POST":
                 self._set_faults_from(form)
             return ok(self.faults.describe())
+        if path == "/_emulator/rate-windows" and method == "GET":
+            return ok({"windows": self.limiter.windows()})
         if path == "/_emulator/info" and method == "GET":
             return ok(
                 self.startup_line()
@@ -138,7 +140,8 @@ class Emulator:
             404,
             6,
             "No such control route.",
-            "Use POST /_emulator/revoke, GET|POST /_emulator/faults, GET /_emulator/info.",
+            "Use POST /_emulator/revoke, GET|POST /_emulator/faults, GET /_emulator/info,"
+            " GET /_emulator/rate-windows.",
         )
 
     def _set_faults_from(self, form: Params) -> None:

@@ -43,6 +43,8 @@ class RateLimiter:
         self.window = window
         self.clock = clock
         self._windows: dict[tuple[int, str], list[float]] = {}  # (user, category) -> [start, used]
+        #: every window opened so far, oldest first: [user, category, start, used, refused]
+        self.history: list[list[float | int | str]] = []
         self._lock = threading.Lock()
 
     def hit(self, user_id: int, category: str) -> Budget:
@@ -52,13 +54,28 @@ class RateLimiter:
         with self._lock:
             window = self._windows.get((user_id, category))
             if window is None or now >= window[0] + self.window:
-                window = [now, 0]
+                window = [now, 0, 0]
                 self._windows[(user_id, category)] = window
+                self.history.append([user_id, category, now, 0, 0])
+                window.append(len(self.history) - 1)
+            record = self.history[int(window[3])]
             reset = math.ceil(window[0] + self.window)
             if window[1] >= limit:
+                record[4] = int(record[4]) + 1
                 return Budget(limit, 0, reset, allowed=False)
             window[1] += 1
+            record[3] = int(window[1])
             return Budget(limit, limit - int(window[1]), reset)
+
+    def windows(self) -> list[dict[str, float | int | str]]:
+        """Every window opened so far: user id, category, start (epoch s), requests allowed
+        (``used``) and refused with a 429 (``refused``), oldest first."""
+        with self._lock:
+            return [
+                {"user_id": u, "category": c, "start": t, "used": n, "refused": r,
+                 "limit": self.limits[str(c)], "seconds": self.window}
+                for u, c, t, n, r in self.history
+            ]  # fmt: skip
 
     def peek(self, user_id: int, category: str) -> Budget:
         """The budget without counting a request."""

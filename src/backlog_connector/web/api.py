@@ -311,7 +311,7 @@ def export(
 
 def _run_view(run: dict[str, Any], sched: Scheduler) -> dict[str, Any]:
     job = sched.job_for_run(run["id"])
-    run["progress"] = job.to_dict()["progress"] if job is not None else None
+    run["progress"] = job.to_dict()["progress"] if job is not None else run.get("progress")
     run["links"] = {"self": f"/api/runs/{run['id']}"}
     return run
 

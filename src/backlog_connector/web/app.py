@@ -48,18 +48,29 @@ def create_app(
     Creates the API token, admin password and session key when missing; the ones generated now
     are on ``app.state.new_secrets`` for the caller to show once. With ``run_scheduler`` the
     app's lifespan marks orphaned runs failed, starts the scheduler thread, and on shutdown
-    cancels running runs and waits for them (at most ``STOP_TIMEOUT_SECONDS``).
+    cancels running runs and waits for them (at most ``STOP_TIMEOUT_SECONDS``). With the
+    control plane in PostgreSQL the scheduler is ``workers.service.QueueScheduler``: runs go
+    to ``worker`` processes and this process hosts the tick (as a task of the queue).
 
     The Host headers answered are the loopback names, ``bind_host``, the host of
     ``public_url`` and the setting ``web.allowed_hosts`` (``web.security``).
     """
     new_secrets = ensure_credentials(control_plane.settings)
-    sched = scheduler or Scheduler(control_plane, public_url=public_url)
+    if scheduler is not None:
+        sched = scheduler
+    elif control_plane.distributed:
+        from backlog_connector.workers.service import QueueScheduler
+
+        sched = QueueScheduler(control_plane, public_url=public_url)
+    else:
+        sched = Scheduler(control_plane, public_url=public_url)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if run_scheduler:
-            orphans = control_plane.fail_orphaned_runs()
+            # with workers, runs of dead workers are found by their heartbeats (the sweep),
+            # never by status: other workers' runs are under way
+            orphans = 0 if control_plane.distributed else control_plane.fail_orphaned_runs()
             if orphans:
                 log.warning("marked %d run(s) failed: their process stopped mid-run", orphans)
             sched.start()

@@ -27,7 +27,9 @@ def serve(host: str, port: int, public_url: str | None, log_level: str) -> None:
 
     This process runs the syncs of its data home: while it runs, CLI commands that would run or
     delete datasets hand the work to it. SIGTERM or Ctrl-C stops it within a few seconds; runs
-    cut short are recorded as cancelled.
+    cut short are recorded as cancelled. With the control plane in PostgreSQL (database_url)
+    the runs go to 'worker' processes instead, and any number of serve replicas may run: one
+    scheduler tick happens for all of them.
     """
     import uvicorn
 
@@ -43,6 +45,8 @@ def serve(host: str, port: int, public_url: str | None, log_level: str) -> None:
     # in the URL: keep those loggers quiet (the client logs redacted URLs itself).
     for noisy in ("httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # with workers, the tick is a job every second: keep the task queue's own log to warnings
+    logging.getLogger("procrastinate").setLevel(max(logging.WARNING, logging.getLogger().level))
     try:
         sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -60,7 +64,10 @@ def serve(host: str, port: int, public_url: str | None, log_level: str) -> None:
         raise click.ClickException(str(exc)) from None
     service = None
     try:
-        app = create_app(control_plane, public_url=public_url or url, bind_host=host)
+        try:
+            app = create_app(control_plane, public_url=public_url or url, bind_host=host)
+        except ConfigurationError as exc:  # e.g. the task queue cannot be used
+            raise click.ClickException(str(exc)) from None
         # CLI commands of this data home that would write hand their work to this process
         service = announce(control_plane.home, url)
         app.state.local_token = service.token

@@ -13,4 +13,5 @@ if ! command -v chromium >/dev/null 2>&1 || [ ! -f /usr/share/fonts/opentype/not
 fi
 .venv/bin/ruff check .
 .venv/bin/mypy
-.venv/bin/pytest -p no:cacheprovider "$@"
+# two workers: the machine has 2 cores, and the suite is built for it (no shared state)
+.venv/bin/pytest -p no:cacheprovider -n 2 "$@"

@@ -51,7 +51,7 @@ def worker(base_url: str, key: str, target: str, full: str) -> None:
         url, _, schema = target.partition("#")
         sink = PostgresSink(url, schema)
     else:
-        sink = DuckDBSink(Path(target), memory_limit="256MB")
+        sink = DuckDBSink(Path(target), memory_limit="128MB")
     report = get_report("issues")
     address = SpaceAddress.parse_base_url(base_url)
     database = 0.0

@@ -55,6 +55,45 @@ class SchedulerSettings(BaseModel):
     min_interval_seconds: int = Field(default=60, ge=1)
 
 
+class RunsSettings(BaseModel):
+    """How runs prove they are alive, and when a silent one is given up for dead."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: how often a process refreshes the heartbeat of the runs it owns
+    heartbeat_seconds: float = Field(default=10.0, gt=0, le=3600)
+    #: a run owned by a process on another host whose heartbeat is older than this is settled
+    #: as failed (on the owner's own host a dead pid is seen at once)
+    stale_seconds: float = Field(default=120.0, gt=0, le=7 * 86400)
+
+
+class WebSettings(BaseModel):
+    """The ``serve`` web server: which Host headers it answers, which proxies it believes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: Host header names (no port) accepted besides the loopback names, the address serve
+    #: listens on and the host of its public URL; "*" accepts any (not recommended)
+    allowed_hosts: list[str] = Field(default_factory=list)
+    #: addresses of reverse proxies whose X-Forwarded-Proto / X-Forwarded-For are believed
+    #: (the session cookie is then marked Secure for https, sign-in throttling counts the
+    #: real client); none by default
+    trusted_proxies: list[str] = Field(default_factory=list)
+    #: failed sign-ins of one client before it must wait (1 s, doubling up to 15 minutes)
+    sign_in_attempts: int = Field(default=5, ge=1, le=1000)
+
+
+class NetworkSettings(BaseModel):
+    """Which addresses the connector may send requests to."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: allow Backlog base URLs and webhook URLs that point at private, link-local or other
+    #: non-public addresses (10/8, 172.16/12, 192.168/16, 169.254/16, fc00::/7, fe80::/10);
+    #: loopback http stays allowed regardless
+    allow_private_addresses: bool = False
+
+
 class WarehouseSettings(BaseModel):
     """The DuckDB warehouse of the process that runs syncs."""
 
@@ -102,6 +141,9 @@ class Settings(BaseSettings):
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings)
     workers: WorkersSettings = Field(default_factory=WorkersSettings)
+    runs: RunsSettings = Field(default_factory=RunsSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
+    network: NetworkSettings = Field(default_factory=NetworkSettings)
     #: fixes the REST API token (otherwise generated at the first start of ``serve``)
     api_token: SecretStr | None = None
     #: fixes the web sign-in password (otherwise generated at the first start of ``serve``)

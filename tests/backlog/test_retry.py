@@ -52,3 +52,17 @@ def test_bad_policies_are_refused() -> None:
         RetryPolicy(max_attempts=0)
     with pytest.raises(InvalidOptionError):
         RetryPolicy(max_seconds=0)
+
+
+def test_a_run_budget_pays_for_attempts_past_the_usual_until_it_is_spent() -> None:
+    from backlog_connector.backlog.retry import RetryBudget
+
+    policy = RetryPolicy(max_attempts=3, max_attempts_in_budget=6, base_delay=0.0)
+    budget = RetryBudget(retries=4, seconds=60.0)
+    err = ServerError("x")
+    assert [policy.decide(err, f, 0.0, budget) for f in (1, 2)] == [0.0, 0.0]  # usual allowance
+    assert [policy.decide(err, f, 0.0, budget) for f in (3, 4)] == [0.0, 0.0]  # paid: 4 of 4
+    assert policy.decide(err, 5, 0.0, budget) is None  # spent
+    assert policy.decide(err, 1, 0.0, budget) == 0.0  # a new call still has its own allowance
+    assert policy.decide(err, 3, 0.0, RetryBudget()) == 0.0
+    assert policy.decide(err, 6, 0.0, RetryBudget()) is None  # the per-call ceiling holds

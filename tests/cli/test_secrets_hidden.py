@@ -73,3 +73,24 @@ def test_a_revoked_key_message_does_not_echo_it(cli: Cli, make_emulator: object)
     assert "authentication" in result.stderr.lower() or "key" in result.stderr.lower()
     assert key not in result.output
     assert key not in result.stderr
+
+
+def test_a_key_on_the_command_line_works_but_warns_and_stdin_does_not(
+    cli: Cli, emulator: Emulator
+) -> None:
+    key = emulator.api_keys["admin"]
+    add = ["accounts", "add", "acme", "--base-url", emulator.base_url]
+    warned = cli(*add, "--api-key", key)
+    assert warned.exit_code == 0, warned.output
+    assert "warning: a key given with --api-key is visible" in warned.stderr
+    assert "BACKLOG_API_KEY" in warned.stderr
+    assert key not in warned.stderr + warned.stdout
+    piped = cli("accounts", "add", "other", "--base-url", emulator.base_url, "--api-key", "-",
+                input=key + "\n")  # fmt: skip
+    assert piped.exit_code == 0, piped.output
+    assert "warning" not in piped.stderr
+    quiet = cli("accounts", "add", "third", "--base-url", emulator.base_url, input=key + "\n")
+    assert quiet.exit_code == 0, quiet.output
+    assert "warning" not in quiet.stderr
+    help_text = cli("accounts", "add", "--help").stdout
+    assert "visible in ps" in help_text

@@ -173,7 +173,7 @@ def test_warnings_reach_the_api_run_record_and_the_run_page(
     run = _run(plane, account, "users")
     app = create_app(plane, run_scheduler=False)
     secrets = app.state.new_secrets
-    with TestClient(app) as web:
+    with TestClient(app, base_url="http://localhost") as web:
         headers = {"Authorization": f"Bearer {secrets.api_token}"}
         record = web.get(f"/api/runs/{run.id}", headers=headers).json()
         assert record["warnings"] == 2

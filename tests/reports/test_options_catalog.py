@@ -15,10 +15,12 @@ ORIGINAL_NINE = ["space", "projects", "users", "teams", "issue_types", "categori
 BEYOND = ["statuses", "priorities", "resolutions", "versions", "custom_fields", "comments",
           "issue_status_history"]
 REST_OF_THE_API = ["git_repositories", "pull_requests", "wikis", "documents", "project_members"]
+DERIVED = ["cycle_times", "cumulative_flow", "throughput"]
 
 
 def test_catalog_holds_every_report_with_a_sound_spec() -> None:
-    assert list(REPORTS) == ORIGINAL_NINE + BEYOND + REST_OF_THE_API
+    assert [n for n in REPORTS if n not in DERIVED] == ORIGINAL_NINE + BEYOND + REST_OF_THE_API
+    assert list(REPORTS)[-len(DERIVED):] == DERIVED  # the derived reports close the catalog
     for name, report in REPORTS.items():
         assert report.name == name
         assert report.default_update_mode in report.update_modes

@@ -69,9 +69,16 @@ def _snapshot(sink: PostgresSink) -> tuple[object, ...]:
     )
 
 
-def _staging_tables(url: str) -> list[str]:
-    found = _sql(url, "SELECT relname FROM pg_class WHERE relname LIKE '\\_bc\\_%'")
-    return sorted(r[0] for r in found)
+def _staging_tables(url: str, *, settle_seconds: float = 10.0) -> list[str]:
+    """Staging tables left in the database. A closed or killed session's temporary tables go
+    when its server process has finished exiting, a moment after the client let go: wait for
+    that (up to ``settle_seconds``)."""
+    deadline = time.monotonic() + settle_seconds
+    while True:
+        found = _sql(url, "SELECT relname FROM pg_class WHERE relname LIKE '\\_bc\\_%'")
+        if not found or time.monotonic() > deadline:
+            return sorted(r[0] for r in found)
+        time.sleep(0.1)
 
 
 @pytest.mark.parametrize("mode", [REPLACE, MERGE])
@@ -282,10 +289,7 @@ def test_kill_9_at_each_stage_leaves_the_tables_and_the_next_run_completes(
         reader.rollback()
         reader.close()
     assert _snapshot(pg) == before
-    deadline = time.monotonic() + 10  # the server ends the dead session (and its temp tables)
-    while _staging_tables(sink_database) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert _staging_tables(sink_database) == []
+    assert _staging_tables(sink_database) == []  # the dead session's temp tables are gone
 
     run = pg.open_run("issues", TABLES, UpdateMode(mode), run_id="after")
     run.write(issues(range(1, 11), summary="after"))

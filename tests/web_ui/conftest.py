@@ -36,7 +36,7 @@ def app(plane: ControlPlane) -> FastAPI:
 
 @pytest.fixture
 def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app, follow_redirects=False) as c:
+    with TestClient(app, base_url="http://localhost", follow_redirects=False) as c:
         yield c
 
 

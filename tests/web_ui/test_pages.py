@@ -67,7 +67,7 @@ def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(
 
 
 def test_a_token_from_another_session_is_refused(app: object, browser: Browser) -> None:
-    other = TestClient(app, follow_redirects=False)  # type: ignore[arg-type]
+    other = TestClient(app, base_url="http://localhost", follow_redirects=False)  # type: ignore[arg-type]
     their_token = csrf_of(other.get("/login").text)
     response = browser.client.post("/logout", data={"csrf_token": their_token})
     assert response.status_code == 403

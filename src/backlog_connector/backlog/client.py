@@ -41,7 +41,7 @@ from backlog_connector.backlog.redact import Redactor
 from backlog_connector.backlog.responses import (
     TokenRejected,
 )
-from backlog_connector.backlog.retry import RetryPolicy
+from backlog_connector.backlog.retry import RetryBudget, RetryPolicy
 from backlog_connector.backlog.stats import (
     Event,
     Listener,
@@ -91,6 +91,7 @@ class BacklogClient(ListWalks, TokenRefresh, Wire):
         listener: Listener | None = None,
         cancel: threading.Event | None = None,
         ledger: RateLedger | None = None,
+        retry_budget: RetryBudget | None = None,
     ) -> None:
         if not isinstance(address, SpaceAddress):
             raise InvalidAddressError(
@@ -107,6 +108,7 @@ class BacklogClient(ListWalks, TokenRefresh, Wire):
         self.credentials = credentials
         self.account_name = account_name
         self.retry = retry or RetryPolicy()
+        self.retry_budget = retry_budget
         self.budgets = budgets or shared()
         self.ledger = ledger
         self._pacer = Pacer(self.budgets, ledger, address.fqdn)
@@ -232,7 +234,7 @@ class BacklogClient(ListWalks, TokenRefresh, Wire):
             unsent = isinstance(err, NetworkError) and not err.request_sent
             if not (unsent or isinstance(err, RateLimitedError)):
                 return None
-        return self.retry.decide(err, failures, state.elapsed())
+        return self.retry.decide(err, failures, state.elapsed(), self.retry_budget)
 
     def _attempt(
         self,

@@ -43,6 +43,40 @@ def waits_are_zero() -> bool:
     return _zero_waits_depth > 0 or os.environ.get(ZERO_WAITS_ENV, "") not in ("", "0")
 
 
+class RetryBudget:
+    """The retries one run may spend over all its calls (thread-safe).
+
+    A long run makes thousands of calls; bounding each call alone either gives up on one
+    unlucky request (and loses the run's progress) or lets a storm of failures retry without
+    end. With a budget, a call keeps its usual allowance (``RetryPolicy.max_attempts``) and may
+    retry further, up to ``RetryPolicy.max_attempts_in_budget``, while the run's budget lasts.
+    """
+
+    def __init__(self, retries: int = 500, seconds: float = 1800.0) -> None:
+        if retries < 0 or seconds < 0:
+            raise InvalidOptionError("RetryBudget needs retries >= 0 and seconds >= 0.")
+        self.retries = retries
+        self.seconds = seconds
+        self.spent_retries = 0
+        self.spent_seconds = 0.0
+        self._lock = threading.Lock()
+
+    def record(self, delay: float) -> None:
+        """Count a retry made within a call's own allowance."""
+        with self._lock:
+            self.spent_retries += 1
+            self.spent_seconds += delay
+
+    def take(self, delay: float) -> bool:
+        """Spend one retry of ``delay`` seconds beyond a call's allowance, if the budget has it."""
+        with self._lock:
+            if self.spent_retries >= self.retries or self.spent_seconds + delay > self.seconds:
+                return False
+            self.spent_retries += 1
+            self.spent_seconds += delay
+            return True
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """How often and how long to retry a transient failure (a :class:`RetryLaterError`).
@@ -57,8 +91,12 @@ class RetryPolicy:
 
     max_attempts: int = 6
     max_seconds: float = 300.0
-    base_delay: float = 0.5
-    max_delay: float = 30.0
+    #: short waits: a 5xx or a reset is usually over at once (429s wait for their reset);
+    #: the ceiling doubles per failure (20 ms, 40 ms, ... 8 s), the wait is uniform below it
+    base_delay: float = 0.02
+    max_delay: float = 8.0
+    #: attempts of one call while the run's :class:`RetryBudget` pays for those past the usual
+    max_attempts_in_budget: int = 20
     testing: bool = False
     retry_writes: bool = False
     rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)
@@ -92,15 +130,30 @@ class RetryPolicy:
             delay = hint
         return delay
 
-    def decide(self, error: RetryLaterError, failures: int, elapsed: float) -> float | None:
+    def decide(
+        self,
+        error: RetryLaterError,
+        failures: int,
+        elapsed: float,
+        budget: RetryBudget | None = None,
+    ) -> float | None:
         """Seconds to wait before the next attempt, or None to give up.
 
         ``failures`` is the number of failed attempts so far, ``elapsed`` the seconds spent on
-        the call (budget waits excluded).
+        the call (budget waits excluded). With the run's ``budget``, attempts past
+        ``max_attempts`` (up to ``max_attempts_in_budget``) are paid from it.
         """
-        if failures >= self.max_attempts:
+        ceiling = self.max_attempts if budget is None else max(
+            self.max_attempts, self.max_attempts_in_budget
+        )
+        if failures >= ceiling:
             return None
         delay = self.backoff(failures, error.retry_after)
         if elapsed + delay > self.max_seconds:
             return None
+        if budget is not None:
+            if failures < self.max_attempts:
+                budget.record(delay)
+            elif not budget.take(delay):
+                return None
         return delay

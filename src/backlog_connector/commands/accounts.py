@@ -30,10 +30,26 @@ def accounts() -> None:
     """Saved Backlog accounts (a space address and an API key, encrypted at rest)."""
 
 
+KEY_ON_COMMAND_LINE_WARNING = (
+    "warning: a key given with --api-key is visible to every user of this machine (ps) and"
+    f" stays in the shell history; pipe it on stdin (echo \"$KEY\" | ... or --api-key -),"
+    f" type it at the prompt, or set {API_KEY_ENV} instead"
+)
+
+
+def warn_key_on_command_line() -> None:
+    """Say (on stderr, never the key) why ``--api-key KEY`` is a poor way to pass a key."""
+    click.echo(KEY_ON_COMMAND_LINE_WARNING, err=True)
+
+
 def read_api_key(given: str | None) -> str:
-    """The key from ``--api-key``, else ``$BACKLOG_API_KEY``, else stdin (prompted on a tty)."""
-    if given:
+    """The key from ``$BACKLOG_API_KEY``, else stdin (a hidden prompt on a terminal); a key
+    given with ``--api-key`` still works, with a warning (``-`` means stdin)."""
+    if given and given != "-":
+        warn_key_on_command_line()
         return given
+    if given == "-":
+        return sys.stdin.readline().strip() if sys.stdin is not None else ""
     env = os.environ.get(API_KEY_ENV)
     if env:
         return env
@@ -58,7 +74,11 @@ def _address_options(func: Any) -> Any:
 @accounts.command("add")
 @click.argument("name")
 @_address_options
-@click.option("--api-key", help=f"The API key (else ${API_KEY_ENV}, else read from stdin).")
+@click.option(
+    "--api-key",
+    help=f"Discouraged (visible in ps): the key is read from ${API_KEY_ENV}, else stdin or a"
+    " hidden prompt; '-' reads stdin.",
+)
 @click.option(
     "--api-key-in-query", is_flag=True, help="Send the key as ?apiKey= (old Backlog Enterprise)."
 )
@@ -252,6 +272,8 @@ def update(
         api_key = sys.stdin.readline().strip()
     elif api_key is None:
         api_key = os.environ.get(API_KEY_ENV) or None
+    else:
+        warn_key_on_command_line()
     with control_plane() as plane:
         info = plane.update_account(
             name,

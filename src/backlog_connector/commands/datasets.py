@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
+import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -399,13 +402,25 @@ def history(name: str, limit: int, as_json: bool) -> None:
 @datasets.command("export")
 @click.argument("name")
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), required=True)
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--output", required=True, help="File to write, or '-' for standard output.")
+@click.option("--force", is_flag=True, help="Replace the output file if it exists.")
 @errors_to_exit_codes
-def export(name: str, fmt: str, output: Path) -> None:
-    """Write the dataset's table to a CSV or Parquet file."""
+def export(name: str, fmt: str, output: str, force: bool) -> None:
+    """Write the dataset's table to a CSV or Parquet file (or to stdout with --output -).
+
+    An existing file is replaced only with --force, and never one of the data home's files.
+    """
     with control_plane() as plane:
-        path = plane.export(name, fmt, output)
-    click.echo(f"Wrote {path}")
+        if output != "-":
+            path = plane.export(name, fmt, Path(output), overwrite=force)
+            click.echo(f"Wrote {path}")
+            return
+        with tempfile.TemporaryDirectory(prefix="bc-export-") as folder:
+            path = plane.export(name, fmt, Path(folder) / f"export.{fmt}")
+            out = sys.stdout.buffer
+            with path.open("rb") as source:
+                shutil.copyfileobj(source, out)
+            out.flush()
 
 
 @datasets.command("delete")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
+from types import FrameType
 from typing import Any
 
 from rich.console import Console
@@ -85,29 +88,56 @@ class RunProgress:
             yield self
 
 
+@contextmanager
+def cancel_on_signals(cancel: threading.Event, console: Console) -> Iterator[None]:
+    """While the block runs, SIGTERM and SIGINT (Ctrl-C) set ``cancel``: the runs stop between
+    pages, are recorded cancelled and drop their staging tables. A second signal stops the
+    process at once (its runs are then settled by the next command that reads the history)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous: dict[int, Any] = {}
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        if cancel.is_set():
+            for number, handler in previous.items():
+                signal.signal(number, handler)
+            os.kill(os.getpid(), signum)
+            return
+        cancel.set()
+        console.print(f"[yellow]{signal.Signals(signum).name}: cancelling, waiting for the runs"
+                      " to stop...")  # fmt: skip
+
+    for caught in (signal.SIGTERM, signal.SIGINT):
+        previous[int(caught)] = signal.signal(caught, handle)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
 def run_with_progress(
     plane: Any, names: Sequence[str], console: Console, *, full: bool = False
 ) -> list[RunInfo]:
     """Run the datasets together (as ``run_datasets`` does), showing a line per dataset that
-    stops with its status as soon as that run ends. Ctrl-C cancels the runs cleanly: each is
-    recorded as cancelled and its table is left as it was."""
+    stops with its status as soon as that run ends. SIGTERM or Ctrl-C cancels the runs
+    cleanly: each is recorded as cancelled and its table is left as it was."""
     unique = list(dict.fromkeys(names))
     for name in unique:
         plane.get_dataset(name)  # an unknown name fails before anything runs
     display = RunProgress(unique, console)
     cancel = threading.Event()
-    queued = [plane.queue_run(name) for name in unique]
 
     def one(run: RunInfo) -> RunInfo:
         done: RunInfo = plane.execute_runs([run.id], full=full, progress=display, cancel=cancel)[0]
         display.finish(done.dataset, done.status)
         return done
 
-    with display.shown(), ThreadPoolExecutor(len(queued), thread_name_prefix="run") as pool:
-        futures = [pool.submit(one, run) for run in queued]
-        try:
-            return [f.result() for f in futures]
-        except KeyboardInterrupt:
-            cancel.set()
-            console.print("[yellow]Cancelling: waiting for the runs to stop...")
+    with cancel_on_signals(cancel, console):
+        queued = [plane.queue_run(name) for name in unique]
+        with display.shown(), ThreadPoolExecutor(len(queued), thread_name_prefix="run") as pool:
+            futures = [pool.submit(one, run) for run in queued]
+            while wait(futures, timeout=0.25).not_done:
+                pass  # short waits: the main thread handles a signal at once
             return [f.result() for f in futures]

@@ -58,7 +58,7 @@ class AccountsMixin(PlaneCore):
                 "no API key given: pass --api-key, pipe it on stdin or set BACKLOG_API_KEY"
             )
         self._require_free_account_name(name)
-        address = parse_address(fqdn, base_url)
+        address = parse_address(fqdn, base_url, allow_private=self._allow_private)
         creds = ApiKey(api_key.strip(), in_query=api_key_in_query)
         return self._save_new_account(name, address, fqdn, creds, api_key_in_query)
 
@@ -83,7 +83,7 @@ class AccountsMixin(PlaneCore):
 
         validate.name(name, "account")
         self._require_free_account_name(name)
-        address = parse_address(fqdn, base_url)
+        address = parse_address(fqdn, base_url, allow_private=self._allow_private)
         creds = OAuthToken(
             access_token=access_token,
             refresh_token=refresh_token,
@@ -107,7 +107,8 @@ class AccountsMixin(PlaneCore):
 
         _require_oauth_field("client id", client_id, "--client-id")
         _require_oauth_field("redirect URI", redirect_uri, "--redirect-uri")
-        return authorization_url(parse_address(fqdn, base_url), client_id, redirect_uri, state)
+        address = parse_address(fqdn, base_url, allow_private=self._allow_private)
+        return authorization_url(address, client_id, redirect_uri, state)
 
     def add_oauth_account_with_code(
         self,
@@ -136,7 +137,7 @@ class AccountsMixin(PlaneCore):
         ):
             _require_oauth_field(label, value, flag)
         self._require_free_account_name(name)
-        address = parse_address(fqdn, base_url)
+        address = parse_address(fqdn, base_url, allow_private=self._allow_private)
         creds = exchange_code(
             address,
             code.strip(),
@@ -190,7 +191,7 @@ class AccountsMixin(PlaneCore):
         with self._sessions() as s:
             account = self._account(s, name)
             if fqdn or base_url:
-                address = parse_address(fqdn, base_url)
+                address = parse_address(fqdn, base_url, allow_private=self._allow_private)
                 address_kind = "fqdn" if fqdn else "base_url"
             else:
                 address = address_of(account)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from backlog_connector.backlog.address import SpaceAddress
 from backlog_connector.backlog.errors import InvalidAddressError
+from backlog_connector.backlog.private_hosts import check_public_host
 
 if TYPE_CHECKING:
     from backlog_connector.backlog.client import BacklogClient
@@ -19,8 +20,11 @@ if TYPE_CHECKING:
     Credentials = ApiKey | OAuthToken
 
 
-def parse_address(fqdn: str | None, base_url: str | None) -> SpaceAddress:
-    """The space address from exactly one of ``fqdn`` and ``base_url``."""
+def parse_address(
+    fqdn: str | None, base_url: str | None, *, allow_private: bool
+) -> SpaceAddress:
+    """The space address from exactly one of ``fqdn`` and ``base_url``; a base URL on a
+    private or link-local address only with ``allow_private`` (``backlog.private_hosts``)."""
     if bool(fqdn) == bool(base_url):
         raise InvalidAddressError(
             "give exactly one of --fqdn (a Backlog cloud host such as SPACE.backlog.com,"
@@ -30,7 +34,9 @@ def parse_address(fqdn: str | None, base_url: str | None) -> SpaceAddress:
     if fqdn:
         return SpaceAddress.parse_fqdn(fqdn)
     assert base_url is not None
-    return SpaceAddress.parse_base_url(base_url)
+    address = SpaceAddress.parse_base_url(base_url)
+    check_public_host(address.host, what="base URL", allow_private=allow_private)
+    return address
 
 
 def credentials_from(
@@ -100,9 +106,11 @@ def open_client(
     cancel: threading.Event | None = None,
     ledger: RateLedger | None = None,
 ) -> BacklogClient:
-    """A client for the account; ``user_id`` (when known) saves the lazy ``users/myself``;
-    ``ledger``: the shared rate budget (None: the in-process pacing)."""
+    """A client for the account (one per run: it carries the run's retry budget); ``user_id``
+    (when known) saves the lazy ``users/myself``; ``ledger``: the shared rate budget (None:
+    the in-process pacing)."""
     from backlog_connector.backlog.client import BacklogClient, user_key_for
+    from backlog_connector.backlog.retry import RetryBudget
 
     user_key = user_key_for(address, {"id": user_id}) if user_id is not None else None
     return BacklogClient(
@@ -112,6 +120,7 @@ def open_client(
         user_key=user_key,
         listener=listener,
         cancel=cancel,
+        retry_budget=RetryBudget(),
         ledger=ledger,
     )
 

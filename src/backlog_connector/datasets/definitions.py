@@ -96,7 +96,7 @@ class DatasetsMixin(PlaneCore):
             validate.timezone(timezone)
         validate.retries(retries)
         interval_seconds = validate.duration(retry_interval)
-        webhook = validate.webhook_url(webhook_url)
+        webhook = validate.webhook_url(webhook_url, allow_private=self._allow_private)
         table_name = validate.table(table) if table else dataset_table_name(name)
         published = validate.publish(publish)
         now = utcnow()
@@ -196,7 +196,7 @@ class DatasetsMixin(PlaneCore):
                 row.retry_interval = str(changes["retry_interval"]).strip()
             if "webhook_url" in changes:
                 row.webhook_secret = self._seal_webhook(
-                    validate.webhook_url(changes["webhook_url"])
+                    validate.webhook_url(changes["webhook_url"], allow_private=self._allow_private)
                 )
                 row.webhook_url = None
             if "description" in changes:
@@ -211,6 +211,7 @@ class DatasetsMixin(PlaneCore):
 
     def list_datasets(self) -> list[DatasetInfo]:
         """Every dataset by name, each with its last run and its row count (two queries)."""
+        self.settle_runs()
         with self._sessions() as s:
             rows = list(
                 s.scalars(
@@ -227,6 +228,7 @@ class DatasetsMixin(PlaneCore):
 
     def get_dataset(self, name: str) -> DatasetInfo:
         """One dataset; ``UnknownNameError`` if there is none of that name."""
+        self.settle_runs()
         with self._sessions() as s:
             return self._dataset_info(s, self._dataset(s, name))
 
@@ -282,14 +284,26 @@ class DatasetsMixin(PlaneCore):
         except UnknownTableError:
             return {}
 
-    def export(self, name: str, fmt: str, path: Path) -> Path:
-        """Write the main table to ``path`` as ``csv`` or ``parquet``."""
+    def export(self, name: str, fmt: str, path: Path, *, overwrite: bool = False) -> Path:
+        """Write the main table to ``path`` as ``csv`` or ``parquet``; return the absolute path.
+
+        ``path`` is checked first (``datasets.export_paths``): never inside the data home, never
+        a device or a directory, an existing file only with ``overwrite``. The file is written
+        beside the target under a temporary name and renamed over it when complete.
+        """
         if fmt not in ("csv", "parquet"):
             raise InvalidOptionError(f"invalid export format {fmt!r}: use csv or parquet")
+        from backlog_connector.datasets.export_paths import check_export_target
         from backlog_connector.sinks.errors import UnknownTableError
 
         table, sink = self._dataset_sink(name)
-        target = Path(path)
+        protected = [self.warehouse_path, self.settings.key_file]
+        url = sa.engine.make_url(self.settings.control_db_url())
+        if url.get_backend_name() == "sqlite" and url.database:
+            protected.append(Path(url.database))
+        target = check_export_target(
+            Path(path), home=self.home, protected=protected, overwrite=overwrite
+        )
         try:
             sink.export(table, fmt, target)
         except UnknownTableError:

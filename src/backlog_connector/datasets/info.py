@@ -112,6 +112,8 @@ class RunInfo(_Plain):
     progress: dict[str, Any] | None = None
     #: the task-queue job that carries it (None: run in the process that queued it)
     queue_job_id: int | None = None
+    note: str | None = None  # how the run was settled after its process died, if it was
+    owner: str | None = None  # "host pid N" of the process that ran it
 
     @property
     def duration_seconds(self) -> float | None:

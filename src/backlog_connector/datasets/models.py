@@ -170,6 +170,13 @@ class Run(Base):
     queue_job_id: Mapped[int | None] = mapped_column(sa.BigInteger)
     #: rows, pages and the latest message while it runs (readable by every replica)
     progress: Mapped[dict[str, Any] | None]
+    #: the process that runs it (``datasets.owner``) and when that process last said so
+    owner_host: Mapped[str | None] = mapped_column(sa.String(255))
+    owner_pid: Mapped[int | None] = mapped_column(sa.BigInteger)
+    owner_started: Mapped[str | None] = mapped_column(sa.String(100))
+    heartbeat_at: Mapped[datetime | None]
+    #: how the run was settled when its owner died (e.g. reconciled with the commit record)
+    note: Mapped[str | None] = mapped_column(sa.Text)
 
 
 class RateWindow(Base):

@@ -93,6 +93,19 @@ class PlaneCore:
         # of them refreshes (refresh tokens rotate: a second refresh with the same one fails)
         self._tokens: dict[int, _LiveToken] = {}
         self._tokens_lock = threading.Lock()
+        # the heartbeat of this process's unfinished runs (``datasets.settle``)
+        self._heartbeat: threading.Thread | None = None
+        self._heartbeat_lock = threading.Lock()
+        self._heartbeat_stop = threading.Event()
+
+    @property
+    def _allow_private(self) -> bool:
+        """The setting ``network.allow_private_addresses``."""
+        return self.settings.network.allow_private_addresses
+
+    def settle_runs(self) -> int:
+        """Settle unfinished runs of dead owners (``datasets.settle``); here: nothing."""
+        return 0
 
     @property
     def distributed(self) -> bool:
@@ -102,6 +115,7 @@ class PlaneCore:
 
     def close(self) -> None:
         """Release the warehouse file, the destinations' connections and the database's."""
+        self._heartbeat_stop.set()
         with self._sink_lock:
             if self._sink is not None:
                 self._sink.close()
@@ -350,6 +364,7 @@ def address_of(account: Account) -> SpaceAddress:
     return parse_address(
         account.space if account.address_kind == "fqdn" else None,
         account.base_url if account.address_kind == "base_url" else None,
+        allow_private=True,  # checked when saved (under the setting of that time)
     )
 
 

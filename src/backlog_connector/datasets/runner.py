@@ -18,6 +18,7 @@ from backlog_connector.backlog.address import SpaceAddress
 from backlog_connector.backlog.errors import BacklogConnectorError, CancelledError
 from backlog_connector.backlog.stats import Event, RequestStats, Retrying, WaitingForBudget
 from backlog_connector.datasets.connect import open_client
+from backlog_connector.datasets.previous import previous_rows
 from backlog_connector.reports.base import ProgressEvent, RunContext, TableBatch, UpdateMode
 from backlog_connector.reports.rejects import (
     REJECTS_SUFFIX,
@@ -154,6 +155,8 @@ def execute(
             )
 
     sink_run: SinkRun | None = None
+    ctx: RunContext | None = None
+    keep_progress = False
     client = open_client(
         plan.address,
         plan.credentials,
@@ -168,6 +171,11 @@ def execute(
             try:
                 options = report.validate_options(plan.options)
                 cursor = None if plan.full else sink.read_state(plan.table)
+                # a failed run may keep its checkpoint unless that would rebuild a table
+                # with part of the rows (a full run over an existing table)
+                keep_progress = ctx_mode_is_merge(plan.mode) and (
+                    cursor is not None or plan.table not in sink.list_tables()
+                )
                 outcome.cursor_before = cursor
                 on_start(cursor)
                 ctx = RunContext(
@@ -177,6 +185,7 @@ def execute(
                     mode=UpdateMode(plan.mode),
                     cursor=cursor,
                     progress=emit,
+                    previous=previous_rows(sink, plan.table),
                 )
                 # values that do not parse go to <table>__rejects, with the main table's key
                 rejected = rejects_spec(report.tables[0])
@@ -221,6 +230,8 @@ def execute(
                 outcome.status = "failed"
                 outcome.error = redact(str(exc), plan.secrets, plan.credentials)
                 outcome.error_action = exc.action
+                if keep_progress and sink_run is not None and ctx is not None:
+                    sink_run = _keep_checkpoint(sink_run, ctx, outcome)
             except Exception as exc:  # a bug or an unexpected library error: record, not crash
                 outcome.status = "failed"
                 text = f"{type(exc).__name__}: {exc}"
@@ -256,6 +267,28 @@ def _publish(sink: Sink, plan: RunPlan, progress: Progress | None) -> None:
         if progress is not None:
             note = f"could not publish {plan.publish_to.name}: {exc}"
             progress(plan.dataset, ProgressEvent(kind="note", message=note))
+
+
+def ctx_mode_is_merge(mode: str) -> bool:
+    """Whether runs of this update mode may keep a checkpoint (merge: rows are upserted)."""
+    return mode == UpdateMode.MERGE.value
+
+
+def _keep_checkpoint(sink_run: SinkRun, ctx: RunContext, outcome: RunOutcome) -> SinkRun | None:
+    """Commit the rows a failed run's checkpoint describes; None once committed (the caller
+    then has nothing to abort), the run unchanged when there is nothing to keep."""
+    if ctx.checkpoint is None or not sink_run.supports_checkpoints:
+        return sink_run
+    try:
+        stats = sink_run.commit_checkpoint(ctx.checkpoint)
+    except BacklogConnectorError as exc:  # the run rolled itself back: nothing was kept
+        log.warning("could not keep the progress of a failed run: %s", exc)
+        return None
+    outcome.rows_written = sum(stats.rows_written.values())
+    outcome.rows_read = ctx.rows_read
+    outcome.cursor_after = ctx.checkpoint
+    outcome.error = f"{outcome.error}; {ctx.checkpoint_note or 'its progress was kept'}"
+    return None
 
 
 def _collect_stats(stats: RequestStats, outcome: RunOutcome) -> None:

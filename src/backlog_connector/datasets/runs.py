@@ -21,9 +21,11 @@ from backlog_connector.datasets.info import (
     RunInfo,
 )
 from backlog_connector.datasets.models import Dataset, Run, utcnow
-from backlog_connector.datasets.plane import PlaneCore, SinkTarget, address_of
+from backlog_connector.datasets.owner import Owner
+from backlog_connector.datasets.plane import SinkTarget, address_of
 from backlog_connector.datasets.run_lock import dataset_lock
 from backlog_connector.datasets.runner import Progress, RunOutcome, RunPlan, execute, redact
+from backlog_connector.datasets.settle import SettleMixin
 from backlog_connector.datasets.views import run_info
 
 log = logging.getLogger("backlog_connector.datasets")
@@ -44,7 +46,7 @@ def _insert_run(s: Session, dataset: Dataset, name: str, **fields: Any) -> RunIn
     return run_info(run, name)
 
 
-class RunsMixin(PlaneCore):
+class RunsMixin(SettleMixin):
     """Running datasets and their history (see ``ControlPlane``)."""
 
     def queue_run(self, name: str, *, trigger: str = "manual", attempt: int = 1) -> RunInfo:
@@ -53,9 +55,12 @@ class RunsMixin(PlaneCore):
         _check_trigger(trigger, attempt)
         with self._sessions.begin() as s:
             row = self._dataset(s, name)
-            return _insert_run(
-                s, row, name, trigger=trigger, attempt=attempt, status="queued", created_at=utcnow()
-            )
+            queued = _insert_run(
+                s, row, name, trigger=trigger, attempt=attempt, status="queued",
+                created_at=utcnow(), **self._owner_fields(),
+            )  # fmt: skip
+        self._ensure_heartbeat()
+        return queued
 
     def execute_runs(
         self,
@@ -129,27 +134,9 @@ class RunsMixin(PlaneCore):
                 started_at=now, finished_at=now, error=error,
             )  # fmt: skip
 
-    def fail_orphaned_runs(self) -> int:
-        """Mark runs left 'queued' or 'running' by a process that died as failed; returns how
-        many. Call at start-up, before this process runs anything. Runs carried by the task
-        queue (``queue_job_id`` set) are left alone: their workers' heartbeats tell whether
-        they are orphans (``workers.sweep``), not their status."""
-        with self._sessions.begin() as s:
-            result = s.execute(
-                sa.update(Run)
-                .where(Run.status.in_(("queued", "running")), Run.queue_job_id.is_(None))
-                .values(
-                    status="failed",
-                    finished_at=utcnow(),
-                    error="the process running it stopped before the run finished (killed or"
-                    " crashed); the table was left as it was",
-                    error_action="retry_later",
-                )
-            )
-            return int(getattr(result, "rowcount", 0) or 0)
-
     def history(self, name: str, limit: int = 50) -> list[RunInfo]:
-        """The dataset's runs, newest first."""
+        """The dataset's runs, newest first (runs of dead processes settled first)."""
+        self.settle_runs()
         with self._sessions() as s:
             row = self._dataset(s, name)
             runs = s.scalars(
@@ -162,6 +149,7 @@ class RunsMixin(PlaneCore):
 
     def get_run(self, run_id: int) -> RunInfo:
         """One run by id; ``UnknownNameError`` if there is none."""
+        self.settle_runs()
         with self._sessions() as s:
             row = s.execute(
                 sa.select(Run, Dataset.name)
@@ -213,6 +201,13 @@ class RunsMixin(PlaneCore):
         progress: Progress | None,
         cancel: threading.Event | None,
     ) -> None:
+        winner = self._claim(run_id)
+        if winner is not None:
+            self._finish(run_id, RunOutcome(
+                status="skipped",
+                error=f"another process ({winner.describe()}) was already running the dataset",
+            ))  # fmt: skip
+            return
         try:
             plan, target = self._plan(run_id, full)
             sink = self._sink_for(target)
@@ -256,6 +251,19 @@ class RunsMixin(PlaneCore):
             with self._running_lock:
                 self._running.discard(plan.dataset)
         self._finish(run_id, outcome, full_at_version=plan.config_version if plan.full else None)
+
+    def _claim(self, run_id: int) -> Owner | None:
+        """Make this process the run's owner; return the owner of an earlier run of the same
+        dataset still under way in another live process (then this run does not start)."""
+        with self._sessions.begin() as s:
+            run = s.get(Run, run_id)
+            if run is None:
+                raise UnknownNameError(f"no run with id {run_id}")
+            for key, value in self._owner_fields().items():
+                setattr(run, key, value)
+            dataset_id = run.dataset_id
+        self._ensure_heartbeat()
+        return self._live_other_run(run_id, dataset_id)
 
     def _finish(
         self, run_id: int, outcome: RunOutcome, *, full_at_version: int | None = None

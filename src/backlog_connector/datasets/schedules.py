@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 
 from backlog_connector.backlog.errors import InvalidOptionError
 
@@ -42,6 +42,9 @@ ACCEPTED_FORMS = (
 )
 
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+#: the longest interval a schedule may have (a leap year): longer ones overflow date arithmetic
+MAX_INTERVAL_SECONDS = 366 * 86400
+_MAX_INTERVAL_TEXT = "366 days (every 366d, every 8784h, every 527040m)"
 _UNIT_ALIASES = {
     "s": "s", "sec": "s", "secs": "s", "second": "s", "seconds": "s",
     "m": "m", "min": "m", "mins": "m", "minute": "m", "minutes": "m",
@@ -125,8 +128,14 @@ def _parse_interval(spec: str, text: str, min_interval_seconds: int) -> Schedule
     unit = _UNIT_ALIASES.get(match.group(2)) if match else None
     if match is None or unit is None:
         raise _invalid(spec, "an interval is 'every N' followed by s, m, h or d (every 15m)")
-    count = int(match.group(1))
+    digits = match.group(1).lstrip("0") or "0"
+    # Compare before converting: a count of thousands of digits is refused without the work.
+    count = int(digits) if len(digits) <= 12 else MAX_INTERVAL_SECONDS + 1
     seconds = count * _UNIT_SECONDS[unit]
+    if seconds > MAX_INTERVAL_SECONDS:
+        raise _invalid(
+            spec, f"the longest interval allowed is {_MAX_INTERVAL_TEXT}; choose a shorter one"
+        )
     if seconds <= 0:
         raise _invalid(spec, "the interval must be longer than zero")
     if seconds < min_interval_seconds:
@@ -177,6 +186,10 @@ def _parse_cron(spec: str, expr: str, min_interval_seconds: int) -> Schedule:
     expr = " ".join(fields)
     if not croniter.is_valid(expr):
         raise _invalid(spec, f"{expr!r} is not a valid cron expression")
+    try:  # a valid expression may still never fire (cron 0 0 30 2 *: February 30th)
+        croniter(expr, datetime(2024, 1, 1)).get_next(datetime)
+    except (CroniterBadDateError, ValueError, OverflowError) as exc:
+        raise _invalid(spec, f"{expr!r} never fires; choose days that exist") from exc
     if min_interval_seconds > 60:
         # Cron fires at most once a minute; consecutive firings show its tightest gap.
         it = croniter(expr, datetime(2024, 1, 1))

@@ -13,6 +13,8 @@ _TABLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 MAX_RETRIES = 10
+#: the longest retry interval (7 days): a retry later than that is a schedule's job
+MAX_DURATION_SECONDS = 7 * 86400
 
 
 def name(value: str, what: str) -> str:
@@ -39,14 +41,20 @@ def table(value: str) -> str:
 
 
 def duration(value: str, what: str = "retry interval") -> int:
-    """A duration like '30s', '5m', '2h' or '1d', in seconds (at least 1 s)."""
+    """A duration like '30s', '5m', '2h' or '1d', in seconds (1 s to 7 days)."""
     match = _DURATION.match(value) if isinstance(value, str) else None
-    if not match or int(match.group(1)) < 1:
+    digits = (match.group(1).lstrip("0") or "0") if match else ""
+    if not match or digits == "0":
         raise InvalidOptionError(
             f"invalid {what} {value!r}: give a positive number and a unit s, m, h or d,"
             " e.g. '30s', '5m' or '2h'"
         )
-    return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    seconds = int(digits) * _UNIT_SECONDS[match.group(2)] if len(digits) <= 12 else 0
+    if not 0 < seconds <= MAX_DURATION_SECONDS:
+        raise InvalidOptionError(
+            f"invalid {what} {value!r}: the longest allowed is 7 days ('7d', '168h')"
+        )
+    return seconds
 
 
 def retries(value: int) -> int:
@@ -85,8 +93,11 @@ def publish(value: str | None) -> str | None:
     return str(value).strip().lower()
 
 
-def webhook_url(value: str | None) -> str | None:
-    """An http(s) URL, or None/'' for no webhook."""
+def webhook_url(value: str | None, *, allow_private: bool = False) -> str | None:
+    """An http(s) URL, or None/'' for no webhook; one on a private or link-local address only
+    with ``allow_private`` (the setting ``network.allow_private_addresses``)."""
+    from backlog_connector.backlog.private_hosts import ALLOW_SETTING, non_public_address
+
     if not value:
         return None
     parts = urlsplit(value)
@@ -94,6 +105,13 @@ def webhook_url(value: str | None) -> str | None:
         given = f"a {parts.scheme}: URL" if parts.scheme else "no scheme"
         raise InvalidOptionError(  # not the URL itself: it may carry a token
             f"invalid webhook URL ({given}): give an http:// or https:// URL with a host"
+        )
+    found = None if allow_private else non_public_address(parts.hostname)
+    if found is not None:
+        raise InvalidOptionError(  # the host only: the path may carry a token
+            f"invalid webhook URL: its host {parts.hostname} is (or resolves to) {found}, a"
+            " private, link-local or otherwise non-public address; if that is intended,"
+            f" allow it with the setting {ALLOW_SETTING}"
         )
     return value
 

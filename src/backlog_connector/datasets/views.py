@@ -71,6 +71,8 @@ def run_info(row: Run, dataset: str) -> RunInfo:
         cursor_after=row.cursor_after,
         progress=row.progress,
         queue_job_id=row.queue_job_id,
+        note=row.note,
+        owner=f"{row.owner_host} pid {row.owner_pid}" if row.owner_host else None,
     )
 
 

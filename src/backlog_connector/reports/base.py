@@ -86,7 +86,13 @@ class RunContext:
     ``mode``, and ``cursor``: the state the previous successful run committed (None = full run).
     Outputs, set by ``read`` before it returns: ``new_cursor`` (committed with the rows),
     ``deleted_keys`` (merge mode: main-table keys to delete), ``complete`` and
-    ``incomplete_reason`` (e.g. the total did not match ``issues/count``).
+    ``incomplete_reason`` (e.g. the total did not match ``issues/count``). While it reads, a
+    long report may set ``checkpoint``: a cursor that describes exactly the batches yielded so
+    far; when the run fails later, the runner may commit those batches with it, and the next
+    run resumes from there instead of starting over.
+    ``previous(suffix)`` (when the runner can offer it) returns the rows the dataset's table
+    with that suffix ("" = main) holds from earlier runs, or None when there is no such table:
+    derived reports keep their history there instead of in the cursor.
     """
 
     client: BacklogClient
@@ -100,6 +106,9 @@ class RunContext:
     complete: bool = True
     incomplete_reason: str | None = None
     rows_read: int = 0
+    checkpoint: dict[str, Any] | None = None
+    checkpoint_note: str = ""  # what the checkpoint kept, for the run's error text
+    previous: Callable[[str], pa.Table | None] | None = None
 
 
 class Report(ABC):

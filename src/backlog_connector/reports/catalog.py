@@ -6,6 +6,7 @@ from backlog_connector.backlog.errors import InvalidOptionError
 from backlog_connector.reports.activities import RecentUpdatesReport
 from backlog_connector.reports.base import Report
 from backlog_connector.reports.comments import CommentsReport, IssueStatusHistoryReport
+from backlog_connector.reports.flow import CumulativeFlowReport, CycleTimesReport, ThroughputReport
 from backlog_connector.reports.git import GitRepositoriesReport, PullRequestsReport
 from backlog_connector.reports.issues import IssuesReport
 from backlog_connector.reports.lookups import PrioritiesReport, ResolutionsReport
@@ -46,6 +47,10 @@ _ALL: tuple[Report, ...] = (
     WikisReport(),
     DocumentsReport(),
     ProjectMembersReport(),
+    # derived from the status history
+    CycleTimesReport(),
+    CumulativeFlowReport(),
+    ThroughputReport(),
 )
 
 #: report name -> report

@@ -1,9 +1,11 @@
 """``comments`` and ``issue_status_history``: the comments of issues updated since the last
 run, and the status changes recorded in their change logs (the basis of cycle-time charts).
 
-Both walk the same way: search the chosen projects' issues updated since the day before the
-cursor (all issues on a first run), then read every comment of each issue that changed. Reading
-all of a changed issue's comments (not only new ids) also picks up edited comments.
+Both first walk the same way: search the chosen projects' issues updated since the day before
+the cursor (all issues on a first run), then read every comment of each issue that changed.
+Reading all of a changed issue's comments (not only new ids) also picks up edited comments.
+Once its cursor holds an activity id, ``issue_status_history`` reads only the space activities
+since then (``reports.status_activities``): about ceil(new activities / 100) requests a run.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from backlog_connector.backlog.shapes import get_list
-from backlog_connector.reports.base import RunContext, TableBatch, UpdateMode
+from backlog_connector.reports.base import ProgressEvent, RunContext, TableBatch, UpdateMode
 from backlog_connector.reports.batching import BatchBuffer, ChildTable
 from backlog_connector.reports.columns import (
     Lookup,
@@ -31,6 +33,7 @@ from backlog_connector.reports.common import (
     as_rows,
     resolve_projects,
 )
+from backlog_connector.reports.status_activities import StatusActivities
 from backlog_connector.reports.sync import (
     PAGE_SIZE,
     IssueTracker,
@@ -126,8 +129,34 @@ def comment_changes(comments: Rows) -> list[Row]:
     ]
 
 
+#: issues between checkpoints of a long walk (each checkpoint flushes the batch buffer)
+CHECKPOINT_ISSUES = 200
+
+
+def issue_comments(ctx: RunContext, issue: Row) -> list[Row]:
+    """Every comment of ``issue`` (oldest first) tagged with its issue id, key and project."""
+    tags = {
+        "issueId": issue.get("id"),
+        "issueKey": issue.get("issueKey"),
+        "projectId": issue.get("projectId"),
+    }
+    pages = ctx.client.iter_ids(f"/issues/{issue['id']}/comments", [], order="asc")
+    comments = [{**c, **tags} for p in pages for c in as_rows(p)]
+    ctx.rows_read += len(comments)
+    return comments
+
+
 class CommentWalk:
-    """The comments of the issues that changed since the cursor, issue by issue."""
+    """The comments of the issues that changed since the cursor, issue by issue.
+
+    Checkpoints: every ``CHECKPOINT_ISSUES`` issues the report flushes its rows and calls
+    ``checkpoint()``, which sets ``ctx.checkpoint``: the cursor of the run so far plus
+    ``resume`` (the search's sort key and the value and id of the last issue whose rows are all
+    written, and the first attempt's start). A run that fails later may commit with it; the
+    next run then searches the same window and skips the issues before that point (issues
+    updated meanwhile sort later and are read again). The final cursor is never later than the
+    first attempt's start, so nothing that changed during the attempts is missed.
+    """
 
     def __init__(self, ctx: RunContext) -> None:
         self.ctx = ctx
@@ -145,7 +174,40 @@ class CommentWalk:
         )
         self.since = parse_timestamp(cursor["updated"]) if usable and cursor else None
         self.tracker = IssueTracker(self.since)
-        self.started = newest_activity(ctx).created  # what changes during the walk: next run
+        newest = newest_activity(ctx)
+        self.started = newest.created  # what changes during the walk: next run
+        self.started_id = newest.id
+        self.sort_key = "created" if self.since is None else "updated"
+        self.resume = self._resume_point(cursor)
+        if self.resume is not None and isinstance(self.resume.get("started"), int):
+            first = self.resume["started"]
+            self.started = first if self.started is None else min(first, self.started)
+        self.walked = 0
+        self._last: tuple[int, int] | None = None  # (sort value, id) of the last issue done
+
+    def _resume_point(self, cursor: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The checkpoint a failed earlier attempt committed, if it applies to this walk."""
+        if (self.ctx.mode is not UpdateMode.MERGE or cursor is None
+                or cursor.get("version") != CURSOR_VERSION
+                or cursor.get("options") != self.digest):  # fmt: skip
+            return None
+        resume = cursor.get("resume")
+        if not isinstance(resume, dict) or resume.get("key") != self.sort_key:
+            return None
+        if not isinstance(resume.get("at"), int) or not isinstance(resume.get("id"), int):
+            return None
+        return resume
+
+    def _done_before(self, issue: Row) -> bool:
+        """Whether an earlier attempt wrote this issue's rows (it sorts before the resume
+        point: an issue updated since sorts later and is read again)."""
+        if self.resume is None:
+            return False
+        raw = issue.get(self.sort_key)
+        value = parse_timestamp(raw) if isinstance(raw, str) else None
+        if value is None:
+            return False
+        return bool(value < self.resume["at"] or issue.get("id") == self.resume["id"])
 
     def comments(self) -> Iterator[list[Row]]:
         """Per changed issue, its comments (oldest first) tagged with issue id, key, project."""
@@ -153,15 +215,37 @@ class CommentWalk:
         params = [*window, *search_order(self.since)]
         for page in self.ctx.client.iter_offset("/issues", params, page_size=PAGE_SIZE):
             for issue in self.tracker.keep(page):
-                tags = {
-                    "issueId": issue.get("id"),
-                    "issueKey": issue.get("issueKey"),
-                    "projectId": issue.get("projectId"),
-                }
-                pages = self.ctx.client.iter_ids(f"/issues/{issue['id']}/comments", [], order="asc")
-                comments = [{**c, **tags} for p in pages for c in as_rows(p)]
-                self.ctx.rows_read += len(comments)
+                if self._done_before(issue):
+                    continue
+                comments = issue_comments(self.ctx, issue)
+                raw = issue.get(self.sort_key)
+                value = parse_timestamp(raw) if isinstance(raw, str) else None
+                if isinstance(issue.get("id"), int) and value is not None:
+                    self._last = (value, int(issue["id"]))
+                self.walked += 1
+                self.ctx.progress(ProgressEvent("rows", rows=self.ctx.rows_read,
+                                                message=f"{self.walked} issues"))  # fmt: skip
                 yield comments
+
+    def due(self) -> bool:
+        """Whether it is time for a checkpoint (after the rows of the issue just yielded)."""
+        return self.walked > 0 and self.walked % CHECKPOINT_ISSUES == 0
+
+    def checkpoint(self) -> None:
+        """Record where the walk is; call after every row of the issues walked was yielded."""
+        if self._last is None or self.ctx.mode is not UpdateMode.MERGE:
+            return
+        at, issue_id = self._last
+        self.ctx.checkpoint = {
+            "version": CURSOR_VERSION,
+            "options": self.digest,
+            "updated": None if self.since is None else iso_timestamp(self.since),
+            "resume": {"key": self.sort_key, "at": at, "id": issue_id, "started": self.started},
+        }
+        self.ctx.checkpoint_note = (
+            f"the rows of the {self.walked} issues read so far were kept: the next run"
+            " resumes after them"
+        )
 
     def finish(self) -> None:
         """Set the next cursor (the greatest ``updated`` of the issues walked)."""
@@ -170,6 +254,7 @@ class CommentWalk:
             "version": CURSOR_VERSION,
             "options": self.digest,
             "updated": None if since is None else iso_timestamp(since),
+            "activity_id": self.started_id,
         }
 
 
@@ -197,6 +282,9 @@ class CommentsReport(CatalogReport):
         )
         for comments in walk.comments():
             yield from buffer.add(comments)
+            if walk.due():
+                yield from buffer.flush()
+                walk.checkpoint()
         yield from buffer.flush()
         walk.finish()
 
@@ -259,10 +347,44 @@ class IssueStatusHistoryReport(CatalogReport):
     incremental = True
 
     def read(self, ctx: RunContext) -> Iterator[TableBatch]:
-        walk = CommentWalk(ctx)
-        statuses = StatusNames(ctx)
         buffer = BatchBuffer(STATUS_HISTORY_TABLE, space=ctx.space, limit=self.batch_rows)
-        for comments in walk.comments():
-            yield from buffer.add(status_changes(comments, statuses))
+        statuses = StatusNames(ctx)
+        after = _activity_cursor(ctx)
+        if after is None:
+            walk = CommentWalk(ctx)
+            for comments in walk.comments():
+                yield from buffer.add(status_changes(comments, statuses))
+                if walk.due():
+                    yield from buffer.flush()
+                    walk.checkpoint()
+            yield from buffer.flush()
+            walk.finish()
+            return
+        # after a first run: the status changes since then, from the space activities
+        selector = ctx.options.get("projects")
+        projects = resolve_projects(ctx, selector)
+        project_ids = None if selector is None else {p["id"] for p in projects}
+        started = newest_activity(ctx).id
+        changes = StatusActivities(ctx, after, project_ids)
+        for rows in changes.rows():
+            yield from buffer.add(rows)
+        for issue in changes.reread_issues():
+            yield from buffer.add(status_changes(issue_comments(ctx, issue), statuses))
         yield from buffer.flush()
-        walk.finish()
+        ctx.deleted_keys = changes.deleted_keys()
+        assert ctx.cursor is not None
+        ctx.new_cursor = {**ctx.cursor, "activity_id": started if started is not None else after}
+
+
+def _activity_cursor(ctx: RunContext) -> int | None:
+    """The activity id of the previous run's cursor when this run may read from activities."""
+    cursor = ctx.cursor
+    if (
+        ctx.mode is UpdateMode.REPLACE
+        or cursor is None
+        or cursor.get("version") != CURSOR_VERSION
+        or cursor.get("options") != fingerprint(ctx.options)
+    ):
+        return None
+    after = cursor.get("activity_id")
+    return after if isinstance(after, int) else None

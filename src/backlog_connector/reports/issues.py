@@ -40,6 +40,7 @@ from backlog_connector.reports.sync import (
     newest_activity,
     search_order,
     search_window,
+    seen_of,
 )
 from backlog_connector.reports.values import parse_timestamp
 
@@ -87,7 +88,7 @@ class IssuesReport(CatalogReport):
         newest = newest_activity(ctx)  # before the issues: later changes are seen next time
         top_activity = newest.id
         window = search_window(filters, since)
-        tracker = IssueTracker(since)
+        tracker = IssueTracker(since, seen=seen_of(cursor), watch_from=newest.created)
         buffer = BatchBuffer(shape, ISSUE_CHILDREN, space=ctx.space, limit=self.batch_rows)
         pages = ctx.client.iter_offset(
             "/issues", [*window, *search_order(since)], page_size=PAGE_SIZE
@@ -130,6 +131,7 @@ class IssuesReport(CatalogReport):
             "options": digest,
             "updated": None if next_since is None else iso_timestamp(next_since),
             "activity_id": top_activity,
+            "seen": tracker.boundary(next_since),
             # a full run that missed issues must be followed by another full run
             "complete": ctx.complete or since is not None,
         }

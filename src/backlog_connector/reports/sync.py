@@ -102,20 +102,36 @@ def search_window(filters: Params, since: int | None) -> Params:
     return [*narrowed, ("updatedSince", max(day, user_since) if user_since else day)]
 
 
+#: boundary rows a cursor remembers at most (beyond it an unchanged boundary row may repeat)
+MAX_SEEN = 50_000
+
+
 @dataclass
 class IssueTracker:
-    """Filters the pages of one run: no issue twice, none updated before the cursor; tracks
-    what the count check and the next cursor need."""
+    """Filters the pages of one run: no issue twice, none updated before the cursor, none the
+    previous run already wrote unchanged; tracks what the count check and the next cursor
+    need.
+
+    The next run reads again from the cursor (inclusive), so the rows at the boundary come
+    back unchanged: ``seen`` (from the cursor) holds ``id -> updated`` of the rows the previous
+    run wrote at or after it, and those come back only if their ``updated`` moved. That keeps
+    an append table from growing by the boundary rows at every run without a change.
+    """
 
     since: int | None  # epoch seconds of the previous cursor (None: full run)
+    seen: dict[int, int] = field(default_factory=dict)
+    watch_from: int | None = None  # the run's start: rows updated from then on are remembered
     kept: set[int] = field(default_factory=set)
     fetched: set[int] = field(default_factory=set)
     greatest: int | None = None
     floor: int | None = None  # earliest update of a re-read we dropped
+    _recent: dict[int, int] = field(default_factory=dict)  # written, updated >= watch_from
+    _at_greatest: dict[int, int] = field(default_factory=dict)  # written, updated == greatest
 
     def __post_init__(self) -> None:
         if self.since is None:
             self.kept = self.fetched  # a full run keeps all it fetches: one set is enough
+            self.seen = {}
 
     def keep(self, page: list[Row]) -> list[Row]:
         """The issues of ``page`` to write."""
@@ -133,12 +149,26 @@ class IssueTracker:
                 self.fetched.add(issue_id)
             if self.since is not None and updated is not None and updated < self.since:
                 continue
+            if isinstance(issue_id, int) and updated is not None and (
+                self.seen.get(issue_id) == updated
+            ):
+                continue  # written unchanged by the previous run
             if isinstance(issue_id, int):
                 self.kept.add(issue_id)
+                if updated is not None:
+                    self._remember(issue_id, updated)
             if updated is not None and (self.greatest is None or updated > self.greatest):
                 self.greatest = updated
             rows.append(issue)
         return rows
+
+    def _remember(self, issue_id: int, updated: int) -> None:
+        if self.watch_from is not None and updated >= self.watch_from:
+            self._recent[issue_id] = updated
+        if self.greatest is None or updated > self.greatest:
+            self._at_greatest = {issue_id: updated}
+        elif updated == self.greatest:
+            self._at_greatest[issue_id] = updated
 
     def next_since(self, started: int | None = None) -> int | None:
         """Where the next run starts: the greatest ``updated`` written, pulled back to a
@@ -148,3 +178,27 @@ class IssueTracker:
         if self.greatest is None and self.floor is None:
             return self.since
         return min(candidates)
+
+    def boundary(self, next_since: int | None) -> dict[str, int]:
+        """``seen`` for the next cursor: rows written (now or by the previous run, unchanged)
+        whose ``updated`` is at or after ``next_since``, as JSON-ready ``{id: updated}``."""
+        if next_since is None:
+            return {}
+        found: dict[int, int] = {}
+        for source in (self.seen, self._recent, self._at_greatest):
+            found.update((i, u) for i, u in source.items() if u >= next_since)
+        if len(found) > MAX_SEEN:
+            return {}
+        return {str(i): u for i, u in sorted(found.items())}
+
+
+def seen_of(cursor: dict[str, Any] | None) -> dict[int, int]:
+    """The ``seen`` map of a cursor (ids and epoch seconds), empty when absent or malformed."""
+    raw = cursor.get("seen") if cursor else None
+    if not isinstance(raw, dict):
+        return {}
+    out: dict[int, int] = {}
+    for key, value in raw.items():
+        if isinstance(value, int) and str(key).isdigit():
+            out[int(key)] = value
+    return out

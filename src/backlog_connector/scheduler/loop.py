@@ -22,24 +22,26 @@ Rules:
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from backlog_connector.backlog.errors import (
     BacklogConnectorError,
     ConfigurationError,
     RetryLaterError,
 )
-from backlog_connector.datasets.schedules import Schedule, next_due, parse_schedule
+from backlog_connector.backlog.private_hosts import non_public_address
+from backlog_connector.datasets.schedules import Schedule
 from backlog_connector.scheduler.jobs import Job, utc_now
 from backlog_connector.scheduler.state import STATE_FILE, DueTimes
+from backlog_connector.scheduler.status import PendingRetry, ProblemLog, guarded_next_due
+from backlog_connector.scheduler.views import SchedulerViews
 from backlog_connector.scheduler.webhook import failure_payload, send_failure
 
 if TYPE_CHECKING:
@@ -52,12 +54,6 @@ log = logging.getLogger("backlog_connector.scheduler")
 KEEP_FINISHED_JOBS = 500
 
 
-@functools.lru_cache(maxsize=4096)
-def _parse(spec: str) -> Schedule:
-    # The control plane checked the minimum interval when the schedule was saved.
-    return parse_schedule(spec, min_interval_seconds=1)
-
-
 class AlreadyRunningError(ConfigurationError):
     """The dataset already has a run queued or under way."""
 
@@ -66,42 +62,7 @@ class ServiceStoppingError(RetryLaterError):
     """The scheduler is stopping and starts no more runs."""
 
 
-@dataclass(frozen=True)
-class PendingRetry:
-    """A retry waiting for its time."""
-
-    at: datetime
-    attempt: int
-
-
-@dataclass(frozen=True)
-class DatasetStatus:
-    """What the scheduler knows about one dataset right now."""
-
-    dataset: str
-    schedule: str
-    timezone: str
-    enabled: bool
-    next_due: datetime | None
-    last_due: datetime | None
-    running_job: str | None
-    retry_at: datetime | None
-    retry_attempt: int | None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready values."""
-        def iso(value: datetime | None) -> str | None:
-            return value.isoformat() if value else None
-
-        return {
-            "dataset": self.dataset, "schedule": self.schedule, "timezone": self.timezone,
-            "enabled": self.enabled, "next_due": iso(self.next_due),
-            "last_due": iso(self.last_due), "running_job": self.running_job,
-            "retry_at": iso(self.retry_at), "retry_attempt": self.retry_attempt,
-        }  # fmt: skip
-
-
-class Scheduler:
+class Scheduler(SchedulerViews):
     """Decides when datasets run and runs them (see the module docstring for the rules).
 
     ``clock`` returns the current aware time (tests pass a controlled one and call ``tick()``
@@ -135,6 +96,7 @@ class Scheduler:
         self._jobs: dict[str, Job] = {}  # job id -> job, finished ones trimmed
         self._retries: dict[str, PendingRetry] = {}
         self._upcoming: dict[str, tuple[tuple[str, str, datetime | None], datetime | None]] = {}
+        self._problems = ProblemLog()
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -212,7 +174,10 @@ class Scheduler:
             for gone in set(self._upcoming) - names:
                 del self._upcoming[gone]
         for dataset in datasets:
-            self._consider(dataset, now)
+            try:
+                self._consider(dataset, now)
+            except Exception as exc:  # one dataset's trouble never stops the others
+                self._problems.report(dataset.name, f"{type(exc).__name__}: {exc}")
         self._start_due_retries(now)
 
     def _consider(self, dataset: DatasetInfo, now: datetime) -> None:
@@ -240,16 +205,13 @@ class Scheduler:
         cached = self._upcoming.get(name)
         if cached is not None and cached[0] == key and cached[1] is not None and cached[1] > now:
             return cached[1]
-        due = next_due(schedule, tz, last, now)
+        due, problem = guarded_next_due(schedule, tz, last, now)
+        if problem is not None:
+            self._problems.report(name, problem)
+            return None
+        self._problems.clear(name)
         self._upcoming[name] = (key, due)
         return due
-
-    def _schedule_of(self, dataset: DatasetInfo) -> Schedule | None:
-        try:
-            return _parse(dataset.schedule)
-        except ConfigurationError as exc:
-            log.warning("dataset %s has an unusable schedule: %s", dataset.name, exc)
-            return None
 
     def _start_due_retries(self, now: datetime) -> None:
         with self._lock:
@@ -385,64 +347,19 @@ class Scheduler:
             log.info("%s failed (attempt %d); retry %d at %s", job.dataset, job.attempt,
                      job.attempt + 1, at.isoformat())  # fmt: skip
             return
-        if dataset.webhook_url:
+        if dataset.webhook_url and self._may_call(dataset.webhook_url, dataset.name):
             payload = failure_payload(
                 dataset=job.dataset, error=run.error, run_id=run.id, attempt=job.attempt,
                 trigger=job.trigger, error_action=run.error_action, public_url=self.public_url,
             )  # fmt: skip
             self.notify(dataset.webhook_url, payload)
 
-    # -- what the API shows ---------------------------------------------------------------------
-
-    def job(self, job_id: str) -> Job | None:
-        """A job by id (queued, running, or one of the recently finished)."""
-        with self._lock:
-            return self._jobs.get(job_id)
-
-    def job_for_run(self, run_id: int) -> Job | None:
-        """The job of a run this process queued (recently), if any."""
-        with self._lock:
-            return next((j for j in self._jobs.values() if j.run_id == run_id), None)
-
-    def cancel(self, run_id: int) -> bool:
-        """Ask the run's job to stop (it ends as cancelled, the table unchanged); False when
-        this process has no unfinished job for that run."""
-        job = self.job_for_run(run_id)
-        if job is None or job.finished:
-            return False
-        job.cancel.set()
-        return True
-
-    def jobs(self) -> list[Job]:
-        """Known jobs, newest first."""
-        with self._lock:
-            return sorted(self._jobs.values(), key=lambda j: j.created_at, reverse=True)
-
-    def active_job(self, dataset: str) -> Job | None:
-        """The dataset's queued or running job, if any."""
-        with self._lock:
-            return self._active.get(dataset)
-
-    def status(self) -> list[DatasetStatus]:
-        """Each dataset's next due time, running job and pending retry."""
-        out = []
-        now = self.clock()
-        for dataset in self.cp.list_datasets():
-            schedule = self._schedule_of(dataset)
-            spec = schedule.spec if schedule else dataset.schedule
-            last = self.due_times.last_due(dataset.name, spec, dataset.timezone)
-            nxt = None
-            if schedule is not None and dataset.enabled:
-                mark = now if last is None and schedule.kind != "interval" else last
-                nxt = next_due(schedule, dataset.timezone, mark, now)
-            with self._lock:
-                active = self._active.get(dataset.name)
-                retry = self._retries.get(dataset.name)
-            out.append(DatasetStatus(
-                dataset=dataset.name, schedule=dataset.schedule, timezone=dataset.timezone,
-                enabled=dataset.enabled, next_due=nxt, last_due=last,
-                running_job=active.id if active else None,
-                retry_at=retry.at if retry else None,
-                retry_attempt=retry.attempt if retry else None,
-            ))  # fmt: skip
-        return out
+    def _may_call(self, url: str, name: str) -> bool:
+        """The webhook's host is checked again when it is called (its name may now resolve
+        to a private address)."""
+        host = urlsplit(url).hostname or ""
+        if self.cp.settings.network.allow_private_addresses or non_public_address(host) is None:
+            return True
+        log.warning("webhook of %s not sent: its host %s now points at a private address"
+                    " (setting network.allow_private_addresses)", name, host)  # fmt: skip
+        return False

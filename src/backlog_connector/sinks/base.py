@@ -45,6 +45,14 @@ class SinkRun(ABC):
     def abort(self) -> None:
         """Drop everything staged; the tables stay as they were."""
 
+    #: whether ``commit_checkpoint`` is available (a failed run may keep its progress)
+    supports_checkpoints: bool = False
+
+    def commit_checkpoint(self, state: dict[str, Any]) -> WriteStats:
+        """As ``commit``, for a run that failed after ``state`` (a checkpoint cursor) described
+        its staged rows: they are kept, and the commit record says the run did not finish."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no checkpoints")
+
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -78,6 +86,11 @@ class Warehouse(ABC):
     def export(self, table: str, fmt: str, path: Path) -> int:
         """Write ``table`` to ``path`` as CSV (with a header) or Parquet, complete or not at all;
         return the row count."""
+
+    @abstractmethod
+    def committed_runs(self, run_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The commit markers of those of ``run_ids`` whose rows were committed here (run id
+        -> committed_at, rows_written, rows_deleted, table_rows, table, partial)."""
 
     @abstractmethod
     def read_state(self, base: str) -> dict[str, Any] | None:

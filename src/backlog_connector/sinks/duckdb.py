@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -127,9 +128,19 @@ class DuckDBWarehouse(Warehouse):
             raise InvalidOptionError(
                 f"cannot export to {target}: it is a directory; add a file name"
             )
-        partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+        # A fresh name the caller cannot have planted (O_EXCL), in the target's directory so
+        # the rename at the end is atomic.
+        handle, partial_name = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=".partial", dir=target.parent
+        )
+        os.close(handle)
+        partial = Path(partial_name)
         with self._cursor() as cur:
-            name = _resolve(cur, table)
+            try:
+                name = _resolve(cur, table)
+            except BaseException:
+                partial.unlink(missing_ok=True)
+                raise
             cur.execute("BEGIN TRANSACTION")  # count and file from the same snapshot
             try:
                 relation = cur.sql(f"SELECT * FROM {quote(name)}")
@@ -145,6 +156,15 @@ class DuckDBWarehouse(Warehouse):
                 cur.execute("ROLLBACK")
         os.replace(partial, target)
         return int(row[0]) if row else 0
+
+    def committed_runs(self, run_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The commit markers of those of ``run_ids`` whose rows were committed (run id ->
+        committed_at, rows_written, rows_deleted, table_rows, table)."""
+        if not self._path.is_file():
+            return {}
+        with self._cursor() as cur:
+            found: dict[str, dict[str, Any]] = meta.read_commits(cur, run_ids)
+            return found
 
     def read_state(self, base: str) -> dict[str, Any] | None:
         """The state (cursor) last committed for the dataset table ``base``, or None."""

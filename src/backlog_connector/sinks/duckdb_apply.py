@@ -115,8 +115,9 @@ class Applier:
         self._deleted = f"{STAGE_CATALOG}.{quote(deleted)}" if deleted else None
         self._stats = stats
 
-    def apply(self, state_json: str | None) -> None:
-        """Everything the run changes, inside the caller's transaction."""
+    def apply(self, state_json: str | None, *, partial: bool = False) -> None:
+        """Everything the run changes, inside the caller's transaction, with its commit marker
+        (``partial``: a failed run's checkpoint)."""
         meta.ensure_meta_tables(self._cur)
         existing = meta.existing_tables(self._cur)
         check_ownership(self._base, self._tables, meta.owners(self._cur), existing)
@@ -138,6 +139,13 @@ class Applier:
                     self._insert_staged(table)
         meta.register_tables(self._cur, self._base, [(t.name, t.spec.suffix) for t in self._tables])
         meta.write_state(self._cur, self._base, state_json, self._run_id)
+        count = self._cur.execute(f"SELECT count(*) FROM {quote(self._main.name)}").fetchone()
+        meta.write_commit(
+            self._cur, self._base, self._run_id,
+            rows_written=sum(self._stats.rows_written.values()),
+            rows_deleted=sum(self._stats.rows_deleted.values()),
+            table_rows=int(count[0]) if count else None, partial=partial,
+        )  # fmt: skip
 
     @property
     def _main(self) -> RunTable:

@@ -1,7 +1,10 @@
-"""The connector's own tables inside the warehouse: run state (cursors) and the table registry.
+"""The connector's own tables inside the warehouse: run state (cursors), the table registry and
+the commit markers.
 
-Both are written inside the run's transaction, so a cursor is never newer (or older) than the
-rows it describes, and ``drop`` knows every table a dataset made.
+All are written inside the run's transaction, so a cursor is never newer (or older) than the
+rows it describes, ``drop`` knows every table a dataset made, and a run killed between its
+commit and the update of its run record can still be told apart from one that committed
+nothing: its marker (run id, counts) is there exactly when its rows are.
 """
 
 from __future__ import annotations
@@ -16,12 +19,18 @@ from backlog_connector.sinks.naming import INTERNAL_PREFIX
 
 STATE_TABLE = f"{INTERNAL_PREFIX}_state"
 TABLES_TABLE = f"{INTERNAL_PREFIX}_tables"
+COMMITS_TABLE = f"{INTERNAL_PREFIX}_commits"
+#: commit markers kept per dataset table (the newest ones)
+KEEP_COMMITS = 200
 
 _CREATE = (
     f"CREATE TABLE IF NOT EXISTS {STATE_TABLE} ("
     " table_name VARCHAR PRIMARY KEY, state JSON, run_id VARCHAR, committed_at TIMESTAMPTZ)",
     f"CREATE TABLE IF NOT EXISTS {TABLES_TABLE} ("
     " table_name VARCHAR PRIMARY KEY, base VARCHAR NOT NULL, suffix VARCHAR NOT NULL)",
+    f"CREATE TABLE IF NOT EXISTS {COMMITS_TABLE} ("
+    " run_id VARCHAR PRIMARY KEY, table_name VARCHAR NOT NULL, committed_at TIMESTAMPTZ,"
+    " rows_written BIGINT, rows_deleted BIGINT, table_rows BIGINT, partial BOOLEAN)",
 )
 
 
@@ -64,6 +73,48 @@ def write_state(
         "run_id = excluded.run_id, committed_at = excluded.committed_at",
         [base.lower(), state_json, run_id],
     )
+
+
+def write_commit(
+    cur: duckdb.DuckDBPyConnection,
+    base: str,
+    run_id: str,
+    *,
+    rows_written: int,
+    rows_deleted: int,
+    table_rows: int | None,
+    partial: bool = False,
+) -> None:
+    """Mark ``run_id`` committed (inside its transaction; ``partial``: a failed run's
+    checkpoint); older markers of ``base`` beyond the newest ``KEEP_COMMITS`` are dropped."""
+    cur.execute(
+        f"INSERT OR REPLACE INTO {COMMITS_TABLE} VALUES (?, ?, now(), ?, ?, ?, ?)",
+        [run_id, base.lower(), rows_written, rows_deleted, table_rows, partial],
+    )
+    cur.execute(
+        f"DELETE FROM {COMMITS_TABLE} WHERE table_name = ? AND run_id NOT IN ("
+        f" SELECT run_id FROM {COMMITS_TABLE} WHERE table_name = ?"
+        f" ORDER BY committed_at DESC LIMIT {KEEP_COMMITS})",
+        [base.lower(), base.lower()],
+    )
+
+
+def read_commits(cur: duckdb.DuckDBPyConnection, run_ids: Iterable[str]) -> dict[str, Any]:
+    """The markers of those runs that committed: run id -> {committed_at, rows_written,
+    rows_deleted, table_rows, table, partial}."""
+    wanted = list(dict.fromkeys(run_ids))
+    if not wanted or COMMITS_TABLE not in existing_tables(cur):
+        return {}
+    rows = cur.execute(
+        f"SELECT run_id, table_name, committed_at, rows_written, rows_deleted, table_rows,"
+        f" partial FROM {COMMITS_TABLE} WHERE list_contains(?, run_id)",
+        [wanted],
+    ).fetchall()
+    return {
+        run_id: {"table": table, "committed_at": at, "rows_written": written,
+                 "rows_deleted": deleted, "table_rows": count, "partial": bool(partial)}
+        for run_id, table, at, written, deleted, count, partial in rows
+    }  # fmt: skip
 
 
 def owners(cur: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str]]:

@@ -31,6 +31,7 @@ and, when the table lacks it, is skipped until a batch brings the column with a 
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import itertools
 from collections.abc import Callable, Iterator, Sequence
@@ -65,6 +66,7 @@ from backlog_connector.sinks.duckdb_apply import (
 from backlog_connector.sinks.duckdb_file import COMMIT_WAIT_SECONDS, WarehouseFile
 from backlog_connector.sinks.errors import (
     BadBatchError,
+    DiskFullError,
     RunFinishedError,
     SchemaConflictError,
     WarehouseError,
@@ -240,9 +242,18 @@ class DuckDBSinkRun(SinkRun):
                     f"FROM {quote(view)} EXCEPT SELECT * FROM {_DELETED}"
                 )
 
+    supports_checkpoints = True
+
     def commit(self, state: dict[str, Any] | None) -> WriteStats:
         """Apply the staged rows, record the tables and ``state``, in one short transaction of
         the warehouse (waiting while other processes hold the file, up to ``commit_wait``)."""
+        return self._commit(state, partial=False)
+
+    def commit_checkpoint(self, state: dict[str, Any]) -> WriteStats:
+        """Commit the rows of a failed run with its checkpoint cursor (marker: partial)."""
+        return self._commit(state, partial=True)
+
+    def _commit(self, state: dict[str, Any] | None, *, partial: bool) -> WriteStats:
         with self._guard(f"committing {self._base}"):
             state_json = dump_state(state)
             self._behind.drain()
@@ -264,7 +275,7 @@ class DuckDBSinkRun(SinkRun):
                             con, self._base, list(self._tables.values()), self._mode,
                             rebuild=self._rebuild, run_id=self._run_id,
                             deleted=_DELETED if self._deleted_any else None, stats=self._stats,
-                        ).apply(state_json)  # fmt: skip
+                        ).apply(state_json, partial=partial)  # fmt: skip
                         con.execute("COMMIT")
                     except BaseException:
                         with contextlib.suppress(duckdb.Error):
@@ -448,17 +459,18 @@ class DuckDBSinkRun(SinkRun):
             yield
         except BaseException as exc:
             self._rollback()
+            if _disk_full(exc):
+                raise DiskFullError(
+                    f"{doing}: no space left on device (the disk holding the warehouse, its "
+                    "staging files or DuckDB's temporary files is full); the run was rolled "
+                    "back and the table kept: free some space, then run it again"
+                ) from exc
             if isinstance(exc, duckdb.TransactionException):
                 raise WriteConflictError(
                     f"{doing}: a concurrent transaction changed the same rows ({exc}); "
                     "the run was rolled back, run it again"
                 ) from exc
             if isinstance(exc, duckdb.Error):
-                if "No space left on device" in str(exc):
-                    raise WarehouseError(
-                        f"{doing}: no space left on device ({exc}); free space on the disk of "
-                        f"{self._warehouse.path.parent}, then run again"
-                    ) from exc
                 raise WarehouseError(f"{doing}: DuckDB failed: {exc}") from exc
             raise
 
@@ -480,3 +492,15 @@ class DuckDBSinkRun(SinkRun):
 
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) is the disk running out of space."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno == errno.ENOSPC:
+            return True
+        if "no space left on device" in str(seen).lower():
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

@@ -14,7 +14,8 @@
     RetryLaterError
     ├── WarehouseBusyError       another process holds the file / readers hold the table too long
     ├── DestinationUnavailableError  the PostgreSQL server cannot be reached (mid-run too)
-    └── WriteConflictError       a concurrent transaction touched the same rows
+    ├── WriteConflictError       a concurrent transaction touched the same rows
+    └── DiskFullError            no space left on the warehouse's (or DuckDB's temporary) disk
     GiveUpError
     ├── BadBatchError            a report broke the contract (unknown suffix, NULL key, ...)
     ├── RunFinishedError         a run was used after commit/abort (or after it failed)
@@ -62,6 +63,10 @@ class WarehouseBusyError(RetryLaterError):
 
 class WriteConflictError(RetryLaterError):
     """DuckDB refused the commit because a concurrent transaction wrote the same rows."""
+
+
+class DiskFullError(RetryLaterError):
+    """The disk of the warehouse file or of DuckDB's temporary files is full."""
 
 
 class BadBatchError(GiveUpError):

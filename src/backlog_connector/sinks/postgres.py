@@ -284,6 +284,11 @@ class PostgresSink(Sink):
             raise translate(exc, f"exporting {table} from", self._url) from None
         return int(counted[0]) if counted else 0
 
+    def committed_runs(self, run_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The commit markers of those of ``run_ids`` whose rows were committed here."""
+        with self._pool.cursor("reading the commit markers of") as cur:
+            return meta.read_commits(cur, self._schema, [str(r) for r in run_ids])
+
     def read_state(self, base: str) -> dict[str, Any] | None:
         """The state (cursor) last committed for the dataset table ``base``, or None."""
         with self._pool.cursor(f"reading the state of {base} in") as cur:

@@ -104,8 +104,9 @@ class Applier:
     ) -> int:
         return delete_using(self._cur, target, target_cols, source, source_cols)
 
-    def apply(self, state_json: str | None) -> WriteStats:
-        """One attempt at the applying transaction; the caller commits or rolls back."""
+    def apply(self, state_json: str | None, *, partial: bool = False) -> WriteStats:
+        """One attempt at the applying transaction, with the run's commit marker (``partial``:
+        a failed run's checkpoint); the caller commits or rolls back."""
         stats = WriteStats(
             rows_written=dict(self._stats.rows_written),
             rows_deleted=dict(self._stats.rows_deleted),
@@ -143,6 +144,14 @@ class Applier:
                 self._cur, self._schema, table.name, table.sources, replace=self._rebuild
             )
         meta.write_state(self._cur, self._schema, self._base, state_json, self._run_id)
+        self._cur.execute(f"SELECT count(*) FROM {self._q(self._main.name)}")
+        counted = self._cur.fetchone()
+        meta.write_commit(
+            self._cur, self._schema, self._base, self._run_id,
+            rows_written=sum(stats.rows_written.values()),
+            rows_deleted=sum(stats.rows_deleted.values()),
+            table_rows=int(counted[0]) if counted else None, partial=partial,
+        )  # fmt: skip
         return stats
 
     def _q(self, name: str) -> str:

@@ -18,6 +18,9 @@ from backlog_connector.sinks.naming import INTERNAL_PREFIX, quote
 STATE_TABLE = f"{INTERNAL_PREFIX}_state"
 TABLES_TABLE = f"{INTERNAL_PREFIX}_tables"
 COLUMNS_TABLE = f"{INTERNAL_PREFIX}_columns"
+COMMITS_TABLE = f"{INTERNAL_PREFIX}_commits"
+#: commit markers kept per dataset table (the newest ones)
+KEEP_COMMITS = 200
 #: serialises the creation of the tables above among processes (any constant will do)
 _CREATE_LOCK = 0x6261636B6C6F67
 
@@ -43,6 +46,11 @@ def ensure_meta_tables(cur: Any, schema: str) -> None:
         f"CREATE TABLE IF NOT EXISTS {qualified(schema, COLUMNS_TABLE)} (table_name TEXT NOT "
         "NULL, column_name TEXT NOT NULL, source_name TEXT NOT NULL, "
         "PRIMARY KEY (table_name, column_name))"
+    )
+    cur.execute(
+        f"CREATE TABLE IF NOT EXISTS {qualified(schema, COMMITS_TABLE)} (run_id TEXT PRIMARY "
+        "KEY, table_name TEXT NOT NULL, committed_at TIMESTAMPTZ, rows_written BIGINT, "
+        "rows_deleted BIGINT, table_rows BIGINT, partial BOOLEAN)"
     )
 
 
@@ -110,6 +118,52 @@ def write_state(cur: Any, schema: str, base: str, state_json: str | None, run_id
         "run_id = excluded.run_id, committed_at = excluded.committed_at",
         (base.lower(), state_json, run_id),
     )
+
+
+def write_commit(
+    cur: Any,
+    schema: str,
+    base: str,
+    run_id: str,
+    *,
+    rows_written: int,
+    rows_deleted: int,
+    table_rows: int | None,
+    partial: bool = False,
+) -> None:
+    """Mark ``run_id`` committed, inside its transaction (``partial``: a failed run's
+    checkpoint), so a run killed before its run record was written can be settled from it;
+    markers of ``base`` past the newest ``KEEP_COMMITS`` are dropped."""
+    table = qualified(schema, COMMITS_TABLE)
+    cur.execute(
+        f"INSERT INTO {table} AS t VALUES ($1, $2, now(), $3, $4, $5, $6) "
+        "ON CONFLICT (run_id) DO UPDATE SET committed_at = excluded.committed_at, "
+        "rows_written = excluded.rows_written, rows_deleted = excluded.rows_deleted, "
+        "table_rows = excluded.table_rows, partial = excluded.partial",
+        (run_id, base.lower(), rows_written, rows_deleted, table_rows, partial),
+    )
+    cur.execute(
+        f"DELETE FROM {table} WHERE table_name = $1 AND run_id NOT IN (SELECT run_id FROM "
+        f"{table} WHERE table_name = $1 ORDER BY committed_at DESC LIMIT {KEEP_COMMITS})",
+        (base.lower(),),
+    )
+
+
+def read_commits(cur: Any, schema: str, run_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The markers of those runs that committed (run id -> committed_at, rows_written,
+    rows_deleted, table_rows, table, partial)."""
+    if not run_ids:
+        return {}
+    cur.execute(
+        "SELECT run_id, table_name, committed_at, rows_written, rows_deleted, table_rows, "
+        f"partial FROM {qualified(schema, COMMITS_TABLE)} WHERE run_id = ANY($1::text[])",
+        (run_ids,),
+    )
+    return {
+        run_id: {"table": table, "committed_at": at, "rows_written": written,
+                 "rows_deleted": deleted, "table_rows": count, "partial": bool(partial)}
+        for run_id, table, at, written, deleted, count, partial in cur.fetchall()
+    }  # fmt: skip
 
 
 def owners(cur: Any, schema: str) -> dict[str, tuple[str, str]]:

@@ -201,9 +201,18 @@ class PostgresSinkRun(SinkRun):
             )
             self._deleted_any = True
 
+    supports_checkpoints = True
+
     def commit(self, state: dict[str, Any] | None) -> WriteStats:
         """Apply the staged rows, record the tables and ``state``, in one transaction (tried
         again while readers hold a table, up to ``lock_wait_seconds``)."""
+        return self._commit(state, partial=False)
+
+    def commit_checkpoint(self, state: dict[str, Any]) -> WriteStats:
+        """Commit the rows of a failed run with its checkpoint cursor (marker: partial)."""
+        return self._commit(state, partial=True)
+
+    def _commit(self, state: dict[str, Any] | None, *, partial: bool) -> WriteStats:
         with self._guard(f"committing {self._base}"):
             state_json = dump_state(state)
             self._behind.drain()
@@ -223,7 +232,7 @@ class PostgresSinkRun(SinkRun):
                         run_id=self._run_id,
                         deleted_any=self._deleted_any,
                         staged=self._stats,
-                    ).apply(state_json)
+                    ).apply(state_json, partial=partial)
                     self._conn.commit()
                     break
                 except Exception as exc:

@@ -13,190 +13,43 @@ was sent.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Coroutine
-from pathlib import Path
+from pathlib import Path as FilePath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
-from fastapi.routing import APIRoute
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
-from backlog_connector.backlog.errors import (
-    BacklogConnectorError,
-    ConfigurationError,
-    InvalidAddressError,
-    InvalidOptionError,
-    RetryLaterError,
-)
-from backlog_connector.datasets.errors import (
-    AccountInUseError,
-    DestinationInUseError,
-    NameTakenError,
-    UnknownNameError,
-)
+from backlog_connector.backlog.errors import InvalidOptionError
+from backlog_connector.datasets.errors import UnknownNameError
 from backlog_connector.datasets.service import ControlPlane
 from backlog_connector.scheduler.loop import AlreadyRunningError, Scheduler
+from backlog_connector.web.api_bodies import (
+    AccountCreate,
+    AccountUpdate,
+    DatasetCreate,
+    DatasetUpdate,
+    DestinationCreate,
+    RunRequest,
+    option_strings,
+)
+from backlog_connector.web.api_errors import (
+    ERROR_RESPONSES,
+    ApiRoute,
+    ErrorBody,
+    NotRunningError,
+    error_response,
+    validation_response,
+)
 from backlog_connector.web.auth import require_user
 
-# --- errors --------------------------------------------------------------------------------
+__all__ = ["ApiRoute", "ErrorBody", "error_response", "public", "router",
+           "validation_response"]  # fmt: skip
 
-
-class NotRunningError(ConfigurationError):
-    """The run asked to stop is not queued or running."""
-
-
-_STATUS_BY_ERROR: tuple[tuple[type[BacklogConnectorError], int], ...] = (
-    (UnknownNameError, status.HTTP_404_NOT_FOUND),
-    (NameTakenError, status.HTTP_409_CONFLICT),
-    (AccountInUseError, status.HTTP_409_CONFLICT),
-    (DestinationInUseError, status.HTTP_409_CONFLICT),
-    (AlreadyRunningError, status.HTTP_409_CONFLICT),
-    (NotRunningError, status.HTTP_409_CONFLICT),
-    (InvalidOptionError, status.HTTP_422_UNPROCESSABLE_CONTENT),
-    (InvalidAddressError, status.HTTP_422_UNPROCESSABLE_CONTENT),
-    (ConfigurationError, status.HTTP_400_BAD_REQUEST),
-    (RetryLaterError, status.HTTP_503_SERVICE_UNAVAILABLE),
-    (BacklogConnectorError, status.HTTP_502_BAD_GATEWAY),
-)
-
-
-def error_response(exc: BacklogConnectorError) -> JSONResponse:
-    """The JSON answer for an error of the tree (its message never holds a secret)."""
-    code = next(c for kind, c in _STATUS_BY_ERROR if isinstance(exc, kind))
-    body: dict[str, Any] = {"detail": str(exc), "error": type(exc).__name__,
-                            "action": exc.action}  # fmt: skip
-    if isinstance(exc, AccountInUseError | DestinationInUseError):
-        body["datasets"] = list(exc.datasets)
-    return JSONResponse(body, status_code=code)
-
-
-def validation_response(exc: RequestValidationError) -> JSONResponse:
-    """422 naming each bad field; the submitted values are left out (they may be keys)."""
-    problems = []
-    for err in exc.errors():
-        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "request"
-        problems.append({"field": where, "problem": str(err.get("msg", "invalid"))})
-    message = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
-    return JSONResponse(
-        {"detail": f"invalid request: {message}", "error": "RequestValidationError",
-         "action": "configuration", "problems": problems},
-        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
-    )  # fmt: skip
-
-
-class ApiRoute(APIRoute):
-    """A route whose control-plane errors become JSON answers (only under this router)."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def handle(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except BacklogConnectorError as exc:
-                return error_response(exc)
-            except RequestValidationError as exc:
-                return validation_response(exc)
-
-        return handle
-
-
-# --- request bodies ------------------------------------------------------------------------
-
-OptionValue = str | int | float | bool
-
-
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
-
-
-class AccountCreate(_Body):
-    """A new account: a name, the space (``fqdn`` or ``base_url``) and an API key."""
-
-    name: str
-    fqdn: str | None = Field(None, description="SPACE.backlog.com, .jp or .backlogtool.com")
-    base_url: str | None = Field(None, description="explicit base URL (Enterprise, emulator)")
-    api_key: SecretStr = Field(description="write-only; never returned")
-    api_key_in_query: bool = False
-
-
-class AccountUpdate(_Body):
-    """Changes to an account (verified against the space before saving)."""
-
-    api_key: SecretStr | None = None
-    fqdn: str | None = None
-    base_url: str | None = None
-    api_key_in_query: bool | None = None
-
-
-class DestinationCreate(_Body):
-    """A new PostgreSQL destination, checked (connect, create a probe table) before saving."""
-
-    name: str
-    url: SecretStr = Field(
-        description="postgresql://user[:password]@host[:port]/database[?sslmode=...];"
-        " write-only: shown back without the password"
-    )
-    schema_: str = Field("public", alias="schema", description="the schema of the tables")
-    password: SecretStr | None = Field(None, description="write-only; for a URL without a password")
-
-
-class DatasetCreate(_Body):
-    """A new dataset (see ``reports`` for each report's options and update modes)."""
-
-    name: str
-    account: str
-    report: str
-    options: dict[str, OptionValue] = Field(default_factory=dict)
-    update_mode: str | None = Field(None, description="replace | append | merge")
-    schedule: str = Field("manual", description="manual, every 15m, daily 09:00, ...")
-    timezone: str | None = Field(None, description="IANA zone; default: the space's")
-    retries: int = 0
-    retry_interval: str = "5m"
-    description: str = ""
-    table: str | None = None
-    webhook_url: str | None = None
-    enabled: bool = True
-    destination: str | None = Field(
-        None, description="a saved destination; default: warehouse (the DuckDB file)"
-    )
-    publish: str | None = Field(
-        None, description="'parquet': each successful run also writes published/<table>.parquet"
-    )
-
-
-class DatasetUpdate(_Body):
-    """Changes to a dataset; fields left out stay as they are."""
-
-    description: str | None = None
-    account: str | None = None
-    options: dict[str, OptionValue] | None = None
-    update_mode: str | None = None
-    schedule: str | None = None
-    timezone: str | None = None
-    retries: int | None = None
-    retry_interval: str | None = None
-    webhook_url: str | None = None
-    enabled: bool | None = None
-    destination: str | None = Field(
-        None, description="move the table to this destination (the next run is full)"
-    )
-    publish: str | None = Field(None, description="'parquet' or 'none'")
-
-
-class RunRequest(_Body):
-    """Run now; ``full`` ignores the saved cursor and reads everything."""
-
-    full: bool = False
-
-
-def _options(raw: dict[str, OptionValue]) -> dict[str, str]:
-    return {k: (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in raw.items()}
-
+#: ids are 64-bit signed integers in the database
+MAX_ID = 2**63 - 1
+RunId = Annotated[int, Path(ge=1, le=MAX_ID, description="the run's id")]
 
 # --- dependencies --------------------------------------------------------------------------
 
@@ -216,12 +69,13 @@ def scheduler(request: Request) -> Scheduler:
 CP = Annotated[ControlPlane, Depends(control_plane)]
 Sched = Annotated[Scheduler, Depends(scheduler)]
 
-public = APIRouter(prefix="/api", route_class=ApiRoute, tags=["service"])
+public = APIRouter(prefix="/api", route_class=ApiRoute, tags=["service"],
+                   responses={400: ERROR_RESPONSES[400]})  # fmt: skip
 router = APIRouter(
     prefix="/api",
     route_class=ApiRoute,
     dependencies=[Depends(require_user)],
-    responses={401: {"description": "no valid token or session"}},
+    responses=ERROR_RESPONSES,
 )
 
 
@@ -370,7 +224,7 @@ def list_datasets(cp: CP, sched: Sched) -> list[dict[str, Any]]:
 def create_dataset(body: DatasetCreate, cp: CP, sched: Sched) -> dict[str, Any]:
     """A named dataset; its schedule starts at once."""
     info = cp.create_dataset(
-        body.name, account=body.account, report=body.report, options=_options(body.options),
+        body.name, account=body.account, report=body.report, options=option_strings(body.options),
         update_mode=body.update_mode, schedule=body.schedule, timezone=body.timezone,
         retries=body.retries, retry_interval=body.retry_interval, description=body.description,
         table=body.table, webhook_url=body.webhook_url, enabled=body.enabled,
@@ -391,7 +245,7 @@ def update_dataset(name: str, body: DatasetUpdate, cp: CP, sched: Sched) -> dict
     """Change the fields sent; the others stay."""
     changes = body.model_dump(exclude_unset=True)
     if "options" in changes and changes["options"] is not None:
-        changes["options"] = _options(changes["options"])
+        changes["options"] = option_strings(changes["options"])
     if not changes:
         raise InvalidOptionError("nothing to change: send at least one field")
     info = cp.update_dataset(name, **changes)
@@ -428,14 +282,22 @@ def schema(name: str, cp: CP) -> list[dict[str, str]]:
     ]
 
 
-@router.get("/datasets/{name}/export", tags=["data"], summary="Download the table")
+@router.get(
+    "/datasets/{name}/export", tags=["data"], summary="Download the table",
+    response_class=FileResponse,
+    responses={200: {"description": "the file", "content": {
+        "text/csv": {"schema": {"type": "string"}},
+        "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
+    }}},
+)
 def export(
     name: str, cp: CP, format: Annotated[str, Query(pattern="^(csv|parquet)$")] = "csv"
 ) -> FileResponse:
     """The main table as a CSV or Parquet file."""
     folder = tempfile.TemporaryDirectory(prefix="bc-export-")
     try:
-        path = cp.export(name, format, Path(folder.name) / f"{cp.get_dataset(name).table}.{format}")
+        target = FilePath(folder.name) / f"{cp.get_dataset(name).table}.{format}"
+        path = cp.export(name, format, target)
     except BaseException:
         folder.cleanup()
         raise
@@ -477,13 +339,13 @@ def run_now(
 
 
 @router.get("/runs/{run_id}", tags=["runs"], summary="One run (poll for progress)")
-def get_run(run_id: int, cp: CP, sched: Sched) -> dict[str, Any]:
+def get_run(run_id: RunId, cp: CP, sched: Sched) -> dict[str, Any]:
     """A run's status and figures; while it runs, ``progress`` has rows and pages so far."""
     return _run_view(cp.get_run(run_id).to_dict(), sched)
 
 
 @router.post("/runs/{run_id}/cancel", tags=["runs"], status_code=202, summary="Cancel a run")
-def cancel_run(run_id: int, cp: CP, sched: Sched) -> dict[str, Any]:
+def cancel_run(run_id: RunId, cp: CP, sched: Sched) -> dict[str, Any]:
     """Ask a queued or running run to stop; it ends as ``cancelled``, the table unchanged."""
     run = cp.get_run(run_id)
     if run.status not in ("queued", "running") or not sched.cancel(run_id):

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -24,6 +25,8 @@ from backlog_connector.web.auth import (
     require_user,
     session_secret,
 )
+from backlog_connector.web.security import HostPolicy, SecurityMiddleware
+from backlog_connector.web.sessions import SessionRegistry, SignInThrottle
 
 log = logging.getLogger("backlog_connector.web")
 
@@ -38,6 +41,7 @@ def create_app(
     scheduler: Scheduler | None = None,
     run_scheduler: bool = True,
     public_url: str | None = None,
+    bind_host: str | None = None,
 ) -> FastAPI:
     """The FastAPI app over ``control_plane``.
 
@@ -47,6 +51,9 @@ def create_app(
     cancels running runs and waits for them (at most ``STOP_TIMEOUT_SECONDS``). With the
     control plane in PostgreSQL the scheduler is ``workers.service.QueueScheduler``: runs go
     to ``worker`` processes and this process hosts the tick (as a task of the queue).
+
+    The Host headers answered are the loopback names, ``bind_host``, the host of
+    ``public_url`` and the setting ``web.allowed_hosts`` (``web.security``).
     """
     new_secrets = ensure_credentials(control_plane.settings)
     if scheduler is not None:
@@ -87,6 +94,10 @@ def create_app(
     app.state.scheduler = sched
     app.state.new_secrets = new_secrets
     app.state.public_url = public_url  # an Origin the API accepts with the session cookie
+    web = control_plane.settings.web
+    app.state.sessions = SessionRegistry(SESSION_MAX_AGE)
+    app.state.sign_in_throttle = SignInThrottle(web.sign_in_attempts)
+    app.state.trusted_proxies = frozenset(web.trusted_proxies)
     app.add_middleware(
         SessionMiddleware,
         secret_key=session_secret(control_plane.home),
@@ -94,6 +105,10 @@ def create_app(
         max_age=SESSION_MAX_AGE,
         same_site="lax",
     )
+    hosts = HostPolicy(bind_host, urlsplit(public_url).hostname if public_url else None,
+                       web.allowed_hosts)  # fmt: skip
+    app.add_middleware(SecurityMiddleware, hosts=hosts, trusted_proxies=web.trusted_proxies,
+                       session_cookie=SESSION_COOKIE)  # fmt: skip
     app.include_router(api.public)
     app.include_router(api.router)
     app.include_router(pages.router)

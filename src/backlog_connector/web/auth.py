@@ -10,7 +10,8 @@ Three secrets live in the data home, each in a 0600 file:
 * ``session.secret``: the key that signs the sign-in session cookie.
 
 A request is authenticated by ``Authorization: Bearer <token>`` or by a signed-in session
-(``sign_in`` after ``check_admin_password``). The session cookie is ``SameSite=Lax``, so other
+(``sign_in`` after ``check_admin_password``): the cookie names a server-side session
+(``web.sessions``) that sign-out ends. The session cookie is ``SameSite=Lax``, so other
 sites cannot make a browser send it with a POST. That is not enough on its own: every port of
 ``localhost`` is the *same site*, so a page served by any other local program could. A
 session-authenticated request to ``require_user`` with an unsafe method (POST, PUT, PATCH,
@@ -33,6 +34,7 @@ from fastapi import HTTPException, Request, status
 
 from backlog_connector.settings import Settings
 from backlog_connector.web.csrf import token_matches
+from backlog_connector.web.sessions import SessionRegistry
 
 TOKEN_FILE = "api-token.sha256"  # noqa: S105 - a file name
 PASSWORD_FILE = "admin-password.scrypt"  # noqa: S105 - a file name
@@ -40,6 +42,7 @@ SESSION_SECRET_FILE = "session.secret"  # noqa: S105 - a file name
 SESSION_COOKIE = "backlog_connector_session"
 SESSION_MAX_AGE = 14 * 24 * 3600
 _USER_KEY = "user"
+_SESSION_ID_KEY = "sid"
 _ADMIN = "admin"
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 #: the header that carries the session's CSRF token on an unsafe API request
@@ -155,20 +158,39 @@ def check_admin_password(home: Path, password: str) -> bool:
     return _password_matches(stored, password)
 
 
+def _registry(request: Request) -> SessionRegistry | None:
+    registry: SessionRegistry | None = getattr(request.app.state, "sessions", None)
+    return registry
+
+
 def sign_in(request: Request) -> None:
-    """Mark the session signed in (call after ``check_admin_password`` succeeded)."""
+    """Mark the session signed in (call after ``check_admin_password`` succeeded): a new
+    server-side session whose id the cookie carries."""
+    registry = _registry(request)
+    old = request.session.get(_SESSION_ID_KEY)
     request.session.clear()  # a fresh session: nothing carried over from before sign-in
+    if registry is None:
+        return
+    registry.revoke(old)
+    request.session[_SESSION_ID_KEY] = registry.open()
     request.session[_USER_KEY] = _ADMIN
 
 
 def sign_out(request: Request) -> None:
-    """End the session."""
+    """End the session on the server (a copy of the cookie no longer signs anyone in)."""
+    registry = _registry(request)
+    if registry is not None and "session" in request.scope:
+        registry.revoke(request.session.get(_SESSION_ID_KEY))
     request.session.clear()
 
 
 def session_user(request: Request) -> str | None:
-    """The signed-in user of the session, or None."""
+    """The signed-in user of the session, or None (also for a session signed out or
+    expired on the server)."""
     if "session" not in request.scope:
+        return None
+    registry = _registry(request)
+    if registry is None or not registry.is_valid(request.session.get(_SESSION_ID_KEY)):
         return None
     user = request.session.get(_USER_KEY)
     return user if isinstance(user, str) else None

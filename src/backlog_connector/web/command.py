@@ -65,7 +65,7 @@ def serve(host: str, port: int, public_url: str | None, log_level: str) -> None:
     service = None
     try:
         try:
-            app = create_app(control_plane, public_url=public_url or url)
+            app = create_app(control_plane, public_url=public_url or url, bind_host=host)
         except ConfigurationError as exc:  # e.g. the task queue cannot be used
             raise click.ClickException(str(exc)) from None
         # CLI commands of this data home that would write hand their work to this process
@@ -78,9 +78,12 @@ def serve(host: str, port: int, public_url: str | None, log_level: str) -> None:
             click.echo(f"Admin password for the web UI (shown once): {secrets.admin_password}")
         click.echo(f"Serving on {url}  (web UI {url}/, API {url}/api, docs {url}/docs)")
         sys.stdout.flush()
+        # proxy headers are judged by the app (setting web.trusted_proxies), not by uvicorn,
+        # which would believe any process on loopback
         config = uvicorn.Config(
-            app, log_level=log_level, timeout_graceful_shutdown=3, access_log=False
-        )
+            app, log_level=log_level, timeout_graceful_shutdown=3, access_log=False,
+            proxy_headers=False,
+        )  # fmt: skip
         # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal to the
         # handler it found: make that a clean exit, so the control plane is closed below.
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -14,7 +14,8 @@ from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from backlog_connector.backlog.errors import BacklogConnectorError, NotFoundError
-from backlog_connector.datasets.schedules import Schedule, next_due, parse_schedule
+from backlog_connector.datasets.schedules import Schedule, parse_schedule
+from backlog_connector.scheduler.status import guarded_next_due
 from backlog_connector.web import forms
 from backlog_connector.web.charts import RunPoint, runs_chart
 from backlog_connector.web.dataset_forms import (
@@ -65,7 +66,7 @@ def _calendar_next(spec: str, tz: str, minute: datetime) -> datetime | None:
     """The next wall-clock due time after ``minute`` (cached per minute: 500 datasets share
     a handful of schedules)."""
     schedule = _schedule(spec)
-    return next_due(schedule, tz, minute, minute) if schedule is not None else None
+    return guarded_next_due(schedule, tz, minute, minute)[0] if schedule is not None else None
 
 
 def _next_run(request: Request, ds: DatasetInfo, now: datetime) -> datetime | None:
@@ -79,7 +80,7 @@ def _next_run(request: Request, ds: DatasetInfo, now: datetime) -> datetime | No
         last = None
         if scheduler is not None:
             last = scheduler.due_times.last_due(ds.name, schedule.spec, ds.timezone)
-        return next_due(schedule, ds.timezone, last, now)
+        return guarded_next_due(schedule, ds.timezone, last, now)[0]
     return _calendar_next(schedule.spec, ds.timezone, now.replace(second=0, microsecond=0))
 
 

@@ -10,16 +10,25 @@ signed-in session. Pages talk to the control plane and the scheduler only, never
     dataset_pages.py  the list, one dataset, run now, edit, delete
     account_pages.py  the accounts
     destination_pages.py  the destinations (the DuckDB warehouse and saved PostgreSQL databases)
+    insights.py       charts of the derived reports (cycle times, flow, throughput)
 """
 
 from __future__ import annotations
 
+import math
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse
 
-from backlog_connector.web import account_pages, auth, dataset_pages, destination_pages, wizard
+from backlog_connector.web import (
+    account_pages,
+    auth,
+    dataset_pages,
+    destination_pages,
+    insights,
+    wizard,
+)
 from backlog_connector.web.csrf import verify_csrf
 from backlog_connector.web.forms import FieldErrors, FormValues
 from backlog_connector.web.rendering import (
@@ -29,6 +38,8 @@ from backlog_connector.web.rendering import (
     render,
     signed_in_router,
 )
+from backlog_connector.web.security import client_address
+from backlog_connector.web.sessions import SignInThrottle
 
 router = APIRouter(route_class=PageRoute, dependencies=[Depends(verify_csrf)])
 _home = signed_in_router()
@@ -57,15 +68,33 @@ async def login(request: Request) -> Response:
     target = _safe_next(values.get("next", "/datasets"))
     password = values.get("password")
     home = control_plane(request).home
+    throttle: SignInThrottle = request.app.state.sign_in_throttle
+    client = client_address(request)
+    wait = throttle.wait_seconds(client)
+    if wait > 0:  # the password is not even checked
+        return _throttled(request, target, wait)
     if not password:
         errors: FieldErrors = {"password": "Enter the admin password."}
     elif auth.check_admin_password(home, password):
+        throttle.succeeded(client)
         auth.sign_in(request)
         return redirect(target)
     else:
+        wait = throttle.failed(client)
+        if wait > 0:
+            return _throttled(request, target, wait)
         errors = {"password": "That password is not right. Check BACKLOG_CONNECTOR_ADMIN_PASSWORD "
                               "or the password serve showed at its first start."}  # fmt: skip
     return render(request, "login.html", status_code=400, errors=errors, next_url=target)
+
+
+def _throttled(request: Request, target: str, wait: float) -> Response:
+    seconds = max(1, math.ceil(wait))
+    errors: FieldErrors = {"password": f"Too many wrong passwords: wait {seconds} s before"
+                                       " trying again."}  # fmt: skip
+    response = render(request, "login.html", status_code=429, errors=errors, next_url=target)
+    response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 @router.post("/logout")
@@ -86,3 +115,4 @@ router.include_router(wizard.router)
 router.include_router(dataset_pages.router)
 router.include_router(account_pages.router)
 router.include_router(destination_pages.router)
+router.include_router(insights.router)

@@ -23,8 +23,9 @@ from backlog_connector.datasets.errors import UnknownNameError
 from backlog_connector.datasets.info import RunInfo
 from backlog_connector.datasets.schedules import next_due
 from backlog_connector.scheduler.jobs import Job
-from backlog_connector.scheduler.loop import AlreadyRunningError, DatasetStatus, Scheduler
+from backlog_connector.scheduler.loop import AlreadyRunningError, Scheduler
 from backlog_connector.scheduler.state import DueTimes
+from backlog_connector.scheduler.status import DatasetStatus
 from backlog_connector.workers.queue import (
     SCHEDULER_QUEUE,
     AlreadyQueuedError,

@@ -10,8 +10,8 @@ pending retries in the database, and what a run queued through the task queue ca
 - ``runs.queue_job_id``: the procrastinate job that carries the run (NULL: run in-process);
   ``runs.progress``: rows, pages and the latest message while it runs, for every replica.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-01
 """
 
@@ -22,8 +22,8 @@ from alembic import op
 
 from backlog_connector.datasets.models import UTCDateTime
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

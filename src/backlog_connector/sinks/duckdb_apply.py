@@ -8,8 +8,10 @@ Merge staging tables are already deduplicated (the last row of a key kept) befor
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -17,6 +19,7 @@ import pyarrow as pa
 from backlog_connector.reports.base import TableSpec, UpdateMode
 from backlog_connector.sinks import duckdb_meta as meta
 from backlog_connector.sinks.base import WriteStats
+from backlog_connector.sinks.duckdb_file import WarehouseFile
 from backlog_connector.sinks.errors import SchemaConflictError, TableOwnershipError
 from backlog_connector.sinks.naming import quote
 from backlog_connector.sinks.run_rules import CONFLICT_FIX, RUN_ID_COLUMN, add_count
@@ -91,12 +94,31 @@ def delete_matching(
     return int(row[0]) if row else 0
 
 
+class Snapshot:
+    """What the warehouse held when a run opened: registry, tables, the run's tables' columns."""
+
+    def __init__(self, warehouse: WarehouseFile, names: Sequence[str]) -> None:
+        self.owners: dict[str, tuple[str, str]] = {}
+        self.existing: dict[str, str] = {}
+        self.columns: dict[str, dict[str, tuple[str, str]]] = {}
+        with warehouse.reading() as cur:
+            if cur is None:
+                return
+            self.existing = meta.existing_tables(cur)
+            self.owners = meta.owners(cur)
+            for name in names:
+                stored = self.existing.get(name.lower())
+                if stored is not None:
+                    self.columns[name.lower()] = table_columns(cur, stored)
+
+
 class Applier:
-    """Apply a run's staged ``tables`` (main table first) on the warehouse connection ``cur``."""
+    """Apply a run's staged ``tables`` (main table first) on a warehouse connection."""
+
+    _cur: duckdb.DuckDBPyConnection  # the connection of the ``apply`` under way
 
     def __init__(
         self,
-        cur: duckdb.DuckDBPyConnection,
         base: str,
         tables: Sequence[RunTable],
         mode: UpdateMode,
@@ -106,7 +128,6 @@ class Applier:
         deleted: str | None,
         stats: WriteStats,
     ) -> None:
-        self._cur = cur
         self._base = base
         self._tables = list(tables)
         self._mode = mode
@@ -115,9 +136,36 @@ class Applier:
         self._deleted = f"{STAGE_CATALOG}.{quote(deleted)}" if deleted else None
         self._stats = stats
 
-    def apply(self, state_json: str | None, *, partial: bool = False) -> None:
+    def apply_file(
+        self,
+        cur: duckdb.DuckDBPyConnection,
+        staging: Path,
+        state_json: str | None,
+        *,
+        partial: bool = False,
+    ) -> None:
+        """Attach the ``staging`` file read-only to the warehouse connection ``cur`` and apply
+        it in one transaction (rolled back on any failure), then detach it."""
+        cur.execute(f"ATTACH {_literal(str(staging))} AS {STAGE_CATALOG} (READ_ONLY)")
+        try:
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                self.apply(cur, state_json, partial=partial)
+                cur.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(duckdb.Error):
+                    cur.execute("ROLLBACK")
+                raise
+        finally:
+            with contextlib.suppress(duckdb.Error):
+                cur.execute(f"DETACH {STAGE_CATALOG}")
+
+    def apply(
+        self, cur: duckdb.DuckDBPyConnection, state_json: str | None, *, partial: bool = False
+    ) -> None:
         """Everything the run changes, inside the caller's transaction, with its commit marker
         (``partial``: a failed run's checkpoint)."""
+        self._cur = cur
         meta.ensure_meta_tables(self._cur)
         existing = meta.existing_tables(self._cur)
         check_ownership(self._base, self._tables, meta.owners(self._cur), existing)
@@ -220,3 +268,7 @@ class Applier:
         self._cur.execute(
             f"INSERT INTO {quote(table.name)} ({names}) SELECT {names} FROM {table.staged}"
         )
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

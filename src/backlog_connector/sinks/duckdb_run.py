@@ -33,7 +33,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
-import itertools
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -44,7 +43,6 @@ import duckdb
 import pyarrow as pa
 
 from backlog_connector.reports.base import TableBatch, TableSpec, UpdateMode
-from backlog_connector.sinks import duckdb_meta as meta
 from backlog_connector.sinks import duckdb_staging as staging
 from backlog_connector.sinks.arrow_batches import (
     as_table,
@@ -55,26 +53,30 @@ from backlog_connector.sinks.arrow_batches import (
 )
 from backlog_connector.sinks.base import SinkRun, WriteStats, table_name
 from backlog_connector.sinks.duckdb_apply import (
-    STAGE_CATALOG,
     Applier,
     RunTable,
+    Snapshot,
     check_ownership,
     delete_matching,
     select_as,
-    table_columns,
+)
+from backlog_connector.sinks.duckdb_columns import (
+    NULL_TYPE,
+    arrow_columns,
+    conflicts_checked,
+    declared_columns,
+    registered,
 )
 from backlog_connector.sinks.duckdb_file import COMMIT_WAIT_SECONDS, WarehouseFile
 from backlog_connector.sinks.errors import (
     BadBatchError,
     DiskFullError,
     RunFinishedError,
-    SchemaConflictError,
     WarehouseError,
     WriteConflictError,
 )
 from backlog_connector.sinks.naming import quote
 from backlog_connector.sinks.run_rules import (
-    CONFLICT_FIX,
     LOADED_AT_COLUMN,
     RUN_ID_COLUMN,
     add_count,
@@ -83,36 +85,9 @@ from backlog_connector.sinks.run_rules import (
 )
 from backlog_connector.sinks.write_behind import WriteBehind
 
-_APPEND_COLUMNS = ((RUN_ID_COLUMN, "VARCHAR"), (LOADED_AT_COLUMN, "TIMESTAMP WITH TIME ZONE"))
-_NULL_TYPE = '"NULL"'
-_view_numbers = itertools.count()
 _DELETED = "deleted_keys"
 #: staged rows per commit of the staging tables: bounds what DuckDB holds uncommitted
 CHUNK_ROWS = 10_000
-
-
-def arrow_columns(cur: duckdb.DuckDBPyConnection, view: str) -> list[tuple[str, str]]:
-    """(name, DuckDB type) of a registered Arrow view, as DuckDB will read it."""
-    rows = cur.execute(f"DESCRIBE SELECT * FROM {quote(view)}").fetchall()
-    return [(row[0], row[1]) for row in rows]
-
-
-class _Snapshot:
-    """What the warehouse held when the run opened: registry, tables, their columns."""
-
-    def __init__(self, warehouse: WarehouseFile, names: Sequence[str]) -> None:
-        self.owners: dict[str, tuple[str, str]] = {}
-        self.existing: dict[str, str] = {}
-        self.columns: dict[str, dict[str, tuple[str, str]]] = {}
-        with warehouse.reading() as cur:
-            if cur is None:
-                return
-            self.existing = meta.existing_tables(cur)
-            self.owners = meta.owners(cur)
-            for name in names:
-                stored = self.existing.get(name.lower())
-                if stored is not None:
-                    self.columns[name.lower()] = table_columns(cur, stored)
 
 
 class DuckDBSinkRun(SinkRun):
@@ -158,7 +133,7 @@ class DuckDBSinkRun(SinkRun):
         }
         self._deleted_any = False
         self._behind = WriteBehind(name="duckdb-sink-write-behind")
-        snapshot = _Snapshot(warehouse, [t.name for t in self._tables.values()])
+        snapshot = Snapshot(warehouse, [t.name for t in self._tables.values()])
         staging.remove_stale(warehouse.path)
         self._file: Path = staging.new_staging_file(warehouse.path)
         self._con: duckdb.DuckDBPyConnection | None = None
@@ -264,26 +239,15 @@ class DuckDBSinkRun(SinkRun):
             self._cur.execute("CHECKPOINT")
             self._cur.close()
             self._con = None  # the commit attaches the file read-only
+            applier = Applier(
+                self._base, list(self._tables.values()), self._mode,
+                rebuild=self._rebuild, run_id=self._run_id,
+                deleted=_DELETED if self._deleted_any else None, stats=self._stats,
+            )  # fmt: skip
             with self._warehouse.writing(
                 wait=self._commit_wait, on_wait=self._on_wait, memory_limit=self._memory_limit
             ) as con:
-                con.execute(f"ATTACH {_literal(str(self._file))} AS {STAGE_CATALOG} (READ_ONLY)")
-                try:
-                    con.execute("BEGIN TRANSACTION")
-                    try:
-                        Applier(
-                            con, self._base, list(self._tables.values()), self._mode,
-                            rebuild=self._rebuild, run_id=self._run_id,
-                            deleted=_DELETED if self._deleted_any else None, stats=self._stats,
-                        ).apply(state_json, partial=partial)  # fmt: skip
-                        con.execute("COMMIT")
-                    except BaseException:
-                        with contextlib.suppress(duckdb.Error):
-                            con.execute("ROLLBACK")
-                        raise
-                finally:
-                    with contextlib.suppress(duckdb.Error):
-                        con.execute(f"DETACH {STAGE_CATALOG}")
+                applier.apply_file(con, self._file, state_json, partial=partial)
             self._finish()
         return self._stats
 
@@ -301,7 +265,7 @@ class DuckDBSinkRun(SinkRun):
     def _children(self) -> list[RunTable]:
         return [t for t in self._tables.values() if t.spec.suffix]
 
-    def _prepare(self, table: RunTable, snapshot: _Snapshot) -> None:
+    def _prepare(self, table: RunTable, snapshot: Snapshot) -> None:
         declared = self._declared_columns(table.spec)
         stored = snapshot.columns.get(table.name.lower())
         if self._rebuild or stored is None:
@@ -315,18 +279,8 @@ class DuckDBSinkRun(SinkRun):
         self._cur.execute(f"CREATE TABLE {quote(table.stage)} ({columns})")
 
     def _declared_columns(self, spec: TableSpec) -> list[tuple[str, str]]:
-        empty = spec.schema.empty_table()
-        with self._registered(empty) as view:
-            declared = arrow_columns(self._cur, view)
-        for name, type_ in declared:
-            if type_ == _NULL_TYPE:
-                raise BadBatchError(
-                    f"table {table_name(self._base, spec.suffix)!r}: declared column {name!r} "
-                    "has Arrow type null; declare the column's real type in the report's schema"
-                )
-        if self._mode is UpdateMode.APPEND:
-            declared += [c for c in _APPEND_COLUMNS if c[0] not in spec.schema.names]
-        return declared
+        where = table_name(self._base, spec.suffix)
+        return declared_columns(self._cur, spec, self._mode, where)
 
     def _create_deleted(self) -> None:
         main = self._main
@@ -357,30 +311,19 @@ class DuckDBSinkRun(SinkRun):
     def _evolve(self, table: RunTable, incoming: list[tuple[str, str]]) -> list[str]:
         """Add the batch's new columns to the staging table; return the batch columns to
         insert."""
-        typed = [(n, t) for n, t in incoming if t != _NULL_TYPE]
+        typed = [(n, t) for n, t in incoming if t != NULL_TYPE]
         for name, type_ in self._conflicts_checked(table, typed):
             self._cur.execute(f"ALTER TABLE {quote(table.stage)} ADD COLUMN {quote(name)} {type_}")
             table.columns[name.lower()] = (name, type_)
             self._stats.columns_added.setdefault(table.name, []).append(name)
-        return [n for n, t in incoming if n.lower() in table.columns and t != _NULL_TYPE]
+        return [n for n, t in incoming if n.lower() in table.columns and t != NULL_TYPE]
 
     def _conflicts_checked(
         self, table: RunTable, incoming: list[tuple[str, str]]
     ) -> list[tuple[str, str]]:
-        """Raise on a type conflict (before anything changes); return the columns to add."""
-        new = []
-        for name, type_ in incoming:
-            current = table.columns.get(name.lower())
-            if current is None:
-                new.append((name, type_))
-            elif current[1] != type_:
-                mode = UpdateMode.REPLACE if self._rebuild else self._mode
-                raise SchemaConflictError(
-                    f"table {table.name!r}, column {current[0]!r}: the table holds {current[1]} "
-                    f"but the new data has {type_}; the sink does not guess a conversion. "
-                    + CONFLICT_FIX[mode]
-                )
-        return new
+        return conflicts_checked(
+            table, incoming, UpdateMode.REPLACE if self._rebuild else self._mode
+        )
 
     def _stage_later(self, table: RunTable, data: pa.Table, insert: list[str]) -> None:
         if self._mode is UpdateMode.MERGE:
@@ -410,14 +353,8 @@ class DuckDBSinkRun(SinkRun):
         ).fetchone()
         add_count(self._stats.rows_written, table.name, int(row[0]) if row else 0)
 
-    @contextmanager
-    def _registered(self, data: pa.Table) -> Iterator[str]:
-        view = f"_backlog_connector_batch_{next(_view_numbers)}"
-        self._cur.register(view, data)
-        try:
-            yield view
-        finally:
-            self._cur.unregister(view)
+    def _registered(self, data: pa.Table) -> contextlib.AbstractContextManager[str]:
+        return registered(self._cur, data)
 
     def _dedupe(self, table: RunTable) -> None:
         """Merge: keep the last staged row of each key (rowids grow with insertion)."""
@@ -488,10 +425,6 @@ class DuckDBSinkRun(SinkRun):
                 self._con.close()
             self._con = None
         staging.release(self._file)
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _disk_full(exc: BaseException) -> bool:

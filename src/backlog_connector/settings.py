@@ -140,10 +140,10 @@ class Settings(BaseSettings):
     home: Path = Field(default_factory=default_home)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings)
+    workers: WorkersSettings = Field(default_factory=WorkersSettings)
     runs: RunsSettings = Field(default_factory=RunsSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     network: NetworkSettings = Field(default_factory=NetworkSettings)
-    workers: WorkersSettings = Field(default_factory=WorkersSettings)
     #: fixes the REST API token (otherwise generated at the first start of ``serve``)
     api_token: SecretStr | None = None
     #: fixes the web sign-in password (otherwise generated at the first start of ``serve``)

@@ -90,8 +90,8 @@ class BacklogClient(ListWalks, TokenRefresh, Wire):
         timeout: float = 30.0,
         listener: Listener | None = None,
         cancel: threading.Event | None = None,
-        retry_budget: RetryBudget | None = None,
         ledger: RateLedger | None = None,
+        retry_budget: RetryBudget | None = None,
     ) -> None:
         if not isinstance(address, SpaceAddress):
             raise InvalidAddressError(

@@ -107,8 +107,8 @@ def open_client(
     ledger: RateLedger | None = None,
 ) -> BacklogClient:
     """A client for the account (one per run: it carries the run's retry budget); ``user_id``
-    (when known) saves the lazy ``users/myself``; ``ledger``: the shared rate budget (None: the
-    in-process pacing)."""
+    (when known) saves the lazy ``users/myself``; ``ledger``: the shared rate budget (None:
+    the in-process pacing)."""
     from backlog_connector.backlog.client import BacklogClient, user_key_for
     from backlog_connector.backlog.retry import RetryBudget
 

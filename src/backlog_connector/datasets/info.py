@@ -108,12 +108,12 @@ class RunInfo(_Plain):
     error_action: str | None = None  # configuration | retry_later | give_up
     cursor_before: dict[str, Any] | None = None
     cursor_after: dict[str, Any] | None = None
-    note: str | None = None  # how the run was settled after its process died, if it was
-    owner: str | None = None  # "host pid N" of the process that ran it
     #: while a worker runs it: {"rows", "pages", "message"} (None: not run by a worker)
     progress: dict[str, Any] | None = None
     #: the task-queue job that carries it (None: run in the process that queued it)
     queue_job_id: int | None = None
+    note: str | None = None  # how the run was settled after its process died, if it was
+    owner: str | None = None  # "host pid N" of the process that ran it
 
     @property
     def duration_seconds(self) -> float | None:

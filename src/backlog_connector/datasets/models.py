@@ -166,6 +166,10 @@ class Run(Base):
     error_action: Mapped[str | None] = mapped_column(sa.String(20))
     cursor_before: Mapped[dict[str, Any] | None]
     cursor_after: Mapped[dict[str, Any] | None]
+    #: the procrastinate job carrying the run (NULL: run in the process that queued it)
+    queue_job_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    #: rows, pages and the latest message while it runs (readable by every replica)
+    progress: Mapped[dict[str, Any] | None]
     #: the process that runs it (``datasets.owner``) and when that process last said so
     owner_host: Mapped[str | None] = mapped_column(sa.String(255))
     owner_pid: Mapped[int | None] = mapped_column(sa.BigInteger)
@@ -173,10 +177,6 @@ class Run(Base):
     heartbeat_at: Mapped[datetime | None]
     #: how the run was settled when its owner died (e.g. reconciled with the commit record)
     note: Mapped[str | None] = mapped_column(sa.Text)
-    #: the procrastinate job carrying the run (NULL: run in the process that queued it)
-    queue_job_id: Mapped[int | None] = mapped_column(sa.BigInteger)
-    #: rows, pages and the latest message while it runs (readable by every replica)
-    progress: Mapped[dict[str, Any] | None]
 
 
 class RateWindow(Base):

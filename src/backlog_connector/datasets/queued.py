@@ -79,14 +79,15 @@ class QueuedRunsMixin(PlaneCore):
             )
             return bool(getattr(result, "rowcount", 0))
 
-    def cancel_queued_run(self, run_id: int, error: str) -> bool:
-        """Record a run that never started as cancelled; False if it had started."""
+    def cancel_queued_run(self, run_id: int, error: str, *, status: str = "cancelled") -> bool:
+        """Record a run that never started as cancelled (or ``status``: ``skipped`` for one
+        that another waiting run stands in for); False if it had started."""
         now = utcnow()
         with self._sessions.begin() as s:
             result = s.execute(
                 sa.update(Run)
                 .where(Run.id == run_id, Run.status == "queued")
-                .values(status="cancelled", started_at=now, finished_at=now, error=error)
+                .values(status=status, started_at=now, finished_at=now, error=error)
             )
             return bool(getattr(result, "rowcount", 0))
 

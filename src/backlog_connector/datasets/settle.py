@@ -12,6 +12,11 @@ When the warehouse cannot be read (another process holds it for writing) the dea
 left for that process, which settles them at its next read. ``fail_orphaned_runs`` (called at
 ``serve`` start) settles the same way and also takes runs recorded without an owner (older
 versions) and runs this very process recorded but is not executing.
+
+Runs carried by the task queue (``queue_job_id`` set: the control plane in PostgreSQL, runs on
+``worker`` processes) are not settled here: procrastinate's worker heartbeats decide whether
+their worker died, and the sweep (``workers.tasks``) fails them and hands their job back, so
+the next delivery runs a new attempt (at-least-once).
 """
 
 from __future__ import annotations
@@ -102,7 +107,6 @@ class SettleMixin(PlaneCore):
             rows = s.execute(
                 sa.select(Run.id, Run.status, Run.owner_host, Run.owner_pid, Run.owner_started,
                           Run.heartbeat_at, Run.started_at, Run.created_at)
-                # runs the task queue carries are the workers' sweep's (``workers.sweep``)
                 .where(Run.status.in_(_UNFINISHED), Run.queue_job_id.is_(None))
             ).all()  # fmt: skip
         dead: list[tuple[int, str, str]] = []

@@ -69,10 +69,10 @@ def run_info(row: Run, dataset: str) -> RunInfo:
         error_action=row.error_action,
         cursor_before=row.cursor_before,
         cursor_after=row.cursor_after,
-        note=row.note,
-        owner=f"{row.owner_host} pid {row.owner_pid}" if row.owner_host else None,
         progress=row.progress,
         queue_job_id=row.queue_job_id,
+        note=row.note,
+        owner=f"{row.owner_host} pid {row.owner_pid}" if row.owner_host else None,
     )
 
 

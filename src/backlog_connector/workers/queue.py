@@ -142,7 +142,9 @@ class RunQueue:
     def enqueue(
         self, name: str, *, trigger: str = "manual", attempt: int = 1, full: bool = False
     ) -> RunInfo:
-        """Queue a run of ``name``; ``AlreadyQueuedError`` when it has one queued or running."""
+        """Queue a run of ``name``; ``AlreadyQueuedError`` when it has one queued or running
+        (nothing recorded) or when a job of it already waits in the queue (the run recorded
+        ``skipped``)."""
         from procrastinate.exceptions import AlreadyEnqueued
 
         dataset_id, queue = self.queue_of(name)
@@ -158,7 +160,11 @@ class RunQueue:
                 RUN_TASK, lock=lock, queueing_lock=lock, queue=queue
             ).defer(run_id=run.id, full=full)
         except AlreadyEnqueued:
-            self.cp.cancel_queued_run(run.id, "another run of the dataset was already queued")
+            self.cp.cancel_queued_run(
+                run.id, "another run of the dataset was already waiting in the queue (e.g. a"
+                " job handed back after its worker stopped); skipped, not queued",
+                status="skipped",
+            )  # fmt: skip
             raise AlreadyQueuedError(
                 f"dataset {name!r} already has a run waiting in the queue; wait for it"
             ) from None

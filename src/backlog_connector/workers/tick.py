@@ -89,7 +89,7 @@ def _start(
             queued.append(queue.enqueue(name, trigger=trigger, attempt=attempt))
             return
         except AlreadyQueuedError:
-            pass
+            return  # a job of the dataset waits already; the run was recorded skipped
         except BacklogConnectorError as exc:
             log.warning("could not queue the %s run of %s: %s", trigger, name, exc)
             return

@@ -190,3 +190,20 @@ def test_the_losing_run_of_two_concurrent_cli_runs_is_skipped(
     _out, err = first.communicate(timeout=60)
     assert first.returncode == 0, err
     assert [r["status"] for r in home.history("Issues")] == ["skipped", "succeeded"]
+
+
+def test_a_killed_run_is_never_settled_from_another_datasets_run_of_the_same_id(
+    home: Home, slow_space: Emulator
+) -> None:
+    made = home.cli("datasets", "create", "Users", "--account", "acme", "--report", "users")
+    assert made.returncode == 0, made.stderr
+    assert home.cli("datasets", "run", "Users").returncode == 0
+    first = home.history("Users")[0]["id"]
+    assert home.cli("datasets", "delete", "Users").returncode == 0
+    proc = _run_until_mid_way(home, slow_space)  # SQLite hands out the freed run id again
+    proc.kill()
+    proc.wait(10)
+    run = home.history("Issues")[0]
+    assert run["id"] == first
+    assert run["status"] == "failed", run  # not "succeeded" with the deleted run's counts
+    assert run["rows_written"] == 0

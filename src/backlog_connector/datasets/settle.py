@@ -106,11 +106,14 @@ class SettleMixin(PlaneCore):
         with self._sessions() as s:
             rows = s.execute(
                 sa.select(Run.id, Run.status, Run.owner_host, Run.owner_pid, Run.owner_started,
-                          Run.heartbeat_at, Run.started_at, Run.created_at)
+                          Run.heartbeat_at, Run.started_at, Run.created_at, Dataset.table_name)
+                .join(Dataset, Dataset.id == Run.dataset_id)
                 .where(Run.status.in_(_UNFINISHED), Run.queue_job_id.is_(None))
             ).all()  # fmt: skip
         dead: list[tuple[int, str, str]] = []
-        for run_id, status, host, pid, started, beat, began, created in rows:
+        tables: dict[int, str] = {}  # run id -> its dataset's table (markers name it)
+        for run_id, status, host, pid, started, beat, began, created, table in rows:
+            tables[int(run_id)] = str(table).lower()
             mine = (host, pid) == (me.host, me.pid)
             if mine and not at_start:
                 continue
@@ -131,7 +134,10 @@ class SettleMixin(PlaneCore):
         settled = 0
         with self._sessions.begin() as s:
             for run_id, status, who in dead:
-                values = _settled_values(markers.get(str(run_id)), status, who, now)
+                marker = markers.get(str(run_id))
+                if marker is not None and marker.get("table") != tables[run_id]:
+                    marker = None  # a marker of another dataset's run of the same id
+                values = _settled_values(marker, status, who, now)
                 result = s.execute(
                     sa.update(Run).where(Run.id == run_id, Run.status.in_(_UNFINISHED))
                     .values(**values)

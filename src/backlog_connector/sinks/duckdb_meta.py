@@ -143,4 +143,6 @@ def forget(cur: duckdb.DuckDBPyConnection, base: str) -> list[str]:
     ).fetchall()
     cur.execute(f"DELETE FROM {TABLES_TABLE} WHERE base = ?", [base.lower()])
     cur.execute(f"DELETE FROM {STATE_TABLE} WHERE table_name = ?", [base.lower()])
+    if COMMITS_TABLE in existing_tables(cur):  # a later run may get one of these run ids
+        cur.execute(f"DELETE FROM {COMMITS_TABLE} WHERE table_name = ?", [base.lower()])
     return [name for (name,) in rows]

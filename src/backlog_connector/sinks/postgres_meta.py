@@ -222,6 +222,9 @@ def forget(cur: Any, schema: str, base: str) -> list[str]:
     cur.execute(
         f"DELETE FROM {qualified(schema, STATE_TABLE)} WHERE table_name = $1", (base.lower(),)
     )
+    cur.execute(  # a later run may get one of these run ids
+        f"DELETE FROM {qualified(schema, COMMITS_TABLE)} WHERE table_name = $1", (base.lower(),)
+    )
     for name in names:
         cur.execute(
             f"DELETE FROM {qualified(schema, COLUMNS_TABLE)} WHERE table_name = $1", (name,)

@@ -3,6 +3,7 @@ warehouse while it works: real processes, the emulator on loopback, the real Duc
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -162,3 +163,55 @@ def test_outside_readers_get_in_during_a_run_and_a_held_file_delays_the_commit(
             timeout=60,
         )
         assert end == "succeeded"
+
+
+def test_a_stale_service_file_never_gets_the_token_and_the_cli_runs_itself(
+    tmp_path: Path, space: Emulator
+) -> None:
+    import http.server
+    import json
+
+    from backlog_connector.web.handoff import announce
+
+    seen: list[str] = []
+
+    class Impostor(http.server.BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            seen.append(self.headers.get("Authorization", ""))
+            body = b"{}"
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = _answer
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Impostor)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    home = tmp_path / "home"
+    env = {**os.environ, "BACKLOG_CONNECTOR_HOME": str(home)}
+    script = Path(sys.executable).parent / "backlog-connector"
+    try:
+        for args, stdin in (
+            (["accounts", "add", "acme", "--base-url", space.base_url], space.api_keys["admin"]),
+            (["datasets", "create", "Users", "--account", "acme", "--report", "users"], None),
+        ):
+            done = subprocess.run([str(script), *args], env=env, input=stdin, text=True,
+                                  capture_output=True, timeout=60)  # fmt: skip
+            assert done.returncode == 0, done.stderr
+        # what a serve that died leaves, with its port (and a live pid) now someone else's
+        service = announce(home, f"http://127.0.0.1:{server.server_address[1]}")
+        document = json.loads((home / SERVICE_FILE).read_text())
+        assert document["pid"] == os.getpid()  # alive: this test process
+        ran = subprocess.run([str(script), "datasets", "run", "Users"], env=env, text=True,
+                             capture_output=True, timeout=120)  # fmt: skip
+    finally:
+        server.shutdown()
+    assert ran.returncode == 0, ran.stderr
+    assert "serve (PID" not in ran.stderr  # it ran the dataset itself
+    assert seen  # the impostor was asked for its proof ...
+    assert not any(service.token in header for header in seen)  # ... and never got the token

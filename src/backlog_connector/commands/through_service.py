@@ -84,12 +84,18 @@ def run_through_service(
             _raise_for(reply, f"running {name}")
             run_ids[name] = int(reply.json()["id"])
         try:
-            _follow(client, run_ids, display)
-        except KeyboardInterrupt:
-            console.print("[yellow]Cancelling: asking serve to stop the runs...")
-            for run_id in run_ids.values():
-                client.post(f"/runs/{run_id}/cancel")
-            _follow(client, run_ids, display)
+            try:
+                _follow(client, run_ids, display)
+            except KeyboardInterrupt:
+                console.print("[yellow]Cancelling: asking serve to stop the runs...")
+                for run_id in run_ids.values():
+                    client.post(f"/runs/{run_id}/cancel")
+                _follow(client, run_ids, display)
+        except httpx.HTTPError:  # serve stopped (or went away) while the runs were under way
+            console.print(
+                "[yellow]serve stopped before the runs ended; their records say how far they "
+                "got (datasets history)"
+            )
     done = {plane.get_run(run_id).dataset: plane.get_run(run_id) for run_id in run_ids.values()}
     by_name = {run.dataset: run for run in skipped} | done
     return [by_name[name] for name in unique]

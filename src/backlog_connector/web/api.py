@@ -43,6 +43,7 @@ from backlog_connector.web.api_errors import (
     validation_response,
 )
 from backlog_connector.web.auth import require_user
+from backlog_connector.web.handoff import handoff_proof
 
 __all__ = ["ApiRoute", "ErrorBody", "error_response", "public", "router",
            "validation_response"]  # fmt: skip
@@ -80,10 +81,18 @@ router = APIRouter(
 
 
 @public.get("/health", summary="Liveness (no authentication)")
-def health(request: Request) -> dict[str, Any]:
-    """``ok`` while the process answers; says whether the scheduler thread runs."""
+def health(
+    request: Request, challenge: Annotated[str | None, Query(max_length=128)] = None
+) -> dict[str, Any]:
+    """``ok`` while the process answers; says whether the scheduler thread runs. With a
+    ``challenge``, ``proof`` shows this is the serve whose token the data home holds (the CLI
+    checks it before it sends the token: ``web.handoff``)."""
     sched: Scheduler | None = getattr(request.app.state, "scheduler", None)
-    return {"status": "ok", "scheduler": bool(sched and sched.running)}
+    answer: dict[str, Any] = {"status": "ok", "scheduler": bool(sched and sched.running)}
+    local = getattr(request.app.state, "local_token", None)
+    if challenge and local:
+        answer["proof"] = handoff_proof(str(local), challenge)
+    return answer
 
 
 # --- accounts ------------------------------------------------------------------------------

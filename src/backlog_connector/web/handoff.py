@@ -11,6 +11,8 @@ overlap; a stale file (its process gone, or not answering) is ignored.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import json
 import os
 import secrets
@@ -55,7 +57,7 @@ def withdraw(home: Path, service: LocalService) -> None:
 
 def find_local_service(home: Path) -> LocalService | None:
     """The live ``serve`` of ``home``, or None (none left its file, its process is gone, or
-    it does not answer its health check)."""
+    what answers at its address cannot prove it holds the home's token)."""
     found = _read(home)
     if found is None:
         return None
@@ -65,13 +67,26 @@ def find_local_service(home: Path) -> LocalService | None:
         return None
     import httpx
 
+    challenge = secrets.token_hex(16)
     try:
-        reply = httpx.get(f"{url}/api/health", timeout=_HEALTH_TIMEOUT_SECONDS)
-    except httpx.HTTPError:
+        reply = httpx.get(
+            f"{url}/api/health", params={"challenge": challenge}, timeout=_HEALTH_TIMEOUT_SECONDS
+        )
+        proof = reply.json().get("proof") if reply.status_code == 200 else None
+    except (httpx.HTTPError, ValueError, AttributeError):
         return None
-    if reply.status_code != 200:
+    # only the serve that wrote the token can answer: a stale file whose port another program
+    # (or another home's serve) took never gets the token
+    if not isinstance(proof, str) or not hmac.compare_digest(
+        proof, handoff_proof(token, challenge)
+    ):
         return None
     return LocalService(url=url, pid=pid, token=token)
+
+
+def handoff_proof(token: str, challenge: str) -> str:
+    """What a serve holding ``token`` answers to ``challenge`` (HMAC-SHA256, hex)."""
+    return hmac.new(token.encode(), challenge.encode(), hashlib.sha256).hexdigest()
 
 
 def _read(home: Path) -> tuple[dict[str, Any], str] | None:

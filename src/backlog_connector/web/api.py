@@ -81,16 +81,14 @@ router = APIRouter(
 
 
 @public.get("/health", summary="Liveness (no authentication)")
-def health(
-    request: Request, challenge: Annotated[str | None, Query(max_length=128)] = None
-) -> dict[str, Any]:
+def health(request: Request, challenge: str | None = None) -> dict[str, Any]:
     """``ok`` while the process answers; says whether the scheduler thread runs. With a
     ``challenge``, ``proof`` shows this is the serve whose token the data home holds (the CLI
     checks it before it sends the token: ``web.handoff``)."""
     sched: Scheduler | None = getattr(request.app.state, "scheduler", None)
     answer: dict[str, Any] = {"status": "ok", "scheduler": bool(sched and sched.running)}
     local = getattr(request.app.state, "local_token", None)
-    if challenge and local:
+    if challenge and local and len(challenge) <= 128:  # the CLI sends 32 hex digits
         answer["proof"] = handoff_proof(str(local), challenge)
     return answer
 

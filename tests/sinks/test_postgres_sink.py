@@ -407,3 +407,26 @@ def test_a_wrong_password_is_refused_and_never_shown() -> None:
             check_destination(f"postgresql://bc:{wrong}@{server}")
         assert wrong not in str(err.value)
         assert right not in str(err.value)
+
+
+def test_a_dropped_schema_is_made_again_by_the_next_run_of_the_same_sink(
+    pg: PostgresSink, sink_database: str, pg_schema: str
+) -> None:
+    _seed(pg)
+    _sql(sink_database, f'DROP SCHEMA "{pg_schema}" CASCADE')
+    assert pg.read_state("issues") is None  # the state went with it: the next run is full
+    run = pg.open_run("issues", TABLES, MERGE, run_id="again", full=True)
+    run.write(issues([1, 2]))
+    run.commit({"run": "again"})
+    assert pg.row_count("issues") == 2
+    assert pg.read_state("issues") == {"run": "again"}
+
+
+def test_url_query_values_reach_libpq_as_given() -> None:
+    from backlog_connector.sinks.postgres_conn import libpq_url
+
+    url = libpq_url("postgresql://u@h/d?options=-c%20search_path%3Dfoo&application_name=a+b")
+    assert "options=-c%20search_path%3Dfoo" in url  # a space stays a space (not '+')
+    assert "application_name=a%2Bb" in url  # and a plus stays a plus
+    with pytest.raises(DestinationError, match="malformed"):
+        normalise_url("postgresql://u:x@[::1:5432/db")

@@ -6,7 +6,7 @@ without the password."""
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit, urlunsplit
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
@@ -22,6 +22,7 @@ from backlog_connector.datasets.info import DestinationInfo
 from backlog_connector.datasets.models import Dataset, Destination, Run, utcnow
 from backlog_connector.datasets.plane import PlaneCore
 from backlog_connector.datasets.views import WAREHOUSE, destination_info
+from backlog_connector.sinks.postgres_conn import query_pairs
 
 #: URL schemes accepted for a PostgreSQL destination (all saved as ``postgresql://``)
 POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
@@ -37,7 +38,11 @@ def postgres_url(url: str, password: str | None = None) -> str:
     what is wrong; the message never repeats the URL (it may hold a password)."""
     if not isinstance(url, str) or not url.strip():
         raise InvalidOptionError(f"no destination URL given: pass --url {_URL_HELP}")
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+        parts.hostname  # noqa: B018  (a malformed IPv6 host raises only here)
+    except ValueError:
+        raise InvalidOptionError(f"invalid destination URL (malformed host): {_URL_HELP}") from None
     scheme = parts.scheme.lower()
     if scheme not in POSTGRES_SCHEMES:
         given = f"a {scheme}: URL" if scheme else "no scheme"
@@ -63,7 +68,7 @@ def postgres_url(url: str, password: str | None = None) -> str:
         raise InvalidOptionError(f"invalid destination URL (no database name): {_URL_HELP}")
     user = parts.username
     secret = unquote(parts.password) if parts.password else None
-    query = parse_qsl(parts.query, keep_blank_values=True)
+    query = query_pairs(parts.query)
     in_query = [v for k, v in query if k == "password"]
     if in_query:  # libpq takes ?password= too: keep it with the user, out of the shown query
         if secret or len(in_query) > 1:
@@ -95,14 +100,15 @@ def postgres_url(url: str, password: str | None = None) -> str:
         raise InvalidOptionError(
             f"the destination URL has a password but no user to go with it: {_URL_HELP}"
         )
-    return urlunsplit(("postgresql", netloc, parts.path, urlencode(query), ""))
+    # quote_via=quote: a space is %20 (libpq reads '+' as a plus sign, not a space)
+    return urlunsplit(("postgresql", netloc, parts.path, urlencode(query, quote_via=quote), ""))
 
 
 def url_secrets(url: str) -> set[str]:
     """The URL's password and ``sslpassword``, as given and percent-decoded."""
     parts = urlsplit(url)
     found = [parts.password or ""]
-    found += [v for k, v in parse_qsl(parts.query) if k in _SECRET_PARAMS]
+    found += [v for k, v in query_pairs(parts.query) if k in _SECRET_PARAMS]
     return {
         form
         for value in found
@@ -116,7 +122,7 @@ def shown_url(url: str) -> str:
     from backlog_connector.sinks.postgres import describe_url
 
     parts = urlsplit(describe_url(url))
-    query = [(k, v) for k, v in parse_qsl(parts.query, True) if k not in _SECRET_PARAMS]
+    query = [(k, v) for k, v in query_pairs(parts.query) if k not in _SECRET_PARAMS]
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
 
 

@@ -148,6 +148,13 @@ class PostgresSink(Sink):
             raise InvalidOptionError("run_id must be a non-empty string")
         check_specs(base, tables, mode)
         conn = connect(self._url, autocommit=False)
+        try:  # the schema or the connector's tables may have been dropped since the sink opened
+            with contextlib.closing(conn.cursor()) as cur:
+                meta.ensure_meta_tables(cur, self._schema)
+            conn.commit()
+        except Exception as exc:
+            conn.close()
+            raise translate(exc, f"preparing schema {self._schema!r} of", self._url) from None
         return PostgresSinkRun(
             conn, self._url, self._schema, base, tables, mode, run_id,
             full=full, lock_wait_seconds=self._lock_wait, on_wait=on_wait or self._on_wait,

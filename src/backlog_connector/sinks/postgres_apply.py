@@ -24,8 +24,9 @@ from backlog_connector.sinks.run_rules import RUN_ID_COLUMN, add_count
 
 log = logging.getLogger("backlog_connector.sinks")
 
-#: how long one applying attempt waits for a table lock before it rolls back and tries again
-LOCK_TIMEOUT_MS = 2_000
+#: how long one applying attempt waits for a table lock before it rolls back and tries again;
+#: short, because while TRUNCATE waits for a reader, new readers queue behind it
+LOCK_TIMEOUT_MS = 250
 #: the staging column that orders a run's rows: the last staged row of a key wins
 SEQ_COLUMN = "_backlog_connector_seq"
 

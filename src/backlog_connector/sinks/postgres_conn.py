@@ -11,7 +11,7 @@ import contextlib
 import threading
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit, urlunsplit
 
 from backlog_connector.backlog.errors import BacklogConnectorError
 from backlog_connector.backlog.redact import Redactor
@@ -41,6 +41,7 @@ def normalise_url(url: str) -> str:
     try:
         parts = urlsplit(str(url).strip())
         port = parts.port
+        parts.hostname  # noqa: B018  (a malformed IPv6 host raises only here)
     except ValueError as exc:
         raise DestinationError(f"the destination URL is malformed ({exc}); {_FORM}") from None
     if parts.scheme.lower() not in _SCHEMES:
@@ -60,6 +61,17 @@ _SECRET_PARAMS = {"password", "sslpassword", "passfile", "sslkey"}
 _FORM = "give postgresql://user[:password]@host[:port]/database[?sslmode=require]"
 
 
+def query_pairs(query: str) -> list[tuple[str, str]]:
+    """The (name, value) pairs of a URL's query as libpq reads them: percent-escapes decoded,
+    a ``+`` kept as a plus sign (``urllib.parse.parse_qsl`` would make it a space)."""
+    pairs = []
+    for part in query.split("&"):
+        if part:
+            name, _, value = part.partition("=")
+            pairs.append((unquote(name), unquote(value)))
+    return pairs
+
+
 def describe_url(url: str) -> str:
     """``url`` without its password (for listings, logs and errors)."""
     try:
@@ -73,8 +85,8 @@ def describe_url(url: str) -> str:
         host = f"[{host}]"
     netloc = f"{user}{host}{f':{port}' if port is not None else ''}"
     query = urlencode(
-        [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-         if k.lower() not in _SECRET_PARAMS]
+        [(k, v) for k, v in query_pairs(parts.query)
+         if k.lower() not in _SECRET_PARAMS], quote_via=quote,
     )  # fmt: skip
     return urlunsplit(("postgresql", netloc, parts.path, query, ""))
 
@@ -86,7 +98,7 @@ def password_of(url: str) -> str | None:
         parts = urlsplit(str(url).strip())
         if parts.password:
             return unquote(parts.password)
-        for key, value in parse_qsl(parts.query):
+        for key, value in query_pairs(parts.query):
             if key.lower() == "password" and value:
                 return value
     return None
@@ -95,10 +107,12 @@ def password_of(url: str) -> str | None:
 def libpq_url(url: str) -> str:
     """The URL for libpq, with a connect timeout and our application name unless given."""
     parts = urlsplit(normalise_url(url))
-    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    query = dict(query_pairs(parts.query))
     query.setdefault("connect_timeout", _CONNECT_TIMEOUT_SECONDS)
     query.setdefault("application_name", "backlog-connector")
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+    # quote_via=quote: a space is %20 (libpq reads '+' as a plus sign, not a space)
+    encoded = urlencode(query, quote_via=quote)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, encoded, ""))
 
 
 def sqlstate(exc: BaseException) -> str:

@@ -97,7 +97,12 @@ def has_index(cur: Any, schema: str, index: str) -> bool:
 
 
 def read_state(cur: Any, schema: str, base: str) -> dict[str, Any] | None:
-    """The state committed for ``base``, or None."""
+    """The state committed for ``base``, or None (also when the connector's tables are gone,
+    e.g. someone dropped the schema: the next run is then a full one and makes them again)."""
+    cur.execute("SELECT to_regclass($1)", (qualified(schema, STATE_TABLE),))
+    found = cur.fetchone()
+    if found is None or found[0] is None:
+        return None
     cur.execute(
         f"SELECT state::text FROM {qualified(schema, STATE_TABLE)} WHERE table_name = $1",
         (base.lower(),),

@@ -30,9 +30,15 @@ def test_each_successful_run_publishes_the_whole_table(plane: ControlPlane, acme
 
     plane.update_dataset("Issues", publish="none")
     assert plane.get_dataset("Issues").publish is None
-    kept = published.stat().st_mtime_ns
+    assert not published.exists()  # a stale snapshot would pass for the live table
     plane.run_datasets(["Issues"])
-    assert published.stat().st_mtime_ns == kept  # no longer written
+    assert not published.exists()  # no longer written
+
+    plane.update_dataset("Issues", publish="parquet")
+    plane.run_datasets(["Issues"])
+    assert published.exists()
+    plane.delete_dataset("Issues")
+    assert not published.exists()  # gone with the dataset
 
 
 def test_a_failed_run_publishes_nothing(plane: ControlPlane, acme: str) -> None:

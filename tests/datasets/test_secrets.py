@@ -10,6 +10,7 @@ from cryptography.fernet import Fernet
 
 from backlog_connector.datasets.errors import SecretKeyError
 from backlog_connector.datasets.secrets import SecretBox
+from backlog_connector.datasets.service import ControlPlane
 
 
 def test_key_file_is_created_0600_and_reused(tmp_path: Path) -> None:
@@ -42,3 +43,7 @@ def test_key_file_readable_by_others_is_refused(tmp_path: Path) -> None:
     key_file.chmod(0o644)
     with pytest.raises(SecretKeyError, match="chmod 600"):
         SecretBox.open(key_file)
+
+
+def test_a_new_data_home_is_private_to_its_user(plane: ControlPlane) -> None:
+    assert plane.home.stat().st_mode & 0o777 == 0o700

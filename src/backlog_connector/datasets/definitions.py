@@ -205,6 +205,8 @@ class DatasetsMixin(PlaneCore):
                 row.enabled = bool(changes["enabled"])
             if "publish" in changes:
                 row.publish = validate.publish(changes["publish"])
+                if row.publish is None:
+                    self._unpublish(row.table_name)
             row.updated_at = utcnow()
             s.flush()
             return self._dataset_info(s, row)
@@ -247,6 +249,11 @@ class DatasetsMixin(PlaneCore):
             s.delete(row)
             if drop_table:
                 self._sink_for(target).drop(table_name)
+                self._unpublish(table_name)  # tools reading the file must not see it live on
+
+    def _unpublish(self, table: str) -> None:
+        """Remove the dataset's published snapshot, if any."""
+        (self.home / "published" / f"{table}.parquet").unlink(missing_ok=True)
 
     def preview(self, name: str, limit: int = 20) -> pa.Table:
         """The first ``limit`` rows of the dataset's main table.

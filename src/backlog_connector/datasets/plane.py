@@ -70,7 +70,8 @@ class PlaneCore:
             self._engine = sa.create_engine(url, connect_args=connect_args)
         except (sa.exc.ArgumentError, ImportError) as exc:
             raise database_url_error(url, exc) from None
-        self.home.mkdir(parents=True, exist_ok=True)
+        # the synced data (names, mail addresses) is for this user only, like the key file
+        self.home.mkdir(mode=0o700, parents=True, exist_ok=True)
         secret_key = settings.secret_key.get_secret_value() if settings.secret_key else None
         self._box = SecretBox.open(settings.key_file, secret_key)
         if self._engine.dialect.name == "sqlite":

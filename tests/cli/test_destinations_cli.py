@@ -278,3 +278,13 @@ def test_show_names_the_field_of_a_column_postgresql_made_shorter(
     shown = cli("datasets", "show", "Fields").stdout
     assert field in shown
     assert "field (shortened column)" in shown
+
+
+def test_a_link_local_host_is_refused_before_anything_connects(cli: Cli, home: Path) -> None:
+    refused = cli(
+        "destinations", "add", "meta", "--url", "postgresql://u@169.254.169.254:5432/db"
+    )
+    assert refused.exit_code == 2, refused.output
+    assert "link-local" in refused.stderr
+    assert "network.allow_private_addresses" in refused.stderr
+    assert [d["name"] for d in as_json(cli("destinations", "list", "--json"))] == ["warehouse"]

@@ -58,6 +58,32 @@ def non_public_address(host: str, *, resolve: bool = True) -> str | None:
     return None
 
 
+def link_local_address(host: str) -> str | None:
+    """The first link-local address ``host`` is or resolves to (169.254/16, fe80::/10: a
+    cloud's metadata service lives there), else None. Databases on private networks are the
+    norm, so a destination is refused only for these."""
+    name = host.strip("[]")
+    try:
+        candidates = [ipaddress.ip_address(name)]
+    except ValueError:
+        try:
+            infos = socket.getaddrinfo(name, None, proto=socket.IPPROTO_TCP)
+        except (OSError, UnicodeError):
+            return None
+        candidates = []
+        for info in infos:
+            try:
+                candidates.append(ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]))
+            except ValueError:
+                continue
+    for address in candidates:
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        if address.is_link_local:
+            return str(address)
+    return None
+
+
 def check_public_host(host: str, *, what: str, allow_private: bool) -> None:
     """Raise ``InvalidAddressError`` when ``host`` is a private or link-local address (or a
     name resolving to one) and ``allow_private`` is off; the message names the setting."""

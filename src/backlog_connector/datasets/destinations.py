@@ -139,6 +139,20 @@ def check_schema(schema: str) -> str:
 class DestinationsMixin(PlaneCore):
     """Saved destinations (see ``ControlPlane``)."""
 
+    def _refuse_link_local(self, url: str) -> None:
+        """A link-local host (a cloud's metadata service) is refused unless the setting
+        ``network.allow_private_addresses`` allows it: the check would otherwise probe it."""
+        from backlog_connector.backlog.errors import InvalidAddressError
+        from backlog_connector.backlog.private_hosts import ALLOW_SETTING, link_local_address
+
+        host = urlsplit(url).hostname or ""
+        found = None if self.settings.network.allow_private_addresses else link_local_address(host)
+        if found is not None:
+            raise InvalidAddressError(
+                f"the destination's host is {found}, a link-local address (where cloud metadata"
+                f" services answer); if that is intended, allow it with the setting {ALLOW_SETTING}"
+            )
+
     def add_destination(
         self,
         name: str,
@@ -157,6 +171,7 @@ class DestinationsMixin(PlaneCore):
         self._require_free_destination_name(name)
         schema = check_schema(schema or "public")
         full_url = postgres_url(url, password)
+        self._refuse_link_local(full_url)
         shown = self._check_destination(full_url, schema)
         now = utcnow()
         with self._sessions.begin() as s:

@@ -48,8 +48,6 @@ from backlog_connector.sinks.base import SinkRun, WriteStats, table_name
 from backlog_connector.sinks.errors import (
     BadBatchError,
     RunFinishedError,
-    SchemaConflictError,
-    TableOwnershipError,
     WarehouseBusyError,
 )
 from backlog_connector.sinks.naming import quote
@@ -60,14 +58,19 @@ from backlog_connector.sinks.postgres_apply import (
     delete_using,
     stored_table_name,
 )
+from backlog_connector.sinks.postgres_columns import (
+    batch_columns,
+    check_ownership,
+    conflicts_checked,
+    declared_columns,
+)
 from backlog_connector.sinks.postgres_conn import (
     LOCK_NOT_AVAILABLE,
     sqlstate,
     translate,
 )
-from backlog_connector.sinks.postgres_types import conform, pg_identifier, pg_type
+from backlog_connector.sinks.postgres_types import conform, pg_type
 from backlog_connector.sinks.run_rules import (
-    CONFLICT_FIX,
     LOADED_AT_COLUMN,
     RUN_ID_COLUMN,
     add_count,
@@ -80,7 +83,6 @@ log = logging.getLogger("backlog_connector.sinks")
 
 #: staged rows per commit of the staging tables (keeps transactions short)
 CHUNK_ROWS = 50_000
-_APPEND_TYPES = {RUN_ID_COLUMN: "text", LOADED_AT_COLUMN: "timestamp with time zone"}
 _RETRYABLE = (LOCK_NOT_AVAILABLE, "40P01", "40001")
 
 
@@ -271,21 +273,7 @@ class PostgresSinkRun(SinkRun):
         return [t for t in self._tables.values() if t.spec.suffix]
 
     def _check_ownership(self) -> None:
-        registered = meta.owners(self._cur, self._schema)
-        existing = meta.existing_tables(self._cur, self._schema)
-        for table in self._tables.values():
-            owner = registered.get(table.name)
-            if owner is not None and owner != (self._base.lower(), table.spec.suffix):
-                raise TableOwnershipError(
-                    f"table {table.name!r} already belongs to the dataset table {owner[0]!r}; "
-                    "give this dataset another table name"
-                )
-            if owner is None and table.name in existing:
-                raise TableOwnershipError(
-                    f"table {self._schema}.{table.name} exists in PostgreSQL but was not "
-                    "created by Backlog Connector; drop or rename it, or give this dataset "
-                    "another table name"
-                )
+        check_ownership(self._cur, self._schema, self._base, self._tables.values())
 
     def _prepare(self, table: StagedTable) -> None:
         declared = self._declared(table)
@@ -306,22 +294,7 @@ class PostgresSinkRun(SinkRun):
         self._cur.execute(f"CREATE TEMP TABLE {table.stage} ({', '.join(columns)})")
 
     def _declared(self, table: StagedTable) -> list[tuple[str, str]]:
-        declared = []
-        for item in table.spec.schema:
-            found = pg_type(item.type)
-            if found is None:
-                raise BadBatchError(
-                    f"table {table.name!r}: declared column {item.name!r} has Arrow type null; "
-                    "declare the column's real type in the report's schema"
-                )
-            declared.append((self._stored_column(table, item.name), found.name))
-        if self._mode is UpdateMode.APPEND:
-            declared += [
-                (name, type_)
-                for name, type_ in _APPEND_TYPES.items()
-                if name not in table.spec.schema.names
-            ]
-        return declared
+        return declared_columns(table, self._mode)
 
     def _default_of(self, column: str) -> str:
         """Staging defaults fill the append columns, so batches need not carry them."""
@@ -332,12 +305,6 @@ class PostgresSinkRun(SinkRun):
         if column == LOADED_AT_COLUMN:
             return f" DEFAULT {_literal(self._loaded_at.isoformat())}::timestamptz"
         return ""
-
-    def _stored_column(self, table: StagedTable, source: str) -> str:
-        stored = pg_identifier(source)
-        if stored != source:
-            table.sources[stored] = source
-        return stored
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -358,15 +325,7 @@ class PostgresSinkRun(SinkRun):
 
     def _evolve(self, table: StagedTable, schema: pa.Schema) -> list[tuple[str, str, pa.DataType]]:
         """Add the batch's new columns to the staging table; return what to COPY."""
-        copy: list[tuple[str, str, pa.DataType]] = []
-        typed: list[tuple[str, str]] = []
-        for item in schema:
-            found = pg_type(item.type)
-            if found is None:  # Arrow null: no type to give; the column stays NULL
-                continue
-            stored = self._stored_column(table, item.name)
-            copy.append((item.name, stored, found.arrow))
-            typed.append((stored, found.name))
+        copy, typed = batch_columns(table, schema)
         for name, type_ in self._conflicts_checked(table, typed):
             self._cur.execute(f"ALTER TABLE {table.stage} ADD COLUMN {quote(name)} {type_}")
             table.columns[name] = type_
@@ -378,20 +337,9 @@ class PostgresSinkRun(SinkRun):
     def _conflicts_checked(
         self, table: StagedTable, incoming: list[tuple[str, str]]
     ) -> list[tuple[str, str]]:
-        """Raise on a type conflict (before anything changes); return the columns to add."""
-        new = []
-        for name, type_ in incoming:
-            current = table.columns.get(name)
-            if current is None:
-                new.append((name, type_))
-            elif current != type_:
-                mode = UpdateMode.REPLACE if self._rebuild else self._mode
-                raise SchemaConflictError(
-                    f"table {table.name!r}, column {table.sources.get(name, name)!r}: the table "
-                    f"holds {current} but the new data has {type_}; the sink does not guess a "
-                    "conversion. " + CONFLICT_FIX[mode]
-                )
-        return new
+        return conflicts_checked(
+            table, incoming, UpdateMode.REPLACE if self._rebuild else self._mode
+        )
 
     def _stage(
         self, table: StagedTable, data: pa.Table, copy: list[tuple[str, str, pa.DataType]]

@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -27,6 +26,12 @@ import pyarrow as pa
 from backlog_connector.backlog.errors import InvalidOptionError
 from backlog_connector.reports.base import TableSpec, UpdateMode
 from backlog_connector.sinks import duckdb_meta as meta
+from backlog_connector.sinks.arguments import (
+    export_target,
+    partial_beside,
+    preview_limit,
+    run_arguments,
+)
 from backlog_connector.sinks.base import Sink, SinkRun, Warehouse
 from backlog_connector.sinks.duckdb_file import (
     COMMIT_WAIT_SECONDS,
@@ -40,10 +45,6 @@ from backlog_connector.sinks.errors import (
     WarehouseOpenError,
 )
 from backlog_connector.sinks.naming import INTERNAL_PREFIX, check_table_name, quote
-from backlog_connector.sinks.run_rules import check_specs
-
-ExportFormat = Literal["csv", "parquet"]
-EXPORT_FORMATS: tuple[ExportFormat, ...] = ("csv", "parquet")
 
 
 class DuckDBWarehouse(Warehouse):
@@ -97,10 +98,7 @@ class DuckDBWarehouse(Warehouse):
 
     def preview(self, table: str, limit: int = 20) -> pa.Table:
         """The first ``limit`` rows of ``table`` (storage order) as an Arrow table."""
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
-            raise InvalidOptionError(
-                f"preview limit must be a whole number of rows >= 0, got {limit!r}"
-            )
+        preview_limit(limit)
         with self._cursor() as cur:
             name = _resolve(cur, table)
             result: pa.Table = cur.sql(
@@ -114,27 +112,8 @@ class DuckDBWarehouse(Warehouse):
         The file appears complete or not at all: DuckDB writes a temporary file beside it, which
         is renamed over ``path`` at the end.
         """
-        if fmt not in EXPORT_FORMATS:
-            raise InvalidOptionError(
-                f"export format {fmt!r} is not supported; use one of {', '.join(EXPORT_FORMATS)}"
-            )
-        target = Path(path)
-        if not target.parent.is_dir():
-            raise InvalidOptionError(
-                f"cannot export to {target}: the directory {target.parent} does not exist; "
-                "create it or choose another output path"
-            )
-        if target.is_dir():
-            raise InvalidOptionError(
-                f"cannot export to {target}: it is a directory; add a file name"
-            )
-        # A fresh name the caller cannot have planted (O_EXCL), in the target's directory so
-        # the rename at the end is atomic.
-        handle, partial_name = tempfile.mkstemp(
-            prefix=f".{target.name}.", suffix=".partial", dir=target.parent
-        )
-        os.close(handle)
-        partial = Path(partial_name)
+        target = export_target(fmt, path)
+        partial = partial_beside(target)
         with self._cursor() as cur:
             try:
                 name = _resolve(cur, table)
@@ -245,15 +224,7 @@ class DuckDBSink(DuckDBWarehouse, Sink):
         """Start a run writing ``tables`` under ``base``; nothing is visible before its commit
         (see ``duckdb_run``). ``full``: the run writes every row of the dataset (no cursor), so
         a merge rebuilds the tables instead of upserting into them."""
-        check_table_name(base)
-        try:
-            mode = UpdateMode(mode)
-        except ValueError:
-            modes = ", ".join(m.value for m in UpdateMode)
-            raise InvalidOptionError(f"update mode {mode!r} is not one of {modes}") from None
-        if not isinstance(run_id, str) or not run_id:
-            raise InvalidOptionError("run_id must be a non-empty string")
-        check_specs(base, tables, mode)
+        mode = run_arguments(base, tables, mode, run_id)
         run = DuckDBSinkRun(
             self._file, base, tables, mode, run_id,
             full=full, memory_limit=self._memory_limit, commit_wait=self._commit_wait,

@@ -17,9 +17,15 @@ from typing import Any
 
 import pyarrow as pa
 
-from backlog_connector.backlog.errors import ConfigurationError, InvalidOptionError
+from backlog_connector.backlog.errors import ConfigurationError
 from backlog_connector.reports.base import TableSpec, UpdateMode
 from backlog_connector.sinks import postgres_meta as meta
+from backlog_connector.sinks.arguments import (
+    export_target,
+    partial_beside,
+    preview_limit,
+    run_arguments,
+)
 from backlog_connector.sinks.base import Sink, SinkRun
 from backlog_connector.sinks.errors import DestinationError, UnknownTableError
 from backlog_connector.sinks.naming import INTERNAL_PREFIX, check_table_name, quote
@@ -36,11 +42,9 @@ from backlog_connector.sinks.postgres_conn import (
 )
 from backlog_connector.sinks.postgres_run import PostgresSinkRun
 from backlog_connector.sinks.postgres_types import pg_identifier
-from backlog_connector.sinks.run_rules import check_specs
 
 __all__ = ["PostgresSink", "check_destination", "describe_url"]
 
-EXPORT_FORMATS = ("csv", "parquet")
 _SCHEMA_BYTES = 63
 
 
@@ -138,15 +142,7 @@ class PostgresSink(Sink):
     ) -> SinkRun:
         """Start a run writing ``tables`` under ``base`` on a connection of its own; nothing
         is visible before its commit (see ``postgres_run``)."""
-        check_table_name(base)
-        try:
-            mode = UpdateMode(mode)
-        except ValueError:
-            modes = ", ".join(m.value for m in UpdateMode)
-            raise InvalidOptionError(f"update mode {mode!r} is not one of {modes}") from None
-        if not isinstance(run_id, str) or not run_id:
-            raise InvalidOptionError("run_id must be a non-empty string")
-        check_specs(base, tables, mode)
+        mode = run_arguments(base, tables, mode, run_id)
         conn = connect(self._url, autocommit=False)
         try:  # the schema or the connector's tables may have been dropped since the sink opened
             with contextlib.closing(conn.cursor()) as cur:
@@ -226,10 +222,7 @@ class PostgresSink(Sink):
 
     def preview(self, table: str, limit: int = 20) -> pa.Table:
         """The first ``limit`` rows of ``table`` as an Arrow table."""
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
-            raise InvalidOptionError(
-                f"preview limit must be a whole number of rows >= 0, got {limit!r}"
-            )
+        preview_limit(limit)
         with self._pool.cursor(f"reading {table} in") as cur:
             name = self._resolve(cur, table)
             cur.execute(f"SELECT * FROM {meta.qualified(self._schema, name)} LIMIT {limit}")
@@ -239,24 +232,11 @@ class PostgresSink(Sink):
     def export(self, table: str, fmt: str, path: Path) -> int:
         """Write ``table`` to ``path`` as CSV (with a header) or Parquet, streamed in batches
         into a temporary file renamed over ``path`` at the end; return the row count."""
-        if fmt not in EXPORT_FORMATS:
-            raise InvalidOptionError(
-                f"export format {fmt!r} is not supported; use one of {', '.join(EXPORT_FORMATS)}"
-            )
-        target = Path(path)
-        if not target.parent.is_dir():
-            raise InvalidOptionError(
-                f"cannot export to {target}: the directory {target.parent} does not exist; "
-                "create it or choose another output path"
-            )
-        if target.is_dir():
-            raise InvalidOptionError(
-                f"cannot export to {target}: it is a directory; add a file name"
-            )
-        partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+        target = export_target(fmt, path)
+        partial = partial_beside(target)
         with self._pool.cursor(f"exporting {table} from") as cur:
-            name = meta.qualified(self._schema, self._resolve(cur, table))
             try:
+                name = meta.qualified(self._schema, self._resolve(cur, table))
                 if fmt == "csv":
                     rows = self._copy_csv(name, partial)
                 else:

@@ -39,15 +39,12 @@ from backlog_connector.reports.base import TableBatch, TableSpec, UpdateMode
 from backlog_connector.sinks import postgres_meta as meta
 from backlog_connector.sinks.arrow_batches import (
     as_table,
-    check_columns,
-    check_keys_set,
     keys_table,
     last_per_key,
 )
 from backlog_connector.sinks.base import SinkRun, WriteStats, table_name
 from backlog_connector.sinks.errors import (
     BadBatchError,
-    RunFinishedError,
     WarehouseBusyError,
 )
 from backlog_connector.sinks.naming import quote
@@ -74,8 +71,11 @@ from backlog_connector.sinks.run_rules import (
     LOADED_AT_COLUMN,
     RUN_ID_COLUMN,
     add_count,
+    check_batch,
     dump_state,
-    reject_append_columns,
+    finished,
+    refuse_delete,
+    table_for,
 )
 from backlog_connector.sinks.write_behind import WriteBehind
 
@@ -149,14 +149,9 @@ class PostgresSinkRun(SinkRun):
         with self._guard(f"writing to {table_name(self._base, batch.suffix)}"):
             table = self._table_for(batch.suffix)
             data = as_table(batch.batch)
-            where = f"table {table.name!r}"
-            required = self._required_keys(table)
             copy = table.copies.get(data.schema)
-            if copy is None:
-                if self._mode is UpdateMode.APPEND:
-                    reject_append_columns(data.column_names, where)
-                check_columns(data.column_names, where, required)
-            check_keys_set(data, where, required)
+            where = f"table {table.name!r}"
+            check_batch(data, self._mode, table.spec, where, new_schema=copy is None)
             if data.num_rows == 0:
                 return
             if copy is None:  # a new schema: checked and evolved now, so conflicts raise here
@@ -171,11 +166,7 @@ class PostgresSinkRun(SinkRun):
         """Delete main-table rows by key, and their children (merge; also allowed in replace)."""
         main = self._main
         with self._guard(f"deleting from {main.name}"):
-            if self._mode is UpdateMode.APPEND:
-                raise BadBatchError(
-                    f"delete() needs the merge update mode; {self._base!r} is written in "
-                    "append mode"
-                )
+            refuse_delete(self._mode, self._base)
             if not keys:
                 return
             self._behind.drain()
@@ -309,19 +300,7 @@ class PostgresSinkRun(SinkRun):
     # -- writing ------------------------------------------------------------------------------
 
     def _table_for(self, suffix: str) -> StagedTable:
-        table = self._tables.get(suffix)
-        if table is None:
-            known = ", ".join(repr(s) for s in self._tables)
-            raise BadBatchError(
-                f"a batch for table suffix {suffix!r}, which the run did not open "
-                f"(its tables have the suffixes {known})"
-            )
-        return table
-
-    def _required_keys(self, table: StagedTable) -> tuple[str, ...]:
-        if self._mode is not UpdateMode.MERGE:
-            return ()
-        return tuple(dict.fromkeys(table.spec.key + table.spec.parent_key))
+        return table_for(self._tables, suffix)
 
     def _evolve(self, table: StagedTable, schema: pa.Schema) -> list[tuple[str, str, pa.DataType]]:
         """Add the batch's new columns to the staging table; return what to COPY."""
@@ -369,10 +348,7 @@ class PostgresSinkRun(SinkRun):
 
     def _check_open(self) -> None:
         if not self._open:
-            raise RunFinishedError(
-                f"the run {self._run_id!r} of {self._base!r} is already committed or rolled "
-                "back; open a new run"
-            )
+            raise finished(self._run_id, self._base)
 
     @contextlib.contextmanager
     def _guard(self, doing: str) -> Iterator[None]:

@@ -4,14 +4,16 @@ append mode, the state document, and the fix a type conflict names."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
 
 import orjson
+import pyarrow as pa
 
 from backlog_connector.reports.base import TableSpec, UpdateMode
+from backlog_connector.sinks.arrow_batches import check_columns, check_keys_set
 from backlog_connector.sinks.base import table_name
-from backlog_connector.sinks.errors import BadBatchError
+from backlog_connector.sinks.errors import BadBatchError, RunFinishedError
 
 RUN_ID_COLUMN = "_run_id"
 LOADED_AT_COLUMN = "_loaded_at"
@@ -27,6 +29,7 @@ CONFLICT_FIX = {
     UpdateMode.MERGE: _REBUILD.format(mode="merge"),
 }
 _SUFFIX = re.compile(r"[a-z0-9_]+")
+T = TypeVar("T")
 
 
 def check_specs(base: str, tables: Sequence[TableSpec], mode: UpdateMode) -> None:
@@ -83,3 +86,50 @@ def dump_state(state: dict[str, Any] | None) -> str | None:
 def add_count(counter: dict[str, int], name: str, rows: int) -> None:
     """``counter[name] += rows``."""
     counter[name] = counter.get(name, 0) + rows
+
+
+def table_for(tables: Mapping[str, T], suffix: str) -> T:
+    """The run's table of ``suffix``; a batch for a table the run did not open is a report bug."""
+    table = tables.get(suffix)
+    if table is None:
+        known = ", ".join(repr(s) for s in tables)
+        raise BadBatchError(
+            f"a batch for table suffix {suffix!r}, which the run did not open "
+            f"(its tables have the suffixes {known})"
+        )
+    return table
+
+
+def required_keys(mode: UpdateMode, spec: TableSpec) -> tuple[str, ...]:
+    """The columns every row of a batch must set: merge needs the key and the parent key."""
+    if mode is not UpdateMode.MERGE:
+        return ()
+    return tuple(dict.fromkeys(spec.key + spec.parent_key))
+
+
+def check_batch(
+    data: pa.Table, mode: UpdateMode, spec: TableSpec, where: str, *, new_schema: bool
+) -> None:
+    """Refuse a batch that breaks the contract: (for a schema not seen yet) duplicate names,
+    missing keys or the append columns, and (always) NULL keys."""
+    required = required_keys(mode, spec)
+    if new_schema:
+        if mode is UpdateMode.APPEND:
+            reject_append_columns(data.column_names, where)
+        check_columns(data.column_names, where, required)
+    check_keys_set(data, where, required)
+
+
+def refuse_delete(mode: UpdateMode, base: str) -> None:
+    """``delete()`` needs a key to match: never in append mode."""
+    if mode is UpdateMode.APPEND:
+        raise BadBatchError(
+            f"delete() needs the merge update mode; {base!r} is written in append mode"
+        )
+
+
+def finished(run_id: str, base: str) -> RunFinishedError:
+    """The error for a run used after its commit or roll-back."""
+    return RunFinishedError(
+        f"the run {run_id!r} of {base!r} is already committed or rolled back; open a new run"
+    )

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
+from serve_process import ServeProcess
 from service_helpers import LiveService, serve_in_thread
 
 from backlog_connector.datasets.service import ControlPlane
@@ -37,3 +38,11 @@ def live(tmp_path: Path) -> Iterator[LiveService]:
     yield service
     service.stop()
     plane.close()
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[ServeProcess]:
+    """``backlog-connector serve`` as a process over a fresh home (stopped after the test)."""
+    process = ServeProcess(tmp_path / "home", tmp_path / "logs")
+    yield process
+    process.ensure_stopped()

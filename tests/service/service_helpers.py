@@ -14,6 +14,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from backlog_connector.datasets.service import ControlPlane
+from backlog_connector.emulator import Emulator
 
 
 def free_port() -> int:
@@ -68,3 +69,26 @@ def poll(fetch: Callable[[], Any], done: Callable[[Any], bool], timeout: float =
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s; last: {result!r}")
         time.sleep(0.05)
+
+
+# -- over the REST API of a served home (a ServeProcess or a LiveService) --
+
+
+def add_accounts(client: httpx.Client, emu: Emulator) -> None:
+    for user in ("admin", "member"):
+        body = {"name": user, "base_url": emu.base_url, "api_key": emu.api_keys[user],
+                "api_key_in_query": user == "member"}  # fmt: skip
+        response = client.post("/api/accounts", json=body)
+        assert response.status_code == 201, response.text
+
+
+def create(client: httpx.Client, name: str, **fields: Any) -> dict[str, Any]:
+    response = client.post("/api/datasets", json={"name": name, **fields})
+    assert response.status_code == 201, response.text
+    data: dict[str, Any] = response.json()
+    return data
+
+
+def finished_runs(client: httpx.Client, name: str) -> list[dict[str, Any]]:
+    runs: list[dict[str, Any]] = client.get(f"/api/datasets/{name}/runs").json()
+    return list(reversed([r for r in runs if r["status"] not in ("queued", "running")]))

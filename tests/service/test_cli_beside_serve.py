@@ -16,8 +16,7 @@ import duckdb
 import httpx
 import pytest
 from serve_process import ServeProcess
-from service_helpers import poll
-from test_serve_e2e import add_accounts, create, finished_runs
+from service_helpers import add_accounts, create, finished_runs, poll
 
 from backlog_connector.emulator import Emulator, EmulatorConfig
 from backlog_connector.web.handoff import SERVICE_FILE, TOKEN_FILE
@@ -28,13 +27,6 @@ def space() -> Iterator[Emulator]:
     # paid plan: a full issues run takes a few seconds of rate-limited reading
     with Emulator(EmulatorConfig(seed=21, projects=2, issues=1500, plan="paid")) as emu:
         yield emu
-
-
-@pytest.fixture
-def serve(tmp_path: Path) -> Iterator[ServeProcess]:
-    process = ServeProcess(tmp_path / "home", tmp_path / "logs")
-    yield process
-    process.ensure_stopped()
 
 
 def _cli(serve: ServeProcess, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:

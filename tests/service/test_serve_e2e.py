@@ -10,13 +10,12 @@ import re
 import time
 from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from serve_process import TOKEN, ServeProcess
-from service_helpers import poll
+from service_helpers import add_accounts, create, finished_runs, poll
 
 from backlog_connector.emulator import Emulator, EmulatorConfig
 from backlog_connector.web.auth import PASSWORD_FILE, TOKEN_FILE
@@ -45,35 +44,8 @@ def paid_space() -> Iterator[Emulator]:
         yield emu
 
 
-@pytest.fixture
-def serve(tmp_path: Path) -> Iterator[ServeProcess]:
-    process = ServeProcess(tmp_path / "home", tmp_path / "logs")
-    yield process
-    process.ensure_stopped()
-
-
 def at(value: str) -> float:
     return datetime.fromisoformat(value).timestamp()
-
-
-def add_accounts(client: httpx.Client, emu: Emulator) -> None:
-    for user in ("admin", "member"):
-        body = {"name": user, "base_url": emu.base_url, "api_key": emu.api_keys[user],
-                "api_key_in_query": user == "member"}  # fmt: skip
-        response = client.post("/api/accounts", json=body)
-        assert response.status_code == 201, response.text
-
-
-def create(client: httpx.Client, name: str, **fields: Any) -> dict[str, Any]:
-    response = client.post("/api/datasets", json={"name": name, **fields})
-    assert response.status_code == 201, response.text
-    data: dict[str, Any] = response.json()
-    return data
-
-
-def finished_runs(client: httpx.Client, name: str) -> list[dict[str, Any]]:
-    runs: list[dict[str, Any]] = client.get(f"/api/datasets/{name}/runs").json()
-    return list(reversed([r for r in runs if r["status"] not in ("queued", "running")]))
 
 
 def executed_runs(client: httpx.Client, name: str) -> list[dict[str, Any]]:

@@ -4,20 +4,18 @@ tables, names past 63 bytes are shortened and mapped back, and bad destinations 
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import psycopg
 import pyarrow as pa
 import pytest
 from sinkdata import TABLES, custom_fields, issues, rows
+from writer import start_writer, wait_for
 
 from backlog_connector.backlog.errors import ConfigurationError
 from backlog_connector.reports.base import UpdateMode
@@ -34,7 +32,6 @@ from backlog_connector.sinks.postgres_conn import describe_url, normalise_url
 from backlog_connector.sinks.postgres_types import MAX_IDENTIFIER_BYTES, pg_identifier
 from pgtools import password_server
 
-WRITER = Path(__file__).with_name("sink_writer_proc.py")
 CF = "issues__custom_fields"
 MERGE, REPLACE = UpdateMode.MERGE, UpdateMode.REPLACE
 
@@ -242,25 +239,7 @@ def test_a_reader_that_never_lets_go_fails_the_commit_with_who_to_close(
 
 
 def _writer(target: str, mode: str, batches: int, delay: float) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(WRITER.parent), *sys.path])}
-    return subprocess.Popen(
-        [sys.executable, str(WRITER), target, mode, "doomed", str(batches), "2000", str(delay)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-
-
-def _wait_for(proc: subprocess.Popen[str], line: str) -> None:
-    assert proc.stdout is not None
-    while True:
-        got = proc.stdout.readline()
-        if not got:
-            _, err = proc.communicate(timeout=30)
-            pytest.fail(f"the writer ended before {line!r}: {err}")
-        if got.strip() == line:
-            return
+    return start_writer(target, mode, "doomed", batches, 2000, delay)
 
 
 @pytest.mark.parametrize("stage", ["staging", "applying"])
@@ -275,13 +254,13 @@ def test_kill_9_at_each_stage_leaves_the_tables_and_the_next_run_completes(
     try:
         if stage == "staging":
             proc = _writer(target, mode, batches=100_000, delay=0.0)
-            _wait_for(proc, "wrote 20")
+            wait_for(proc, "wrote 20")
         else:
             # a reader holds the tables, so the applying transaction is open and waiting
             reader.execute(f'SELECT 1 FROM "{pg_schema}".issues LIMIT 1').fetchone()
             reader.execute(f'LOCK TABLE "{pg_schema}".issues IN SHARE MODE')
             proc = _writer(target, mode, batches=3, delay=0.0)
-            _wait_for(proc, "committing")
+            wait_for(proc, "committing")
             time.sleep(1.0)  # inside the applying transaction's lock wait
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)

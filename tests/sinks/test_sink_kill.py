@@ -5,20 +5,18 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import duckdb
 import pytest
 from sinkdata import TABLES, custom_fields, issues, rows
+from writer import start_writer, wait_for
 
 from backlog_connector.reports.base import UpdateMode
 from backlog_connector.sinks.duckdb import DuckDBSink, open_read_only
 from backlog_connector.sinks.duckdb_staging import staging_files
 
-WRITER = Path(__file__).with_name("sink_writer_proc.py")
 CF = "issues__custom_fields"
 
 
@@ -41,32 +39,8 @@ def _snapshot(sink: DuckDBSink) -> tuple[object, ...]:
     )
 
 
-def _writer(
-    path: Path, mode: str, run_id: str, batches: int, size: int, delay: float
-) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(WRITER.parent), *sys.path])}
-    return subprocess.Popen(
-        [sys.executable, str(WRITER), str(path), mode, run_id, str(batches), str(size), str(delay)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-
-
-def _wait_for(proc: subprocess.Popen[str], line: str) -> None:
-    assert proc.stdout is not None
-    while True:
-        got = proc.stdout.readline()
-        if not got:
-            _, err = proc.communicate(timeout=30)
-            pytest.fail(f"the writer ended before {line!r}: {err}")
-        if got.strip() == line:
-            return
-
-
 def _next_run_completes(path: Path, mode: str) -> None:
-    done = _writer(path, mode, "next", batches=3, size=1_000, delay=0.0)
+    done = start_writer(path, mode, "next", batches=3, size=1_000, delay=0.0)
     out, err = done.communicate(timeout=120)
     assert done.returncode == 0, err
     assert out.splitlines()[-1] == "committed"
@@ -88,9 +62,9 @@ def test_kill_9_while_staging_leaves_the_table_and_readers_got_in_meanwhile(
     before = _seed(warehouse_path)
     # 40 batches of 4,000 rows: more than one DuckDB row group (122,880 rows) reaches the
     # staging file before the kill
-    proc = _writer(warehouse_path, mode, "doomed", batches=100_000, size=4_000, delay=0.0)
+    proc = start_writer(warehouse_path, mode, "doomed", batches=100_000, size=4_000, delay=0.0)
     try:
-        _wait_for(proc, "wrote 40")
+        wait_for(proc, "wrote 40")
         # the run stages in its own file: the warehouse is free for readers of any process
         outside = duckdb.connect(str(warehouse_path), read_only=True)
         assert outside.execute("SELECT count(*) FROM issues").fetchone() == (100,)
@@ -115,9 +89,9 @@ def test_kill_9_while_the_commit_waits_for_a_reader_leaves_the_table(
     before = _seed(warehouse_path)
     reader = duckdb.connect(str(warehouse_path), read_only=True)  # keeps the writer out
     try:
-        proc = _writer(warehouse_path, mode, "doomed", batches=5, size=2_000, delay=0.0)
+        proc = start_writer(warehouse_path, mode, "doomed", batches=5, size=2_000, delay=0.0)
         try:
-            _wait_for(proc, "committing")
+            wait_for(proc, "committing")
             time.sleep(1.0)  # waiting for this reader to let go
             assert proc.poll() is None
             os.kill(proc.pid, signal.SIGKILL)
@@ -136,9 +110,9 @@ def test_kill_9_during_the_applying_transaction_leaves_old_or_new_never_half(
     warehouse_path: Path, mode: str
 ) -> None:
     before = _seed(warehouse_path)
-    proc = _writer(warehouse_path, mode, "doomed", batches=60, size=4_000, delay=0.0)
+    proc = start_writer(warehouse_path, mode, "doomed", batches=60, size=4_000, delay=0.0)
     try:
-        _wait_for(proc, "committing")
+        wait_for(proc, "committing")
         time.sleep(0.15)  # somewhere inside the short write of 240,000 rows (or just after)
         os.kill(proc.pid, signal.SIGKILL)
     finally:

@@ -36,7 +36,7 @@ def test_sqlite_migration_matches_models(tmp_path: Path) -> None:
     assert _differences(engine) == []
     upgrade(engine)  # idempotent: a second start changes nothing
     with engine.connect() as conn:
-        assert conn.scalar(sa.text("select version_num from alembic_version")) == "0007"
+        assert conn.scalar(sa.text("select version_num from alembic_version")) == "0008"
 
 
 def test_run_warnings_migration_keeps_old_runs_at_zero(tmp_path: Path) -> None:

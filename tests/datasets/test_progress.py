@@ -29,6 +29,7 @@ def test_budget_waits_are_reported(
     assert waits, [e.kind for e in events]
     assert run.wait_seconds > 0
     assert "rate budget" in waits[0].message
+    assert waits[0].category == "search"  # the web banner says which budget
     pages = [e for e in events if e.kind == "page"]
     assert pages[-1].rows >= 2000
 
@@ -44,5 +45,5 @@ def test_display_shows_pages_rows_and_waits() -> None:
     text = out.getvalue()
     assert "2 pages" in text
     assert "200 rows" in text
-    assert "waiting 4.0 s for the rate budget" in text
+    assert "waiting 4 s for the rate budget" in text
     display.finish("Issues", "succeeded")

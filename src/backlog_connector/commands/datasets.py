@@ -362,7 +362,9 @@ def preview(name: str, limit: int, fmt: str, as_json: bool) -> None:
 @json_option
 @errors_to_exit_codes
 def history(name: str, limit: int, as_json: bool) -> None:
-    """The dataset's runs, newest first, with their errors."""
+    """The dataset's runs, newest first, with their errors. Rows written are shown for the
+    main table and for its child tables apart (``--json``: rows_main, rows_child, and
+    rows_written, their sum)."""
     with control_plane() as plane:
         runs = plane.history(name, limit)
     if as_json:
@@ -376,7 +378,8 @@ def history(name: str, limit: int, as_json: bool) -> None:
             "status",
             "started",
             "seconds",
-            "rows",
+            "main rows",
+            "child rows",
             "requests",
             "429s",
             "error",
@@ -389,7 +392,8 @@ def history(name: str, limit: int, as_json: bool) -> None:
                 r.status + ("" if r.complete is not False else " (incomplete)"),
                 when(r.started_at),
                 f"{r.duration_seconds:.1f}" if r.duration_seconds is not None else "-",
-                r.rows_written,
+                r.rows_main,  # None (shown "-"): recorded before rows were split
+                r.rows_child,
                 r.requests_total,
                 r.rate_limited,
                 r.error or r.incomplete_reason or "",

@@ -1,33 +1,54 @@
-"""Live progress of runs on stderr: pages, rows, and waits for the rate budget shown as such."""
+"""Live progress of runs on stderr: done/total, %, rows, rows/s, ETA, and waits for the rate
+budget shown as such."""
 
 from __future__ import annotations
 
 import os
 import signal
 import threading
-import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from backlog_connector.datasets.info import RunInfo
+from backlog_connector.datasets.live_progress import (
+    LiveProgress,
+    as_progress,
+    duration_text,
+    percent,
+    waiting_text,
+)
 from backlog_connector.datasets.runner import ProgressEvent
 
 
 class RunProgress:
-    """One line per dataset; call it as the ``progress`` callback of ``run_datasets``."""
+    """One line per dataset; call it as the ``progress`` callback of ``run_datasets``.
+
+    A line shows a bar, done/total with the percentage when the report knows its total (e.g.
+    issues from ``issues/count``), the rows, rows per second, the ETA and what the run waits
+    for ("waiting 55 s for the search rate budget")."""
 
     def __init__(self, names: Sequence[str], console: Console) -> None:
         self._progress = Progress(
             SpinnerColumn(),
             TextColumn("[bold]{task.description}"),
-            TextColumn("{task.fields[pages]:>5} pages"),
+            BarColumn(bar_width=24),
+            TextColumn("{task.fields[count]}"),
             TextColumn("{task.fields[rows]:>9,} rows"),
+            TextColumn("{task.fields[rate]}"),
+            TextColumn("{task.fields[eta]}"),
             TextColumn("{task.fields[note]}"),
             TimeElapsedColumn(),
             console=console,
@@ -35,43 +56,72 @@ class RunProgress:
         )
         self._lock = threading.Lock()
         self._tasks: dict[str, TaskID] = {
-            name: self._progress.add_task(name, total=None, pages=0, rows=0, note="")
+            name: self._progress.add_task(
+                name, total=None, count="", rows=0, rate="", eta="", note=""
+            )
             for name in names
         }
+        self._live = {name: LiveProgress() for name in names}
         self._pages = dict.fromkeys(names, 0)
-        self._rows = dict.fromkeys(names, 0)
-        self._wait_until: dict[str, float] = {}
 
     def __call__(self, name: str, event: ProgressEvent) -> None:
         with self._lock:
-            task = self._tasks.get(name)
-            if task is None:
+            live = self._live.get(name)
+            if live is None:
                 return
-            note = ""
+            live.feed(event)
             if event.kind == "page":
                 self._pages[name] += 1
-                self._rows[name] = max(self._rows[name], event.rows)
-            elif event.kind == "rows":
-                self._rows[name] = max(self._rows[name], event.rows)
-            elif event.kind == "wait":
-                self._wait_until[name] = time.monotonic() + event.wait_seconds
-                note = (
-                    f"[yellow]waiting {event.wait_seconds:.1f} s for the rate budget"
-                    if event.wait_seconds > 0
-                    else f"[yellow]{event.message}"  # readers of the destination, e.g.
-                )
-            elif event.message:
+            note = ""
+            if event.kind == "wait" and event.wait_seconds <= 0:
+                note = f"[yellow]{event.message}"  # readers of the destination, e.g.
+            elif event.kind == "note" and event.message:
                 note = event.message
-            if event.kind != "wait" and self._wait_until.get(name, 0) > time.monotonic():
-                note = "[yellow]waiting for the rate budget"
-            self._progress.update(task, pages=self._pages[name], rows=self._rows[name], note=note)
+            self._update(name, live.snapshot(), note)
 
-    def show(self, name: str, *, pages: int, rows: int, note: str) -> None:
-        """Set a dataset's line from figures another process reports (``serve``'s run)."""
+    def _update(self, name: str, figures: Mapping[str, Any], note: str = "") -> None:
+        """Set the line from a progress document (``datasets.live_progress``)."""
+        done, total, unit = int(figures["done"]), figures["total"], str(figures["unit"])
+        if total is not None:
+            count = f"{done:,}/{int(total):,} {unit} {percent(done, int(total)):>3}%"
+        elif unit != "rows":
+            count = f"{done:,} {unit}"
+        else:
+            count = f"{self._pages.get(name, 0):>5} pages"
+        rate = f"{float(figures['rows_per_second']):,.1f} rows/s"
+        eta = figures["eta_seconds"]
+        waiting = figures["waiting"]
+        if waiting is not None:
+            note = f"[yellow]{waiting_text(waiting)}"
+        self._progress.update(
+            self._tasks[name],
+            total=int(total) if total is not None else None,
+            completed=done if total is not None else 0,
+            count=count,
+            rows=int(figures["rows"]),
+            rate=rate,
+            eta=f"ETA {duration_text(float(eta))}" if eta is not None else "",
+            note=note,
+        )
+
+    def show(
+        self,
+        name: str,
+        *,
+        pages: int = 0,
+        rows: int = 0,
+        note: str = "",
+        progress: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Set a dataset's line from figures another process reports (``serve``'s run):
+        its progress document, or just pages, rows and the latest message."""
         with self._lock:
-            task = self._tasks.get(name)
-            if task is not None:
-                self._progress.update(task, pages=pages, rows=rows, note=note)
+            if name not in self._tasks:
+                return
+            self._pages[name] = pages
+            figures = as_progress(progress) or as_progress({"rows": rows})
+            assert figures is not None
+            self._update(name, figures, note)
 
     def finish(self, name: str, status: str) -> None:
         """Show the final status of a dataset's run."""
@@ -79,7 +129,11 @@ class RunProgress:
         with self._lock:
             task = self._tasks.get(name)
             if task is not None:
-                self._progress.update(task, note=f"[{colour}]{status}", total=1, completed=1)
+                live = self._live[name].snapshot(final=True)
+                total = live["total"] if status == "succeeded" and live["total"] else 1
+                self._progress.update(
+                    task, note=f"[{colour}]{status}", total=total, completed=total, eta=""
+                )
 
     @contextmanager
     def shown(self) -> Iterator[RunProgress]:

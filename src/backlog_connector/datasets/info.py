@@ -11,6 +11,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from backlog_connector.datasets.live_progress import as_progress
+
 #: run statuses, in the order a run moves through them
 RUN_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled", "skipped")
 #: what started a run
@@ -93,7 +95,7 @@ class RunInfo(_Plain):
     started_at: datetime | None
     finished_at: datetime | None
     rows_read: int = 0
-    rows_written: int = 0
+    rows_written: int = 0  # rows_main + rows_child
     rows_deleted: int = 0
     table_rows: int | None = None  # rows in the main table after the run
     warnings: int = 0  # values that did not parse (NULL in the table, kept in __rejects)
@@ -108,12 +110,16 @@ class RunInfo(_Plain):
     error_action: str | None = None  # configuration | retry_later | give_up
     cursor_before: dict[str, Any] | None = None
     cursor_after: dict[str, Any] | None = None
-    #: while a worker runs it: {"rows", "pages", "message"} (None: not run by a worker)
+    #: while it runs (and its last figures after): done, total, unit, rows, rows_per_second,
+    #: eta_seconds, waiting, message (``datasets.live_progress``); None: not started
     progress: dict[str, Any] | None = None
     #: the task-queue job that carries it (None: run in the process that queued it)
     queue_job_id: int | None = None
     note: str | None = None  # how the run was settled after its process died, if it was
     owner: str | None = None  # "host pid N" of the process that ran it
+    #: rows written to the main table / to its child tables (None: recorded before the split)
+    rows_main: int | None = None
+    rows_child: int | None = None
 
     @property
     def duration_seconds(self) -> float | None:
@@ -131,6 +137,7 @@ class RunInfo(_Plain):
         data = super().to_dict()
         data["duration_seconds"] = self.duration_seconds
         data["requests_total"] = self.requests_total
+        data["progress"] = as_progress(self.progress)
         return data
 
 

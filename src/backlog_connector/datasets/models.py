@@ -139,6 +139,8 @@ class Run(Base):
         sa.Index("ix_runs_dataset_id_id", "dataset_id", "id"),
         # the newest successful run per dataset (row counts on the list page) without a scan
         sa.Index("ix_runs_dataset_id_status_id", "dataset_id", "status", "id"),
+        # SQLite would hand the highest id out again once the newest runs are deleted
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -152,6 +154,9 @@ class Run(Base):
     rows_read: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     rows_written: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     rows_deleted: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    #: rows written to the main table and to the child tables (NULL: recorded before 0008)
+    rows_main: Mapped[int | None] = mapped_column(sa.BigInteger)
+    rows_child: Mapped[int | None] = mapped_column(sa.BigInteger)
     table_rows: Mapped[int | None] = mapped_column(sa.BigInteger)
     #: values that did not parse in this run (NULL in their column, kept in ``__rejects``)
     warnings: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")

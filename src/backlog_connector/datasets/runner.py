@@ -28,7 +28,7 @@ from backlog_connector.reports.rejects import (
     rejects_spec,
 )
 from backlog_connector.reports.values import dates_in_zone
-from backlog_connector.sinks.base import Sink, SinkRun
+from backlog_connector.sinks.base import Sink, SinkRun, WriteStats
 
 if TYPE_CHECKING:
     from backlog_connector.backlog.ledger import RateLedger
@@ -80,7 +80,9 @@ class RunOutcome:
     error: str | None = None
     error_action: str | None = None
     rows_read: int = 0
-    rows_written: int = 0
+    rows_written: int = 0  # rows_main + rows_child
+    rows_main: int = 0  # rows written to the main table
+    rows_child: int = 0  # rows written to the child tables (``__rejects`` included)
     rows_deleted: int = 0
     table_rows: int | None = None
     warnings: int = 0
@@ -143,6 +145,7 @@ def execute(
                     kind="wait",
                     message=f"waiting {event.seconds:.1f} s for the {event.category} rate budget",
                     wait_seconds=event.seconds,
+                    category=event.category,
                 ),
             )
         elif isinstance(event, Retrying):
@@ -215,7 +218,7 @@ def execute(
                 stats = sink_run.commit(ctx.new_cursor)
                 sink_run = None
                 outcome.rows_read = ctx.rows_read
-                outcome.rows_written = sum(stats.rows_written.values())
+                _count_rows(stats, plan.table, outcome)
                 outcome.rows_deleted = sum(stats.rows_deleted.values())
                 outcome.complete = ctx.complete
                 outcome.incomplete_reason = ctx.incomplete_reason
@@ -231,7 +234,7 @@ def execute(
                 outcome.error = redact(str(exc), plan.secrets, plan.credentials)
                 outcome.error_action = exc.action
                 if keep_progress and sink_run is not None and ctx is not None:
-                    sink_run = _keep_checkpoint(sink_run, ctx, outcome)
+                    sink_run = _keep_checkpoint(sink_run, ctx, outcome, plan.table)
             except Exception as exc:  # a bug or an unexpected library error: record, not crash
                 outcome.status = "failed"
                 text = f"{type(exc).__name__}: {exc}"
@@ -274,7 +277,9 @@ def ctx_mode_is_merge(mode: str) -> bool:
     return mode == UpdateMode.MERGE.value
 
 
-def _keep_checkpoint(sink_run: SinkRun, ctx: RunContext, outcome: RunOutcome) -> SinkRun | None:
+def _keep_checkpoint(
+    sink_run: SinkRun, ctx: RunContext, outcome: RunOutcome, table: str
+) -> SinkRun | None:
     """Commit the rows a failed run's checkpoint describes; None once committed (the caller
     then has nothing to abort), the run unchanged when there is nothing to keep."""
     if ctx.checkpoint is None or not sink_run.supports_checkpoints:
@@ -284,11 +289,19 @@ def _keep_checkpoint(sink_run: SinkRun, ctx: RunContext, outcome: RunOutcome) ->
     except BacklogConnectorError as exc:  # the run rolled itself back: nothing was kept
         log.warning("could not keep the progress of a failed run: %s", exc)
         return None
-    outcome.rows_written = sum(stats.rows_written.values())
+    _count_rows(stats, table, outcome)
     outcome.rows_read = ctx.rows_read
     outcome.cursor_after = ctx.checkpoint
     outcome.error = f"{outcome.error}; {ctx.checkpoint_note or 'its progress was kept'}"
     return None
+
+
+def _count_rows(stats: WriteStats, table: str, outcome: RunOutcome) -> None:
+    """Rows written, of the main table (``table``) and of its children apart."""
+    main = sum(n for name, n in stats.rows_written.items() if name.lower() == table.lower())
+    outcome.rows_written = sum(stats.rows_written.values())
+    outcome.rows_main = main
+    outcome.rows_child = outcome.rows_written - main
 
 
 def _collect_stats(stats: RequestStats, outcome: RunOutcome) -> None:

@@ -23,6 +23,7 @@ from backlog_connector.datasets.info import (
 from backlog_connector.datasets.models import Dataset, Run, utcnow
 from backlog_connector.datasets.owner import Owner
 from backlog_connector.datasets.plane import SinkTarget, address_of
+from backlog_connector.datasets.progress_record import RecordedProgress
 from backlog_connector.datasets.run_lock import dataset_lock
 from backlog_connector.datasets.runner import Progress, RunOutcome, RunPlan, execute, redact
 from backlog_connector.datasets.settle import SettleMixin
@@ -38,8 +39,8 @@ def _insert_run(s: Session, dataset: Dataset, name: str, **fields: Any) -> RunIn
     """Add a run of ``dataset`` with zeroed counters (set here, so the returned info has them
     without a reload) and return it."""
     run = Run(
-        dataset_id=dataset.id, rows_read=0, rows_written=0, rows_deleted=0, warnings=0,
-        rate_limited=0, retries=0, wait_seconds=0.0, **fields,
+        dataset_id=dataset.id, rows_read=0, rows_written=0, rows_main=0, rows_child=0,
+        rows_deleted=0, warnings=0, rate_limited=0, retries=0, wait_seconds=0.0, **fields,
     )  # fmt: skip
     s.add(run)
     s.flush()
@@ -233,11 +234,12 @@ class RunsMixin(SettleMixin):
                 run.started_at = utcnow()
                 run.cursor_before = cursor
 
+        recorded = RecordedProgress(lambda data: self._save_live(run_id, data), progress)
         try:
             with dataset_lock(self.home, plan.dataset_id) as mine:
                 if mine:
                     outcome = execute(
-                        plan, sink, on_start=started, progress=progress, cancel=cancel,
+                        plan, sink, on_start=started, progress=recorded, cancel=cancel,
                         ledger=self.rate_ledger,
                     )  # fmt: skip
                 else:  # a run of another process of this data home (a CLI, serve)
@@ -250,7 +252,17 @@ class RunsMixin(SettleMixin):
         finally:
             with self._running_lock:
                 self._running.discard(plan.dataset)
-        self._finish(run_id, outcome, full_at_version=plan.config_version if plan.full else None)
+        self._finish(run_id, outcome, full_at_version=plan.config_version if plan.full else None,
+                     progress=recorded.final())  # fmt: skip
+
+    def _save_live(self, run_id: int, progress: dict[str, Any]) -> None:
+        """Store a running run's progress (``datasets.live_progress``) in its record."""
+        with self._sessions.begin() as s:
+            s.execute(
+                sa.update(Run)
+                .where(Run.id == run_id, Run.status.in_(("queued", "running")))
+                .values(progress=progress)
+            )
 
     def _claim(self, run_id: int) -> Owner | None:
         """Make this process the run's owner; return the owner of an earlier run of the same
@@ -266,7 +278,12 @@ class RunsMixin(SettleMixin):
         return self._live_other_run(run_id, dataset_id)
 
     def _finish(
-        self, run_id: int, outcome: RunOutcome, *, full_at_version: int | None = None
+        self,
+        run_id: int,
+        outcome: RunOutcome,
+        *,
+        full_at_version: int | None = None,
+        progress: dict[str, Any] | None = None,
     ) -> None:
         with self._sessions.begin() as s:
             run = s.get(Run, run_id)
@@ -275,11 +292,15 @@ class RunsMixin(SettleMixin):
             run.status = outcome.status
             run.started_at = run.started_at or now
             run.finished_at = now
+            if progress is not None:
+                run.progress = progress
             for attr in (
                 "error",
                 "error_action",
                 "rows_read",
                 "rows_written",
+                "rows_main",
+                "rows_child",
                 "rows_deleted",
                 "table_rows",
                 "warnings",

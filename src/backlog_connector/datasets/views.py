@@ -56,6 +56,8 @@ def run_info(row: Run, dataset: str) -> RunInfo:
         rows_read=row.rows_read or 0,
         rows_written=row.rows_written or 0,
         rows_deleted=row.rows_deleted or 0,
+        rows_main=row.rows_main,
+        rows_child=row.rows_child,
         table_rows=row.table_rows,
         warnings=row.warnings or 0,
         requests={str(k): int(v) for k, v in (row.requests or {}).items()},

@@ -69,13 +69,22 @@ class TableBatch:
 
 @dataclass(frozen=True)
 class ProgressEvent:
-    """Something worth showing while a run is under way."""
+    """Something worth showing while a run is under way.
 
-    kind: Literal["page", "rows", "wait", "note"]
+    ``rows`` and ``pages`` are running totals. ``total`` (kind "total") is how many ``unit``
+    (e.g. "issues") the run will walk, None when unknown; ``done`` (kind "advance") is how
+    many more of them it has walked. ``category`` names the rate budget a "wait" waits for.
+    """
+
+    kind: Literal["page", "rows", "wait", "note", "total", "advance"]
     message: str = ""
     rows: int = 0
     pages: int = 0
     wait_seconds: float = 0.0
+    total: int | None = None
+    done: int = 0
+    unit: str = ""
+    category: str = ""
 
 
 @dataclass
@@ -109,6 +118,15 @@ class RunContext:
     checkpoint: dict[str, Any] | None = None
     checkpoint_note: str = ""  # what the checkpoint kept, for the run's error text
     previous: Callable[[str], pa.Table | None] | None = None
+
+    def progress_total(self, total: int | None, *, unit: str = "issues") -> None:
+        """Say how many ``unit`` the run will walk (None: unknown); the displays show
+        done/total, a percentage and an ETA from it. Calling it again replaces the total."""
+        self.progress(ProgressEvent("total", rows=self.rows_read, total=total, unit=unit))
+
+    def progress_advance(self, done: int = 1) -> None:
+        """Say that ``done`` more of the units of ``progress_total`` were walked."""
+        self.progress(ProgressEvent("advance", rows=self.rows_read, done=done))
 
 
 class Report(ABC):

@@ -33,6 +33,7 @@ from backlog_connector.reports.common import (
     as_rows,
     resolve_projects,
 )
+from backlog_connector.reports.progress_totals import walk_total
 from backlog_connector.reports.status_activities import StatusActivities
 from backlog_connector.reports.sync import (
     PAGE_SIZE,
@@ -213,8 +214,10 @@ class CommentWalk:
         """Per changed issue, its comments (oldest first) tagged with issue id, key, project."""
         window = search_window(self.filters, self.since)
         params = [*window, *search_order(self.since)]
+        walk_total(self.ctx, window)
         for page in self.ctx.client.iter_offset("/issues", params, page_size=PAGE_SIZE):
             for issue in self.tracker.keep(page):
+                self.ctx.progress_advance()
                 if self._done_before(issue):
                     continue
                 comments = issue_comments(self.ctx, issue)

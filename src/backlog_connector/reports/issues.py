@@ -95,7 +95,9 @@ class IssuesReport(CatalogReport):
         )
         if self.read_ahead:
             pages = prefetch(pages, self.read_ahead)
+        ctx.progress_total(_count(ctx, window), unit="issues")  # for the progress display
         for page in counted(ctx, pages):
+            ctx.progress_advance(len(page))
             yield from buffer.add(tracker.keep(page))
         yield from buffer.flush()
 

@@ -27,6 +27,7 @@ from backlog_connector.reports.base import RunContext
 from backlog_connector.reports.columns import Row, TableShape
 from backlog_connector.reports.columns import field as column
 from backlog_connector.reports.common import as_rows, resolve_projects
+from backlog_connector.reports.progress_totals import walk_total
 from backlog_connector.reports.sync import PAGE_SIZE, fingerprint, newest_activity
 from backlog_connector.reports.values import INT, TIMESTAMP, parse_timestamp
 
@@ -226,12 +227,14 @@ class TimelineReader:
         params: list[tuple[str, Any]] = [("projectId[]", p["id"]) for p in self.projects]
         params += [("sort", "created"), ("order", "asc")]
         seen: set[int] = set()
+        walk_total(self.ctx, params)
         for page in self.ctx.client.iter_offset("/issues", params, page_size=PAGE_SIZE):
             for issue in as_rows(page):
                 issue_id = _int(issue.get("id"))
                 if issue_id is None or issue_id in seen:
                     continue
                 seen.add(issue_id)
+                self.ctx.progress_advance()
                 timeline = self._read_comments(issue)
                 if timeline is not None:
                     yield timeline

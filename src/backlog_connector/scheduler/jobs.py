@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from backlog_connector.datasets.live_progress import LiveProgress, as_progress
 from backlog_connector.datasets.runner import ProgressEvent
 
 JOB_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
@@ -43,7 +44,10 @@ class Job:
     created_at: datetime = field(default_factory=utc_now)
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    #: the run's figures as its record holds them (a job of another process), else None
+    stored_progress: dict[str, Any] | None = None
     cancel: threading.Event = field(default_factory=threading.Event, repr=False)
+    live: LiveProgress = field(default_factory=LiveProgress, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -61,6 +65,7 @@ class Job:
             self.pages = max(self.pages, event.pages)
             if event.message:
                 self.message = event.message
+        self.live.feed(event)
 
     def update(self, **changes: Any) -> None:
         """Set fields under the lock."""
@@ -81,7 +86,9 @@ class Job:
                 "run_id": self.run_id,
                 "error": self.error,
                 "error_action": self.error_action,
-                "progress": {"rows": self.rows, "pages": self.pages, "message": self.message},
+                "progress": as_progress(self.stored_progress) or self.live.snapshot(
+                    final=self.status in FINISHED
+                ),
                 "created_at": self.created_at.isoformat(),
                 "started_at": self.started_at.isoformat() if self.started_at else None,
                 "finished_at": self.finished_at.isoformat() if self.finished_at else None,

@@ -48,7 +48,7 @@ def job_of(run: RunInfo) -> Job:
               error_action=run.error_action, rows=int(progress.get("rows", run.rows_read)),
               pages=int(progress.get("pages", 0)), message=str(progress.get("message", "")),
               created_at=run.created_at, started_at=run.started_at,
-              finished_at=run.finished_at)  # fmt: skip
+              finished_at=run.finished_at, stored_progress=run.progress)  # fmt: skip
     return job
 
 

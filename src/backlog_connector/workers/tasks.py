@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-import time
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +23,6 @@ import sqlalchemy as sa
 from backlog_connector.datasets.errors import UnknownNameError
 from backlog_connector.datasets.info import RunInfo
 from backlog_connector.datasets.queued import LOST_WORKER
-from backlog_connector.datasets.runner import ProgressEvent
 from backlog_connector.scheduler.jobs import utc_now
 from backlog_connector.scheduler.webhook import failure_payload, send_failure
 
@@ -35,8 +33,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("backlog_connector.workers")
 
-#: how often a running job's progress is written to the control plane, and abort checked
-PROGRESS_SECONDS = 1.0
+#: how often a running job checks whether it was asked to abort
 ABORT_POLL_SECONDS = 0.5
 
 
@@ -66,12 +63,10 @@ def run_dataset(context: JobContext, run_id: int, full: bool = False) -> None:
 
     watcher = threading.Thread(target=watch_abort, name=f"abort-{target.id}", daemon=True)
     watcher.start()
-    progress = ProgressSaver(cp, target.id)
-    try:
-        finished = cp.execute_runs([target.id], full=full, progress=progress, cancel=cancel)[0]
+    try:  # the control plane keeps the run's progress in its record (runs.progress)
+        finished = cp.execute_runs([target.id], full=full, cancel=cancel)[0]
     finally:
         done.set()
-        progress.flush()
     if finished.status == "failed":
         after_failure(cp, finished)
     if finished.status == "cancelled" and cancel.is_set():
@@ -124,38 +119,6 @@ def after_failure(cp: ControlPlane, run: RunInfo, public_url: str | None = None)
             trigger=run.trigger, error_action=run.error_action, public_url=public_url,
         )  # fmt: skip
         send_failure(dataset.webhook_url, payload)
-
-
-class ProgressSaver:
-    """The ``progress`` callback of a run on a worker: keeps rows, pages and the latest
-    message, and writes them to the run's row at most every ``PROGRESS_SECONDS``."""
-
-    def __init__(self, cp: ControlPlane, run_id: int) -> None:
-        self.cp, self.run_id = cp, run_id
-        self.rows = self.pages = 0
-        self.message = ""
-        self._saved_at = 0.0
-        self._lock = threading.Lock()
-
-    def __call__(self, dataset: str, event: ProgressEvent) -> None:
-        with self._lock:
-            self.rows = max(self.rows, event.rows)
-            self.pages = max(self.pages, event.pages)
-            if event.message:
-                self.message = event.message
-            due = time.monotonic() - self._saved_at >= PROGRESS_SECONDS
-        if due:
-            self.flush()
-
-    def flush(self) -> None:
-        """Write the progress now."""
-        with self._lock:
-            self._saved_at = time.monotonic()
-            data = {"rows": self.rows, "pages": self.pages, "message": self.message}
-        try:
-            self.cp.save_progress(self.run_id, data)
-        except Exception:  # progress is best effort; the run goes on
-            log.warning("could not save the progress of run %d", self.run_id, exc_info=True)
 
 
 def scheduler_tick(context: JobContext, timestamp: int) -> None:

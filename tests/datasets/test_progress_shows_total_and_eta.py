@@ -51,6 +51,7 @@ def test_figures_follow_the_contract_with_rate_eta_and_the_budget_wait() -> None
     clock.now += 5
     figures = live.snapshot()
     assert figures["waiting"] == {"seconds": 50.0, "category": "search"}
+    assert figures["eta_seconds"] == 50.0 + 750 * 15 / 250  # the wait, then the pace so far
     assert "250 / 1,000 issues (25%)" in describe(figures)
     assert "waiting 50 s for the search rate budget" in describe(figures)
     clock.now += 60

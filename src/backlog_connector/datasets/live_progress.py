@@ -10,7 +10,7 @@ JSON document stored in ``runs.progress`` and served to the web pages and the RE
 ``done``/``total`` count ``unit`` (e.g. issues) when the report gave a total; a report that
 gives none counts rows (``unit`` "rows", ``total`` None). ``eta_seconds`` is known once a total
 and some progress are: the rate since the total was given (budget waits included, so the
-estimate reflects the pace the rate budget allows).
+estimate reflects the pace the rate budget allows), plus what is left of a wait under way.
 """
 
 from __future__ import annotations
@@ -97,6 +97,8 @@ class LiveProgress:
             waiting = None
             if not final and left > 0:
                 waiting = {"seconds": round(left, 1), "category": self._wait_category}
+                if eta is not None:  # nothing moves until the budget is back
+                    eta += left
             return {
                 "done": done,
                 "total": self.total if counted else None,

@@ -45,6 +45,8 @@ class RecordedProgress:
         with self._lock:
             now = self._clock()
             due = self._saved_at is None or now - self._saved_at >= self._every
+            # a wait for the rate budget is news at once (nothing else comes while it lasts)
+            due = due or (event.kind == "wait" and event.wait_seconds >= self._every)
             if due:
                 self._saved_at = now
         if due:

@@ -177,7 +177,8 @@ def _cell(value: Any) -> Any:
 
 def _chart(history: Sequence[RunInfo]) -> Any:
     points = [
-        RunPoint(r.id, r.status, r.rows_written, r.duration_seconds, r.started_at or r.created_at)
+        RunPoint(r.id, r.status, r.rows_written, r.duration_seconds,
+                 r.started_at or r.created_at, rows_child=r.rows_child or 0)  # fmt: skip
         for r in reversed(history)
         if r.status != "skipped"
     ]
@@ -269,6 +270,7 @@ def run_status(request: Request, name: str, run_id: int) -> Response:
     data: dict[str, Any] = {
         "id": run.id, "status": run.status, "rows_read": run.rows_read,
         "rows_written": run.rows_written, "error": run.error, "message": "",
+        "progress": run.to_dict()["progress"],  # the record's (datasets.live_progress)
     }  # fmt: skip
     scheduler = scheduler_of(request)
     job = scheduler.job_for_run(run_id) if scheduler is not None else None
@@ -277,6 +279,7 @@ def run_status(request: Request, name: str, run_id: int) -> Response:
         data["status"] = live["status"] if live["status"] in ("queued", "running") else run.status
         data["rows_read"] = max(run.rows_read, int(live["progress"]["rows"]))
         data["message"] = live["progress"]["message"]
+        data["progress"] = live["progress"]
     return JSONResponse(data)
 
 

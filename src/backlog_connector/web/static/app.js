@@ -43,36 +43,7 @@
     syncMode();
   }
 
-  // Dataset page: follow a run in progress, then reload to show its rows and history.
-  var box = document.getElementById("run-progress");
-  if (box && box.getAttribute("data-run-id")) {
-    var runId = box.getAttribute("data-run-id");
-    var dataset = box.getAttribute("data-dataset");
-    var statusEl = box.querySelector("[data-run-status]");
-    var detailEl = box.querySelector("[data-run-detail]");
-    var url = "/datasets/" + encodeURIComponent(dataset) + "/runs/" + runId + ".json";
-    box.hidden = false;
-    var poll = function () {
-      fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
-        .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
-        .then(function (run) {
-          statusEl.textContent = run.status;
-          detailEl.textContent = run.rows_read ? run.rows_read.toLocaleString() + " rows read" : "";
-          if (run.status === "queued" || run.status === "running") {
-            setTimeout(poll, 700);
-          } else {
-            var cancelForm = box.querySelector("form[data-cancel-form]");
-            if (cancelForm) { cancelForm.hidden = true; }
-            box.classList.add(run.status === "succeeded" ? "done" : "failed");
-            var here = new URL(window.location.href);
-            here.searchParams.delete("run");
-            setTimeout(function () { window.location.replace(here.toString()); }, 400);
-          }
-        })
-        .catch(function () { setTimeout(poll, 2000); });
-    };
-    poll();
-  }
+  // Dataset page: the run banner follows its run in static/run_progress.js.
 
   // Buttons that start slow work: disable them once pressed so nobody submits twice.
   document.querySelectorAll("form[data-run-form]").forEach(function (form) {

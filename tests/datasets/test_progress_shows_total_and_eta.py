@@ -107,9 +107,11 @@ def test_an_issues_run_has_its_total_from_issues_count(
     assert [(e.total, e.unit) for e in totals] == [(issues, "issues")]
     assert sum(e.done for e in events if e.kind == "advance") == issues
     # the record had the total while the run was under way
-    assert seen[0] is not None and seen[0]["total"] == issues
+    assert seen[0] is not None
+    assert seen[0]["total"] == issues
     final = run.progress
-    assert final is not None and tuple(final) == PROGRESS_KEYS
+    assert final is not None
+    assert tuple(final) == PROGRESS_KEYS
     assert (final["done"], final["total"], final["unit"]) == (issues, issues, "issues")
     assert final["rows"] == issues
     assert final["waiting"] is None

@@ -61,15 +61,18 @@ def test_cli_history_shows_main_and_child_rows(tmp_path: Path, emulator: Emulato
     cli("datasets", "run", "Issues")
     with ControlPlane.open(home) as plane:
         run = plane.history("Issues")[0]
-    assert run.rows_main and run.rows_child
+    assert run.rows_main
+    assert run.rows_child
     (shown,) = json.loads(cli("datasets", "history", "Issues", "--json"))
     assert shown["rows_main"] == run.rows_main
     assert shown["rows_child"] == run.rows_child
     assert shown["rows_written"] == run.rows_main + run.rows_child
     text = cli("datasets", "history", "Issues")
-    assert "main rows" in text and "child rows" in text
+    assert "main rows" in text
+    assert "child rows" in text
     line = next(x for x in text.splitlines() if f" {run.id} " in x)
-    assert str(run.rows_main) in line and str(run.rows_child) in line
+    assert str(run.rows_main) in line
+    assert str(run.rows_child) in line
     assert str(run.rows_written) not in line  # the confusing sum is no longer the figure
 
 

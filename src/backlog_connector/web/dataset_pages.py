@@ -177,8 +177,10 @@ def _cell(value: Any) -> Any:
 
 def _chart(history: Sequence[RunInfo]) -> Any:
     points = [
-        RunPoint(r.id, r.status, r.rows_written, r.duration_seconds,
-                 r.started_at or r.created_at, rows_child=r.rows_child or 0)  # fmt: skip
+        RunPoint(
+            r.id, r.status, r.rows_written, r.duration_seconds, r.started_at or r.created_at,
+            rows_child=r.rows_child or 0,
+        )
         for r in reversed(history)
         if r.status != "skipped"
     ]

@@ -57,8 +57,9 @@ def test_progress_conflicts_and_cancels_reach_the_worker(space: Emulator, tmp_pa
                 assert answer.headers["Location"] == f"/api/runs/{long_run}"
                 seen = poll(lambda: _run(client, long_run),
                             lambda r: r["status"] == "running" and r["progress"]
-                            and r["progress"]["pages"] >= 1, timeout=60)  # fmt: skip
+                            and r["progress"]["done"] >= 1, timeout=60)  # fmt: skip
                 assert seen["progress"]["rows"] > 0
+                assert seen["progress"]["unit"] == "issues"  # a total from issues/count
                 again = client.post("/api/datasets/Issues/runs")
                 assert again.status_code == 409, again.text
 

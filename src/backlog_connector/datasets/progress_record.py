@@ -36,6 +36,9 @@ class RecordedProgress:
         self._save, self._forward = save, forward
         self._every, self._clock = every, clock
         self._saved_at: float | None = None
+        self._later: threading.Timer | None = None  # the save of what came since the last
+        self._over = False
+        self._advanced = False
         self._lock = threading.Lock()
 
     def __call__(self, dataset: str, event: ProgressEvent) -> None:
@@ -45,12 +48,29 @@ class RecordedProgress:
         with self._lock:
             now = self._clock()
             due = self._saved_at is None or now - self._saved_at >= self._every
-            # a wait for the rate budget is news at once (nothing else comes while it lasts)
+            # news at once: the first of the walk done, and a wait for the rate budget
+            # (nothing else comes while it lasts)
+            due = due or (event.kind == "advance" and not self._advanced)
             due = due or (event.kind == "wait" and event.wait_seconds >= self._every)
+            self._advanced = self._advanced or event.kind == "advance"
             if due:
                 self._saved_at = now
+            elif self._later is None and not self._over and self._saved_at is not None:
+                # the last events before a quiet stretch must not wait for the next event
+                delay = max(0.0, self._every - (now - self._saved_at))
+                self._later = threading.Timer(delay, self._save_later)
+                self._later.daemon = True
+                self._later.start()
         if due:
             self.flush()
+
+    def _save_later(self) -> None:
+        with self._lock:
+            self._later = None
+            if self._over:
+                return
+            self._saved_at = self._clock()
+        self.flush()
 
     def flush(self) -> None:
         """Write the progress now (best effort: a failed write is logged, the run goes on)."""
@@ -60,5 +80,10 @@ class RecordedProgress:
             log.warning("could not save a run's progress", exc_info=True)
 
     def final(self) -> dict[str, Any]:
-        """The figures to keep in the record once the run is over."""
+        """The figures to keep in the record once the run is over (no save after this)."""
+        with self._lock:
+            self._over = True
+            later, self._later = self._later, None
+        if later is not None:
+            later.cancel()
         return self.live.snapshot(final=True)

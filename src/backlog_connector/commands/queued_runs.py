@@ -10,6 +10,7 @@ from typing import Any
 from rich.console import Console
 
 from backlog_connector.datasets.info import RunInfo
+from backlog_connector.datasets.live_progress import as_progress, describe
 
 POLL_SECONDS = 0.5
 _FINISHED = ("succeeded", "failed", "cancelled", "skipped")
@@ -49,10 +50,10 @@ def _follow(plane: Any, runs: list[RunInfo], console: Console) -> list[RunInfo]:
     while True:
         current = [plane.get_run(r.id) for r in runs]
         for run in current:
-            progress = run.progress or {}
+            figures = as_progress(run.progress)  # done/total, %, rows/s, ETA, budget waits
             line = f"{run.dataset}: {run.status}"
-            if run.status == "running":
-                line += f", {progress.get('pages', 0)} pages, {progress.get('rows', 0):,} rows"
+            if run.status == "running" and figures is not None:
+                line += f", {describe(figures)}"
             if shown.get(run.id) != line:
                 shown[run.id] = line
                 console.print(line)

@@ -114,6 +114,7 @@ def _follow(client: httpx.Client, run_ids: dict[str, int], display: RunProgress)
                 pages=int(progress.get("pages") or 0),
                 rows=int(progress.get("rows") or 0),
                 note=str(progress.get("message") or ""),
+                progress=progress if "done" in progress else None,  # done/total, ETA, waits
             )
             if run["status"] in _FINISHED:
                 display.finish(name, run["status"])

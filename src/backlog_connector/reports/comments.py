@@ -214,7 +214,7 @@ class CommentWalk:
         """Per changed issue, its comments (oldest first) tagged with issue id, key, project."""
         window = search_window(self.filters, self.since)
         params = [*window, *search_order(self.since)]
-        walk_total(self.ctx, window)
+        walk_total(self.ctx, window, full=self.since is None)
         for page in self.ctx.client.iter_offset("/issues", params, page_size=PAGE_SIZE):
             for issue in self.tracker.keep(page):
                 self.ctx.progress_advance()

@@ -31,6 +31,7 @@ from backlog_connector.reports.issue_filters import (
     search_params,
 )
 from backlog_connector.reports.prefetch import prefetch
+from backlog_connector.reports.progress_totals import walk_total
 from backlog_connector.reports.sync import (
     PAGE_SIZE,
     IssueTracker,
@@ -95,7 +96,7 @@ class IssuesReport(CatalogReport):
         )
         if self.read_ahead:
             pages = prefetch(pages, self.read_ahead)
-        ctx.progress_total(_count(ctx, window), unit="issues")  # for the progress display
+        walk_total(ctx, window, full=since is None)  # for the progress display
         for page in counted(ctx, pages):
             ctx.progress_advance(len(page))
             yield from buffer.add(tracker.keep(page))

@@ -37,6 +37,9 @@ def issue_total(ctx: RunContext, params: Iterable[tuple[str, Any]]) -> int | Non
     return count
 
 
-def walk_total(ctx: RunContext, params: Iterable[tuple[str, Any]]) -> None:
-    """Tell the run's progress how many issues the walk with ``params`` visits."""
-    ctx.progress_total(issue_total(ctx, params), unit="issues")
+def walk_total(ctx: RunContext, params: Iterable[tuple[str, Any]], *, full: bool = True) -> None:
+    """Tell the run's progress how many issues the walk with ``params`` visits. Only for a
+    full walk (``full``): an incremental one is short, and its count would cost a search
+    request on every scheduled run (the free plan has 15 a minute); it shows issues done."""
+    if full:
+        ctx.progress_total(issue_total(ctx, params), unit="issues")

@@ -79,6 +79,12 @@ class QuickPlane:
 
         return report_catalog()
 
+    @property
+    def opened_full(self) -> bool:
+        """True once the full control plane was opened (a listing could not be read plainly,
+        or another method was called)."""
+        return self._plane is not None
+
     def full(self) -> ControlPlane:
         """The full control plane, opened (and migrated) on first use."""
         if self._plane is None:

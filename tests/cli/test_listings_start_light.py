@@ -208,3 +208,35 @@ def test_listing_output_is_the_same_through_the_in_process_cli(
     unknown = cli("datasets", "history", "nope")
     assert unknown.exit_code == 2
     assert "no dataset named 'nope'" in unknown.output
+
+
+def test_reports_reads_the_cached_catalog_without_the_reports(tmp_path: Path) -> None:
+    from backlog_connector.datasets import catalog_cache
+    from backlog_connector.datasets.views import report_catalog
+
+    built = report_catalog()
+    assert catalog_cache.report_catalog() == built  # built now, or read from the cache
+    assert catalog_cache.report_catalog() == built  # read from the cache
+    printed, loaded = probe(tmp_path, "reports", "--json")
+    assert printed == [i.to_dict() for i in built]
+    assert loaded == []
+
+
+def test_the_catalog_cache_is_renamed_by_any_change_of_the_sources(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backlog_connector.datasets import catalog_cache
+
+    source = tmp_path / "pkg" / "reports" / "issues.py"
+    source.parent.mkdir(parents=True)
+    source.write_text("A = 1\n")
+    monkeypatch.setattr(catalog_cache, "PACKAGE", tmp_path / "pkg")
+    first = catalog_cache._sources_digest()
+    assert catalog_cache._sources_digest() == first
+    os.utime(source, ns=(1, 10**18))
+    assert catalog_cache._sources_digest() != first
+    catalog = catalog_cache.report_catalog()  # built into the (fake) package's __pycache__
+    assert [p.name for p in (tmp_path / "pkg" / "__pycache__").iterdir()] == [
+        f"report-catalog-{catalog_cache._sources_digest()}.json"
+    ]
+    assert catalog_cache.report_catalog() == catalog

@@ -75,7 +75,7 @@ class QuickPlane:
 
     def list_reports(self) -> list[ReportInfo]:
         """``ControlPlane.list_reports`` (static: needs no database)."""
-        from backlog_connector.datasets.views import report_catalog
+        from backlog_connector.datasets.catalog_cache import report_catalog
 
         return report_catalog()
 

@@ -35,11 +35,6 @@ if TYPE_CHECKING:
 #: the newest run per dataset (of a status, if given): one index seek each
 #: (ix_runs_dataset_id_id / ix_runs_dataset_id_status_id); a GROUP BY would read every run
 _NEWEST = "SELECT (SELECT max(n.id) FROM runs n WHERE n.dataset_id = d.id{status}) FROM datasets d"
-_DATASETS = (
-    "SELECT d.*, a.name AS account__name, a.space_timezone AS account__space_timezone,"
-    " t.name AS destination__name FROM datasets d JOIN accounts a ON a.id = d.account_id"
-    " LEFT JOIN destinations t ON t.id = d.destination_id ORDER BY d.name"
-)
 _LAST_RUNS = f"SELECT r.* FROM runs r WHERE r.id IN ({_NEWEST.format(status='')})"
 _TABLE_ROWS = "SELECT r.dataset_id, r.table_rows FROM runs r WHERE r.id IN ({})".format(
     _NEWEST.format(status=" AND n.status = 'succeeded'")
@@ -86,7 +81,13 @@ class Listing:
 
     def datasets(self, webhook: Webhook) -> list[DatasetInfo]:
         """Every dataset by name, each with its last run and its row count."""
-        rows = self._rows("datasets", _DATASETS)
+        # like the ORM's relationships: row.account, row.destination (None: the warehouse)
+        accounts = {r.id: r for r in self._rows("accounts", "SELECT a.* FROM accounts a")}
+        targets = {r.id: r for r in self._rows("destinations", "SELECT t.* FROM destinations t")}
+        rows = self._rows("datasets", "SELECT d.* FROM datasets d ORDER BY d.name")
+        for row in rows:
+            row.account = accounts[row.account_id]
+            row.destination = targets.get(row.destination_id)
         last = {r.dataset_id: r for r in self._rows("runs", _LAST_RUNS)}
         counts = dict(self._fetch(_TABLE_ROWS))
         return [dataset_info(d, last.get(d.id), counts.get(d.id), webhook(d)) for d in rows]
@@ -182,7 +183,7 @@ class Listing:
         return cursor
 
     def _rows(self, table: str, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        """The rows of ``sql`` (columns of ``table``, and ``x__y`` for ``row.x.y``)."""
+        """The rows of ``sql`` (columns of ``table``) as objects with the models' names."""
         cursor = self._execute(sql, params)
         try:
             names = [c[0] for c in cursor.description]
@@ -190,21 +191,12 @@ class Listing:
         finally:
             cursor.close()
         types = self._column_types(table) if self._sqlite else {}
-        rows = []
-        for values in fetched:
-            row = SimpleNamespace()
-            for name, value in zip(names, values, strict=True):
-                outer, sep, inner = name.partition("__")
-                if sep:
-                    nested = getattr(row, outer, None) or SimpleNamespace()
-                    setattr(row, outer, nested)
-                    setattr(nested, inner, value)
-                else:
-                    setattr(row, name, _typed(value, types.get(name)))
-            if getattr(row, "destination", False) and row.destination.name is None:
-                row.destination = None  # the LEFT JOIN found none: the warehouse
-            rows.append(row)
-        return rows
+        return [
+            SimpleNamespace(
+                **{n: _typed(v, types.get(n)) for n, v in zip(names, values, strict=True)}
+            )
+            for values in fetched
+        ]
 
     def _column_types(self, table: str) -> dict[str, str]:
         """The declared type (first word, upper case) of each column of a SQLite table."""

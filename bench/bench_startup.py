@@ -81,7 +81,7 @@ def base_worktree(commit: str, where: Path) -> Path:
 def populate(env: dict[str, str]) -> subprocess.Popen[str]:
     """An account on the emulator (returned: stop it after), three datasets, two of them run."""
     emulator = subprocess.Popen(
-        [*cli(["emulator"]), "--issues", "200", "--port", "0"],
+        [*cli(["emulator"]), "--plan", "unlimited", "--issues", "200", "--port", "0"],
         env=env,
         stdout=subprocess.PIPE,
         text=True,
@@ -120,9 +120,11 @@ def measure(rounds: int, base: str) -> dict[str, Any]:
                 for args in COMMANDS.values():
                     run(cli(args), env)
             times: dict[str, list[float]] = {"python_c_pass": []}
-            for _ in range(rounds):
+            for round_ in range(rounds):
+                order = [("before", before), ("after", after)]
                 for name, args in COMMANDS.items():
-                    for label, env in (("before", before), ("after", after)):
+                    # who goes first alternates: neither profits from what the other left
+                    for label, env in order if round_ % 2 else order[::-1]:
                         times["python_c_pass"].append(run(BARE, env))
                         key = f"{name}.{label}"
                         times.setdefault(key, []).append(run(cli(args), env))

@@ -12,9 +12,6 @@ holds the control-plane database, ``warehouse.duckdb`` and the secret key file.
 
 from __future__ import annotations
 
-import json
-import os
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -28,22 +25,29 @@ from pydantic_settings import (
 )
 
 from backlog_connector.backlog.errors import ConfigurationError
+from backlog_connector.settings_files import (
+    CONTROL_DB_FILE,
+    DEFAULT_STALE_SECONDS,
+    ENV_PREFIX,
+    KEY_FILE,
+    SECRET_SETTINGS,
+    SETTINGS_FILES,
+    WAREHOUSE_FILE,
+    default_home,
+    settings_file_data,
+)
 
-ENV_PREFIX = "BACKLOG_CONNECTOR_"
-SETTINGS_FILES = ("settings.toml", "settings.json")
-WAREHOUSE_FILE = "warehouse.duckdb"
-CONTROL_DB_FILE = "control.sqlite"
-KEY_FILE = "secret.key"
-#: settings that are secrets: a settings file holding one must not be readable by others
-SECRET_SETTINGS = ("secret_key", "api_token", "admin_password", "database_url")
-
-
-def default_home() -> Path:
-    """``$BACKLOG_CONNECTOR_HOME``, else ``~/.local/share/backlog-connector``."""
-    env = os.environ.get(ENV_PREFIX + "HOME")
-    if env:
-        return Path(env).expanduser()
-    return Path.home() / ".local" / "share" / "backlog-connector"
+__all__ = [
+    "CONTROL_DB_FILE",
+    "ENV_PREFIX",
+    "KEY_FILE",
+    "SECRET_SETTINGS",
+    "SETTINGS_FILES",
+    "WAREHOUSE_FILE",
+    "Settings",
+    "default_home",
+    "load_settings",
+]
 
 
 class SchedulerSettings(BaseModel):
@@ -64,7 +68,7 @@ class RunsSettings(BaseModel):
     heartbeat_seconds: float = Field(default=10.0, gt=0, le=3600)
     #: a run owned by a process on another host whose heartbeat is older than this is settled
     #: as failed (on the owner's own host a dead pid is seen at once)
-    stale_seconds: float = Field(default=120.0, gt=0, le=7 * 86400)
+    stale_seconds: float = Field(default=DEFAULT_STALE_SECONDS, gt=0, le=7 * 86400)
 
 
 class WebSettings(BaseModel):
@@ -195,49 +199,7 @@ class HomeFileSource(PydanticBaseSettingsSource):
         return None, field_name, False  # unused: __call__ reads the whole file at once
 
     def __call__(self) -> dict[str, Any]:
-        for name in SETTINGS_FILES:
-            path = self.home / name
-            if path.is_file():
-                return _read_settings_file(path)
-        return {}
-
-
-def _read_settings_file(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-        data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
-    except (OSError, ValueError) as exc:
-        raise ConfigurationError(
-            f"cannot read the settings file {path}: {exc}; fix its syntax or remove it"
-        ) from None
-    if not isinstance(data, dict):
-        raise ConfigurationError(
-            f"the settings file {path} must hold a table/object of settings; fix or remove it"
-        )
-    data.pop("home", None)  # the file lives in the home; it cannot move it
-    secrets = sorted(k for k in SECRET_SETTINGS if _holds_secret(k, data.get(k)))
-    mode = path.stat().st_mode & 0o777
-    if secrets and mode & 0o077:
-        raise ConfigurationError(
-            f"the settings file {path} holds {', '.join(secrets)} but is readable by other users"
-            f" (mode {mode:o}); run 'chmod 600 {path}', or move those settings to"
-            " BACKLOG_CONNECTOR_* environment variables"
-        )
-    return data
-
-
-def _holds_secret(name: str, value: Any) -> bool:
-    if value in (None, ""):
-        return False
-    if name == "database_url" and isinstance(value, str):
-        from sqlalchemy.engine import make_url
-        from sqlalchemy.exc import ArgumentError
-
-        try:
-            return make_url(value).password is not None  # a SQLite path is no secret
-        except ArgumentError:
-            return True
-    return True
+        return settings_file_data(self.home)
 
 
 def load_settings(home: Path | None = None) -> Settings:

@@ -2,6 +2,9 @@
 
 Exit codes: 0 ok, 1 a run (or the service) failed, 2 bad input (a ``ConfigurationError`` or
 a usage error). Errors go to stderr as one line naming the problem and the fix.
+
+Kept light for start-up: rich loads only when a table or console is printed, the control plane
+only when a command opens it (and its listings read without SQLAlchemy: ``datasets.quick``).
 """
 
 from __future__ import annotations
@@ -11,14 +14,15 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, NoReturn, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
 
 import click
 import orjson
-from rich.console import Console
-from rich.table import Table
 
 from backlog_connector.backlog.errors import BacklogConnectorError, ConfigurationError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -32,11 +36,15 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON f
 
 def stdout() -> Console:
     """A console on stdout (wide enough that tables are not squeezed when piped)."""
+    from rich.console import Console
+
     return Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160)
 
 
 def stderr() -> Console:
     """A console on stderr, for progress and messages that must not pollute ``--json``."""
+    from rich.console import Console
+
     return Console(stderr=True)
 
 
@@ -63,10 +71,12 @@ def errors_to_exit_codes(func: Callable[P, R]) -> Callable[P, R]:
 
 @contextmanager
 def control_plane() -> Iterator[Any]:
-    """The control plane of the data home, closed afterwards (the warehouse is released)."""
-    from backlog_connector.datasets.service import ControlPlane
+    """The control plane of the data home, closed afterwards (the warehouse is released):
+    a ``QuickPlane``, which reads the listings directly and opens the full ``ControlPlane`` for
+    anything else."""
+    from backlog_connector.datasets.quick import QuickPlane
 
-    plane = ControlPlane.open()
+    plane = QuickPlane()
     try:
         yield plane
     finally:
@@ -87,6 +97,8 @@ def when(value: datetime | None) -> str:
 
 def table(columns: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None = None) -> None:
     """Print a rich table on stdout."""
+    from rich.table import Table
+
     out = Table(title=title, show_lines=False, header_style="bold")
     for column in columns:
         out.add_column(column, overflow="fold")

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +20,6 @@ from backlog_connector.commands.common import (
     table,
     when,
 )
-from backlog_connector.commands.progress import run_with_progress
 
 #: previews with more columns than this are shown one record at a time
 WIDE = 8
@@ -263,6 +258,7 @@ def show(name: str, as_json: bool) -> None:
 def run(names: tuple[str, ...], full: bool, as_json: bool) -> None:
     """Run datasets now; several names run together, sharing each user's rate budget.
     Exit code 1 if any run did not succeed."""
+    from backlog_connector.commands.progress import run_with_progress
     from backlog_connector.web.handoff import find_local_service
 
     with control_plane() as plane:
@@ -338,6 +334,9 @@ def run(names: tuple[str, ...], full: bool, as_json: bool) -> None:
 @errors_to_exit_codes
 def preview(name: str, limit: int, fmt: str, as_json: bool) -> None:
     """The first rows of the dataset's table (--json is --format json)."""
+    import csv
+    import io
+
     with control_plane() as plane:
         data = plane.preview(name, limit)
     rows = data.to_pylist()
@@ -414,6 +413,9 @@ def export(name: str, fmt: str, output: str, force: bool) -> None:
 
     An existing file is replaced only with --force, and never one of the data home's files.
     """
+    import shutil
+    import tempfile
+
     with control_plane() as plane:
         if output != "-":
             path = plane.export(name, fmt, Path(output), overwrite=force)

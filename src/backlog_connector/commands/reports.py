@@ -17,7 +17,7 @@ from backlog_connector.commands.common import (
 @errors_to_exit_codes
 def reports(as_json: bool) -> None:
     """The reports a dataset can use: what each returns, its options, key and update modes."""
-    from backlog_connector.datasets.views import report_catalog
+    from backlog_connector.datasets.catalog_cache import report_catalog
 
     infos = report_catalog()  # static: no data home, database or key file is needed
     if as_json:

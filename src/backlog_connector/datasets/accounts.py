@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
 
 from backlog_connector.backlog.errors import InvalidOptionError
 from backlog_connector.datasets import validate
@@ -149,11 +148,8 @@ class AccountsMixin(PlaneCore):
 
     def list_accounts(self) -> list[AccountInfo]:
         """Every saved account, by name, with the datasets that use it."""
-        with self._sessions() as s:
-            rows = s.scalars(
-                sa.select(Account).options(selectinload(Account.datasets)).order_by(Account.name)
-            )
-            return [account_info(a) for a in rows]
+        with self._listing() as listing:
+            return listing.accounts()
 
     def get_account(self, name: str) -> AccountInfo:
         """One account; ``UnknownNameError`` if there is none of that name."""

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from backlog_connector.backlog.errors import InvalidOptionError
 from backlog_connector.datasets import validate
@@ -18,7 +18,7 @@ from backlog_connector.datasets.info import (
     ReportInfo,
 )
 from backlog_connector.datasets.models import Dataset, Destination, Run, utcnow
-from backlog_connector.datasets.plane import PlaneCore, last_runs, table_rows
+from backlog_connector.datasets.plane import PlaneCore
 from backlog_connector.datasets.views import WAREHOUSE, dataset_info, report_catalog
 
 if TYPE_CHECKING:
@@ -214,19 +214,8 @@ class DatasetsMixin(PlaneCore):
     def list_datasets(self) -> list[DatasetInfo]:
         """Every dataset by name, each with its last run and its row count (two queries)."""
         self.settle_runs()
-        with self._sessions() as s:
-            rows = list(
-                s.scalars(
-                    sa.select(Dataset)
-                    .options(selectinload(Dataset.account), selectinload(Dataset.destination))
-                    .order_by(Dataset.name)
-                )
-            )
-            last = last_runs(s, [d.id for d in rows], None)
-            counts = table_rows(s, [d.id for d in rows])
-            return [
-                dataset_info(d, last.get(d.id), counts.get(d.id), self._webhook(d)) for d in rows
-            ]
+        with self._listing() as listing:
+            return listing.datasets(self._webhook)
 
     def get_dataset(self, name: str) -> DatasetInfo:
         """One dataset; ``UnknownNameError`` if there is none of that name."""

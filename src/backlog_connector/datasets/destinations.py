@@ -9,7 +9,7 @@ import re
 from urllib.parse import quote, unquote, urlencode, urlsplit, urlunsplit
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from backlog_connector.backlog.errors import ConfigurationError, InvalidOptionError
 from backlog_connector.datasets import validate
@@ -194,13 +194,8 @@ class DestinationsMixin(PlaneCore):
 
     def list_destinations(self) -> list[DestinationInfo]:
         """The built-in ``warehouse`` first, then the saved destinations by name."""
-        with self._sessions() as s:
-            rows = s.scalars(
-                sa.select(Destination)
-                .options(selectinload(Destination.datasets))
-                .order_by(Destination.name)
-            )
-            return [self._warehouse_info(s), *(destination_info(r) for r in rows)]
+        with self._listing() as listing:
+            return listing.destinations(self.warehouse_path)
 
     def get_destination(self, name: str) -> DestinationInfo:
         """One destination (``warehouse`` is the built-in DuckDB file); ``UnknownNameError``

@@ -2,20 +2,20 @@
 
 Alembic is imported only when there is something to do: a database already at the newest
 revision (every start but the first after an upgrade) is checked with one query, which keeps
-the CLI's start-up and memory lean.
+the CLI's start-up and memory lean. The head revision is read from the shipped migration files
+(no Alembic), and the CLI's quick listings check it without SQLAlchemy (``datasets.quick``).
 """
 
 from __future__ import annotations
 
 import re
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Engine
-
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy.engine import Engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _REVISION = re.compile(r'^revision\s*=\s*"([^"]+)"', re.MULTILINE)
@@ -31,6 +31,7 @@ def alembic_config() -> Config:
     return config
 
 
+@cache
 def head_revision() -> str:
     """The newest revision shipped: the one no other migration revises (the chain is linear)."""
     revisions, revised = set(), set()
@@ -51,6 +52,8 @@ def head_revision() -> str:
 
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at (None: not migrated yet)."""
+    import sqlalchemy as sa
+
     with engine.connect() as connection:
         if not sa.inspect(connection).has_table("alembic_version"):
             return None

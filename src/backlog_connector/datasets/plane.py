@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -23,6 +25,7 @@ from backlog_connector.datasets.errors import SecretKeyError, UnknownNameError
 from backlog_connector.datasets.info import (
     DatasetInfo,
 )
+from backlog_connector.datasets.listing import Listing, unknown_dataset, unseal_webhook
 from backlog_connector.datasets.models import Account, Dataset, Destination, Run
 from backlog_connector.datasets.secrets import SecretBox
 from backlog_connector.datasets.views import dataset_info
@@ -229,10 +232,7 @@ class PlaneCore:
             .where(Dataset.name == name)
         )
         if row is None:
-            raise UnknownNameError(
-                f"no dataset named {name!r}; see 'datasets list' or create it with"
-                " 'datasets create'"
-            )
+            raise unknown_dataset(name)
         return row
 
     def _dataset_info(self, s: Session, row: Dataset) -> DatasetInfo:
@@ -242,16 +242,15 @@ class PlaneCore:
     def _seal_webhook(self, url: str | None) -> bytes | None:
         return self._box.seal({"url": url}) if url else None
 
-    def _webhook(self, row: Dataset) -> str | None:
+    def _webhook(self, row: Any) -> str | None:
         """The dataset's webhook URL, unsealed (or left plain by an older version)."""
-        if row.webhook_secret is None:
-            return row.webhook_url
-        try:
-            url = self._box.open_sealed(row.webhook_secret, account=row.account.name)["url"]
-        except SecretKeyError:
-            log.warning("the webhook URL of %s cannot be decrypted with this key", row.name)
-            return None
-        return str(url)
+        return unseal_webhook(lambda: self._box, row)
+
+    @contextmanager
+    def _listing(self) -> Iterator[Listing]:
+        """The listings (``datasets.listing``) on a connection of the engine."""
+        with self._engine.connect() as connection:
+            yield Listing(connection.connection.dbapi_connection, self._engine.dialect.name)
 
     def _seal_plain_webhooks(self) -> None:
         """Seal the webhook URLs an older version stored in plain text (once, at open)."""

@@ -138,15 +138,8 @@ class RunsMixin(SettleMixin):
     def history(self, name: str, limit: int = 50) -> list[RunInfo]:
         """The dataset's runs, newest first (runs of dead processes settled first)."""
         self.settle_runs()
-        with self._sessions() as s:
-            row = self._dataset(s, name)
-            runs = s.scalars(
-                sa.select(Run)
-                .where(Run.dataset_id == row.id)
-                .order_by(Run.id.desc())
-                .limit(max(1, int(limit)))
-            )
-            return [run_info(r, name) for r in runs]
+        with self._listing() as listing:
+            return listing.history(name, limit)
 
     def get_run(self, run_id: int) -> RunInfo:
         """One run by id; ``UnknownNameError`` if there is none."""

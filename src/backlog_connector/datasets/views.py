@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backlog_connector.datasets.info import (
     ROLE_NAMES,
@@ -13,7 +13,9 @@ from backlog_connector.datasets.info import (
     ReportInfo,
     RunInfo,
 )
-from backlog_connector.datasets.models import Account, Dataset, Destination, Run
+
+if TYPE_CHECKING:  # the CLI's quick listings pass plain rows of the same names (no SQLAlchemy)
+    from backlog_connector.datasets.models import Account, Dataset, Destination, Run
 
 #: the name of the embedded DuckDB destination (datasets without a saved destination)
 WAREHOUSE = "warehouse"

@@ -11,7 +11,7 @@ projects, then each chosen project's list), each read once per check.
 
 When the space cannot be reached, saving is refused (``SpaceUncheckedError``) rather than
 saving names nobody checked; the message says how to save anyway: ``--no-check-options`` (CLI),
-``"check_options": false`` (API), the form's "check against the space" box (web).
+``"check_options": false`` (API), the form's "Save without checking the names" box (web).
 """
 
 from __future__ import annotations

@@ -20,7 +20,8 @@ def test_an_unknown_status_is_refused_naming_the_valid_ones(cli: Cli, account: s
     before = state(cli)
     result = create(cli, account, "projects=WEB", "statuses=Open")  # Open: only in API
     assert result.exit_code == 2, result.output
-    assert "'statuses'" in result.stderr and "'Open'" in result.stderr
+    assert "'statuses'" in result.stderr
+    assert "'Open'" in result.stderr
     for valid in ("未対応", "処理中", "完了"):
         assert valid in result.stderr
     assert state(cli) == before
@@ -40,7 +41,8 @@ def test_unknown_projects_issue_types_and_assignees_are_refused(cli: Cli, accoun
         assert valid in result.stderr, (option, result.stderr)
     # the flow reports' statuses too
     refused = create(cli, account, "closed_status=Done", report="cycle_times")
-    assert refused.exit_code == 2 and "完了" in refused.stderr, refused.output
+    assert refused.exit_code == 2, refused.output
+    assert "完了" in refused.stderr
     assert state(cli) == before
 
 
@@ -74,7 +76,8 @@ def test_an_unreachable_space_refuses_unless_told_to_skip(
     before = state(cli)
     refused = create(cli, "down", "statuses=未対応")
     assert refused.exit_code != 0
-    assert "could not reach" in refused.stderr and "--no-check-options" in refused.stderr
+    assert "could not reach" in refused.stderr
+    assert "--no-check-options" in refused.stderr
     assert state(cli) == before
     args = ("datasets", "create", "Issues", "--account", "down", "--report", "issues")
     skipped = cli(*args, "--option", "statuses=未対応", "--no-check-options", "--json")

@@ -46,7 +46,8 @@ def test_wizard_pickers_offer_the_space_values_and_refuse_unknown_names(
     listed = statuses.locator("[data-picker-list] label")
     expect(listed.first).to_be_visible()
     texts = listed.all_inner_texts()
-    assert any("未対応" in t for t in texts) and any("完了" in t for t in texts)
+    assert any("未対応" in t for t in texts)
+    assert any("完了" in t for t in texts)
     assert not any(t.startswith("Open") for t in texts)  # Open is a status of API only
     # ticking API too brings its statuses; the search narrows the list
     page.locator("[data-project-picker] input[value=API]").check()
@@ -78,7 +79,8 @@ def test_wizard_pickers_offer_the_space_values_and_refuse_unknown_names(
     expect(page.locator("h1")).to_contain_text("Picked")
     with ControlPlane.open(home) as plane:
         options = plane.get_dataset("Picked").options
-    assert options["statuses"] == "Blocked,完了" and options["projects"] == "WEB,API"
+    assert options["statuses"] == "Blocked,完了"
+    assert options["projects"] == "WEB,API"
 
     # the edit page: the same picker, ticked as saved; an unknown name is refused
     page.goto("/datasets/Picked/edit")

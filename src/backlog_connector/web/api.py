@@ -12,14 +12,11 @@ was sent.
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path as FilePath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import FileResponse
-from starlette.background import BackgroundTask
 
 from backlog_connector.backlog.errors import InvalidOptionError
 from backlog_connector.datasets.errors import UnknownNameError
@@ -43,6 +40,7 @@ from backlog_connector.web.api_errors import (
     validation_response,
 )
 from backlog_connector.web.auth import require_user
+from backlog_connector.web.downloads import export_response
 from backlog_connector.web.handoff import handoff_proof
 
 __all__ = ["ApiRoute", "ErrorBody", "error_response", "public", "router",
@@ -314,16 +312,7 @@ def export(
     name: str, cp: CP, format: Annotated[str, Query(pattern="^(csv|parquet)$")] = "csv"
 ) -> FileResponse:
     """The main table as a CSV or Parquet file."""
-    folder = tempfile.TemporaryDirectory(prefix="bc-export-")
-    try:
-        target = FilePath(folder.name) / f"{cp.get_dataset(name).table}.{format}"
-        path = cp.export(name, format, target)
-    except BaseException:
-        folder.cleanup()
-        raise
-    media = "text/csv" if format == "csv" else "application/vnd.apache.parquet"
-    return FileResponse(path, media_type=media, filename=path.name,
-                        background=BackgroundTask(folder.cleanup))  # fmt: skip
+    return export_response(cp, name, format)
 
 
 # --- runs ----------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from backlog_connector.backlog.errors import BacklogConnectorError, NotFoundError
 from backlog_connector.datasets.schedules import Schedule, parse_schedule
 from backlog_connector.scheduler.status import guarded_next_due
-from backlog_connector.web import forms
+from backlog_connector.web import dataset_actions, forms
 from backlog_connector.web.charts import RunPoint, runs_chart
 from backlog_connector.web.dataset_forms import (
     ERROR_FIELDS,
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from backlog_connector.datasets.info import DatasetInfo, RunInfo
 
 router = signed_in_router()
+router.include_router(dataset_actions.router)  # download, full refresh
 #: datasets per page of the list
 PAGE_SIZE = 100
 

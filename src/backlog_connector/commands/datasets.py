@@ -45,6 +45,12 @@ def _schedule_options(func: Any) -> Any:
     return func
 
 
+_no_check_options = click.option(
+    "--no-check-options", "no_check", is_flag=True,
+    help="Save without checking option names against the space (e.g. while it is down).",
+)
+
+
 @datasets.command("create")
 @click.argument("name")
 @click.option("--account", required=True, help="A saved account (see 'accounts list').")
@@ -64,6 +70,7 @@ def _schedule_options(func: Any) -> Any:
 )
 @_schedule_options
 @click.option("--disabled", is_flag=True, help="Create it paused (the scheduler skips it).")
+@_no_check_options
 @json_option
 @errors_to_exit_codes
 def create(
@@ -82,9 +89,11 @@ def create(
     description: str | None,
     webhook_url: str | None,
     disabled: bool,
+    no_check: bool,
     as_json: bool,
 ) -> None:
-    """Create dataset NAME from a report of an account."""
+    """Create dataset NAME from a report of an account (option names such as statuses or
+    projects are checked against the space)."""
     parsed = parse_options(options)
     with control_plane() as plane:
         info = plane.create_dataset(
@@ -103,6 +112,7 @@ def create(
             enabled=not disabled,
             destination=destination,
             publish=publish,
+            check_options=not no_check,
         )
     if as_json:
         print_json(info.to_dict())
@@ -130,9 +140,12 @@ def create(
 )
 @_schedule_options
 @click.option("--enable/--disable", "enabled", default=None, help="Resume or pause it.")
+@_no_check_options
 @json_option
 @errors_to_exit_codes
-def update(name: str, options: tuple[str, ...], as_json: bool, **fields: Any) -> None:
+def update(
+    name: str, options: tuple[str, ...], no_check: bool, as_json: bool, **fields: Any
+) -> None:
     """Change a dataset's account, destination, options, mode, schedule, retries or
     description."""
     changes = {k: v for k, v in fields.items() if v is not None}
@@ -141,7 +154,7 @@ def update(name: str, options: tuple[str, ...], as_json: bool, **fields: Any) ->
     if not changes:
         raise click.UsageError("nothing to change: give at least one option, e.g. --schedule")
     with control_plane() as plane:
-        info = plane.update_dataset(name, **changes)
+        info = plane.update_dataset(name, check_options=not no_check, **changes)
     if as_json:
         print_json(info.to_dict())
         return

@@ -10,13 +10,16 @@ changes nothing.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
 from backlog_connector.datasets.accounts import AccountsMixin
 from backlog_connector.datasets.definitions import UPDATABLE, DatasetsMixin
 from backlog_connector.datasets.destinations import DestinationsMixin
+from backlog_connector.datasets.info import DatasetInfo
 from backlog_connector.datasets.migrate import upgrade
+from backlog_connector.datasets.option_check import OptionCheckMixin
 from backlog_connector.datasets.plane import database_url_error
 from backlog_connector.datasets.queued import QueuedRunsMixin
 from backlog_connector.datasets.runs import RunsMixin
@@ -25,7 +28,9 @@ from backlog_connector.settings import Settings, load_settings
 __all__ = ["UPDATABLE", "ControlPlane"]
 
 
-class ControlPlane(AccountsMixin, DestinationsMixin, DatasetsMixin, RunsMixin, QueuedRunsMixin):
+class ControlPlane(
+    OptionCheckMixin, AccountsMixin, DestinationsMixin, DatasetsMixin, RunsMixin, QueuedRunsMixin
+):
     """Accounts, destinations, datasets and runs over one control-plane database, the DuckDB
     warehouse (the default destination ``warehouse``) and any saved PostgreSQL destinations.
 
@@ -54,3 +59,29 @@ class ControlPlane(AccountsMixin, DestinationsMixin, DatasetsMixin, RunsMixin, Q
             raise database_url_error(settings.control_db_url(), exc) from None
         plane._seal_plain_webhooks()
         return plane
+
+    def create_dataset(
+        self, name: str, *, check_options: bool = True, **fields: Any
+    ) -> DatasetInfo:
+        """``DatasetsMixin.create_dataset``; with ``check_options`` the option names are first
+        checked against the account's space (``datasets.option_check``)."""
+        if check_options:
+            self.check_report_options(fields["report"], fields.get("options") or {})
+            self.check_options_in_space(
+                fields["account"], fields["report"], fields.get("options") or {}
+            )
+        return super().create_dataset(name, **fields)
+
+    def update_dataset(
+        self, name: str, *, check_options: bool = True, **changes: Any
+    ) -> DatasetInfo:
+        """``DatasetsMixin.update_dataset``; with ``check_options`` changed options (or options
+        under a changed account) are first checked against the space."""
+        if check_options and ("options" in changes or "account" in changes):
+            now = self.get_dataset(name)
+            options = now.options if changes.get("options") is None else changes["options"]
+            account = changes.get("account") or now.account
+            if options and (options != now.options or account != now.account):
+                self.check_report_options(now.report, options)
+                self.check_options_in_space(account, now.report, options)
+        return super().update_dataset(name, **changes)

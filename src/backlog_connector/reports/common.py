@@ -10,7 +10,7 @@ from backlog_connector.backlog.shapes import get_list
 from backlog_connector.reports.base import OptionSpec, ProgressEvent, Report, RunContext
 from backlog_connector.reports.batching import BATCH_ROWS
 from backlog_connector.reports.columns import Row
-from backlog_connector.reports.options import Parser, parse_projects, validate_options
+from backlog_connector.reports.options import Parser, parse_projects, sample_of, validate_options
 
 PROJECTS_OPTION = OptionSpec(
     "projects",
@@ -76,7 +76,7 @@ def resolve_projects(ctx: RunContext, selector: list[int | str] | None) -> list[
     for item in selector:
         project = by_id.get(item) if isinstance(item, int) else by_key.get(item.upper())
         if project is None:
-            keys = ", ".join(sorted(k for k in by_key if k)) or "none"
+            keys = sample_of(sorted(k for k in by_key if k))
             raise InvalidOptionError(
                 f"Option 'projects': no project {item!r} is visible to this account. "
                 f"Projects it can see: {keys}."

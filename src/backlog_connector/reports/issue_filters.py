@@ -1,8 +1,10 @@
 """The ``issues`` report's filter options and their translation into ``GET /issues`` params.
 
 Statuses, issue types, categories, milestones and assignees may be given by numeric id or by
-name; names are looked up in the chosen projects at run time, and an unknown name is an
-``InvalidOptionError`` that lists the names that exist.
+name; names are looked up in the chosen projects at run time (``resolve_filter``), and an
+unknown name is an ``InvalidOptionError`` that lists some of the names that exist. Saving a
+dataset runs the same resolution (``datasets.option_check``), so a name a run would refuse is
+refused when the dataset is created or changed.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from backlog_connector.backlog.shapes import get_list
 from backlog_connector.reports.base import OptionSpec, RunContext
 from backlog_connector.reports.columns import Row
 from backlog_connector.reports.common import PROJECTS_OPTION, PROJECTS_PARSER
-from backlog_connector.reports.options import Parser, parse_ids_or_names
+from backlog_connector.reports.options import Parser, parse_ids_or_names, sample_of
 
 Params = list[tuple[str, Any]]
 
@@ -61,6 +63,8 @@ NAMED_FILTERS = (
         lambda row: (row.get("userId"), row.get("name")),
     ),
 )
+#: option name -> its filter
+NAMED_BY_OPTION = {f.option: f for f in NAMED_FILTERS}
 
 DATE_FILTERS = (
     ("created_since", "createdSince"),
@@ -126,7 +130,7 @@ def search_params(ctx: RunContext, projects: list[Row], *, all_projects: bool) -
     for spec in NAMED_FILTERS:
         items = options.get(spec.option)
         if items:
-            params += [(spec.param, i) for i in _resolve(ctx, spec, projects, items)]
+            params += [(spec.param, i) for i in resolve_filter(ctx, spec, projects, items)]
     for option, param in DATE_FILTERS:
         if options.get(option):
             params.append((param, options[option]))
@@ -140,29 +144,49 @@ def search_params(ctx: RunContext, projects: list[Row], *, all_projects: bool) -
     return params
 
 
-def _resolve(
-    ctx: RunContext, spec: NamedFilter, projects: list[Row], items: list[int | str]
-) -> list[int]:
+def filter_rows(ctx: RunContext, spec: NamedFilter, projects: list[Row]) -> list[Row]:
+    """The rows of ``spec``'s list in each chosen project (one request per project), each
+    tagged with ``_project`` (its key): what names are resolved against, and what the
+    wizard's pickers offer."""
+    rows: list[Row] = []
+    for project in projects:
+        key = project.get("projectKey")
+        for row in get_list(ctx.client, f"/projects/{project['id']}{spec.path}"):
+            rows.append({**row, "_project": key})
+    return rows
+
+
+def resolve_names(spec: NamedFilter, items: list[int | str], rows: list[Row]) -> list[int]:
+    """The ids that ``items`` (ids, or names matched case-insensitively) stand for among
+    ``rows``: a name may stand for several ids (an issue type "Bug" in each project). An
+    unknown name is an ``InvalidOptionError`` naming a few of the names that exist."""
     ids = [i for i in items if isinstance(i, int)]
     wanted = [i for i in items if isinstance(i, str)]
     if not wanted:
         return ids
-    known: dict[str, int] = {}
-    shown: set[str] = set()
-    for project in projects:
-        for row in get_list(ctx.client, f"/projects/{project['id']}{spec.path}"):
-            for name in spec.names(row):
-                if name is not None and isinstance(row.get("id"), int):
-                    known.setdefault(str(name).casefold(), row["id"])
-                    shown.add(str(name))
+    known: dict[str, list[int]] = {}
+    shown: dict[str, None] = {}
+    for row in rows:
+        for name in spec.names(row):
+            if name is not None and isinstance(row.get("id"), int):
+                known.setdefault(str(name).casefold(), []).append(row["id"])
+                shown.setdefault(str(name))
     for name in wanted:
         found = known.get(name.casefold())
         if found is None:
-            sample = sorted(shown)[:30]
             raise InvalidOptionError(
                 f"Option {spec.option!r}: no {spec.what} named {name!r} in the chosen projects. "
-                f"Known: {', '.join(sample) or 'none'} (or give numeric ids)."
+                f"Known: {sample_of(sorted(shown, key=str.casefold))} (or give numeric ids)."
             )
-        if found not in ids:
-            ids.append(found)
+        ids.extend(i for i in found if i not in ids)
     return ids
+
+
+def resolve_filter(
+    ctx: RunContext, spec: NamedFilter, projects: list[Row], items: list[int | str]
+) -> list[int]:
+    """The ids of ``spec``'s filter items in ``projects``: the lists are read only when a
+    name needs resolving (a run and the check on saving share this)."""
+    if not any(isinstance(i, str) for i in items):
+        return [i for i in items if isinstance(i, int)]
+    return resolve_names(spec, items, filter_rows(ctx, spec, projects))

@@ -30,6 +30,16 @@ def split_list(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
+def sample_of(names: Sequence[str], limit: int = 12) -> str:
+    """``names`` for a message: all of a short list, else the first ``limit`` and "and N more"
+    (e.g. ``"Open, Closed and 3 more"``); "none" for an empty one."""
+    if not names:
+        return "none"
+    shown = ", ".join(names[:limit])
+    rest = len(names) - limit
+    return f"{shown} and {rest} more" if rest > 0 else shown
+
+
 def parse_int(text: str) -> int:
     try:
         return int(text.strip())

@@ -12,14 +12,11 @@ was sent.
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path as FilePath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import FileResponse
-from starlette.background import BackgroundTask
 
 from backlog_connector.backlog.errors import InvalidOptionError
 from backlog_connector.datasets.errors import UnknownNameError
@@ -43,6 +40,7 @@ from backlog_connector.web.api_errors import (
     validation_response,
 )
 from backlog_connector.web.auth import require_user
+from backlog_connector.web.downloads import export_response
 from backlog_connector.web.handoff import handoff_proof
 
 __all__ = ["ApiRoute", "ErrorBody", "error_response", "public", "router",
@@ -152,6 +150,18 @@ def list_projects(name: str, cp: CP) -> list[dict[str, Any]]:
     return cp.list_projects(name)
 
 
+@router.get("/accounts/{name}/values/{option}", tags=["accounts"], summary="Option values")
+def option_values(
+    name: str, option: str, cp: CP,
+    projects: Annotated[str | None, Query(max_length=2000, description=(
+        "project keys or ids, comma-separated; default: every project the account sees"))] = None,
+) -> list[dict[str, Any]]:
+    """What a report option may name in the account's space, for pickers: ``option`` is
+    projects, statuses, issue_types, categories, milestones or assignees. Each value is
+    ``{value, label, ids, projects, detail}``; ``value`` is what the option takes."""
+    return cp.option_values(name, option, projects)
+
+
 # --- destinations --------------------------------------------------------------------------
 
 
@@ -235,7 +245,7 @@ def create_dataset(body: DatasetCreate, cp: CP, sched: Sched) -> dict[str, Any]:
         update_mode=body.update_mode, schedule=body.schedule, timezone=body.timezone,
         retries=body.retries, retry_interval=body.retry_interval, description=body.description,
         table=body.table, webhook_url=body.webhook_url, enabled=body.enabled,
-        destination=body.destination, publish=body.publish,
+        destination=body.destination, publish=body.publish, check_options=body.check_options,
     )  # fmt: skip
     sched.wake()
     return info.to_dict()
@@ -251,11 +261,12 @@ def get_dataset(name: str, cp: CP, sched: Sched) -> dict[str, Any]:
 def update_dataset(name: str, body: DatasetUpdate, cp: CP, sched: Sched) -> dict[str, Any]:
     """Change the fields sent; the others stay."""
     changes = body.model_dump(exclude_unset=True)
+    check = changes.pop("check_options", True)
     if "options" in changes and changes["options"] is not None:
         changes["options"] = option_strings(changes["options"])
     if not changes:
         raise InvalidOptionError("nothing to change: send at least one field")
-    info = cp.update_dataset(name, **changes)
+    info = cp.update_dataset(name, check_options=check, **changes)
     sched.wake()
     return info.to_dict()
 
@@ -301,16 +312,7 @@ def export(
     name: str, cp: CP, format: Annotated[str, Query(pattern="^(csv|parquet)$")] = "csv"
 ) -> FileResponse:
     """The main table as a CSV or Parquet file."""
-    folder = tempfile.TemporaryDirectory(prefix="bc-export-")
-    try:
-        target = FilePath(folder.name) / f"{cp.get_dataset(name).table}.{format}"
-        path = cp.export(name, format, target)
-    except BaseException:
-        folder.cleanup()
-        raise
-    media = "text/csv" if format == "csv" else "application/vnd.apache.parquet"
-    return FileResponse(path, media_type=media, filename=path.name,
-                        background=BackgroundTask(folder.cleanup))  # fmt: skip
+    return export_response(cp, name, format)
 
 
 # --- runs ----------------------------------------------------------------------------------

@@ -92,6 +92,9 @@ class DatasetCreate(_Body):
     publish: str | None = Field(
         None, description="'parquet': each successful run also writes published/<table>.parquet"
     )
+    check_options: bool = Field(
+        True, description="check option names (statuses, projects, ...) against the space first"
+    )
 
 
 class DatasetUpdate(_Body):
@@ -111,6 +114,9 @@ class DatasetUpdate(_Body):
         None, description="move the table to this destination (the next run is full)"
     )
     publish: str | None = Field(None, description="'parquet' or 'none'")
+    check_options: bool = Field(
+        True, description="check changed option names against the space first"
+    )
 
 
 class RunRequest(_Body):

@@ -21,6 +21,11 @@ if TYPE_CHECKING:
 NEW_ACCOUNT = "__new__"
 #: report options filled by the project picker
 PROJECT_OPTIONS = frozenset({"projects"})
+#: report options with a picker of the space's values (``static/app.js`` fills it from
+#: ``GET /api/accounts/{name}/values/{option}``; without JavaScript they stay text fields)
+VALUE_PICKERS = frozenset({"statuses", "issue_types", "categories", "milestones", "assignees"})
+#: the checkbox "save without checking the names against the space"
+SKIP_CHECK = "skip_option_check"
 
 
 UPDATE_MODE_HELP = {
@@ -122,3 +127,24 @@ def wake_scheduler(request: Request) -> None:
     if scheduler is not None:
         scheduler.wake()
 
+
+
+def option_field(values: FormValues, text: str) -> str:
+    """The ``opt.NAME`` field an error message names (quoted), or ""."""
+    return next(
+        (n for n in values.names() if n.startswith("opt.") and f"'{n[4:]}'" in text), ""
+    )
+
+
+def check_in_space(
+    plane: ControlPlane, values: FormValues, account: str, report: str, errors: FieldErrors
+) -> None:
+    """The option names checked against the account's space (unless the form says to skip
+    it); a refusal lands next to the option it names, or on the form."""
+    if values.get(SKIP_CHECK) or not account or account == NEW_ACCOUNT:
+        return
+    try:
+        plane.check_options_in_space(account, report, forms.report_options(values))
+    except BacklogConnectorError as exc:
+        text = str(exc)
+        errors[option_field(values, text) or ""] = text

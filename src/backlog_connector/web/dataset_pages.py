@@ -16,12 +16,15 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from backlog_connector.backlog.errors import BacklogConnectorError, NotFoundError
 from backlog_connector.datasets.schedules import Schedule, parse_schedule
 from backlog_connector.scheduler.status import guarded_next_due
-from backlog_connector.web import forms
+from backlog_connector.web import dataset_actions, forms
 from backlog_connector.web.charts import RunPoint, runs_chart
 from backlog_connector.web.dataset_forms import (
     ERROR_FIELDS,
     PROJECT_OPTIONS,
+    SKIP_CHECK,
+    VALUE_PICKERS,
     check_schedule,
+    option_field,
     project_choices,
     report_info,
     schedule_context,
@@ -46,6 +49,7 @@ if TYPE_CHECKING:
     from backlog_connector.datasets.info import DatasetInfo, RunInfo
 
 router = signed_in_router()
+router.include_router(dataset_actions.router)  # download, full refresh
 #: datasets per page of the list
 PAGE_SIZE = 100
 
@@ -312,7 +316,8 @@ def _render_edit(
         "nav": "datasets", "ds": ds, "report": report, "errors": errors or {},
         "v": values.get, "vl": values.getlist, "project_options": PROJECT_OPTIONS,
         "projects": None, "projects_error": "", "split_options": split_options,
-        "destinations": plane.list_destinations(),
+        "destinations": plane.list_destinations(), "value_pickers": VALUE_PICKERS,
+        "picker_account": ds.account, "skip_check": SKIP_CHECK,
     }  # fmt: skip
     context.update(schedule_context(request, values, account))
     context.update(update_context(values, report))
@@ -354,10 +359,11 @@ async def edit_dataset(request: Request, name: str) -> Response:
         "destination": values.get("destination") or ds.destination,
     }  # fmt: skip
     try:
-        plane.update_dataset(name, **changes)
+        plane.update_dataset(name, check_options=not values.get(SKIP_CHECK), **changes)
     except BacklogConnectorError as exc:
         text = str(exc)
         field = next((f for word, _slug, f in ERROR_FIELDS if f and word in text.lower()), "")
+        field = field or option_field(values, text)
         return _render_edit(request, ds, values, {field: text})
     wake_scheduler(request)
     flash(request, "success", f"Saved the changes to {name}.")

@@ -267,7 +267,7 @@ SCHEDULE_FIELDS = frozenset(
 
 STEPS: tuple[Step, ...] = (
     Step(1, "credentials", "Credentials", ACCOUNT_FIELDS),
-    Step(2, "data", "Data selection", frozenset({"report"}), ("opt.",)),
+    Step(2, "data", "Data selection", frozenset({"report", "skip_option_check"}), ("opt.",)),
     Step(3, "schedule", "Scheduling", SCHEDULE_FIELDS),
     Step(4, "update", "Update method and retry", frozenset(
         {"update_mode", "retries", "retry_interval"})),

@@ -27,6 +27,7 @@ from backlog_connector.web import (
     dataset_pages,
     destination_pages,
     insights,
+    oauth_pages,
     wizard,
 )
 from backlog_connector.web.csrf import verify_csrf
@@ -116,3 +117,4 @@ router.include_router(dataset_pages.router)
 router.include_router(account_pages.router)
 router.include_router(destination_pages.router)
 router.include_router(insights.router)
+router.include_router(oauth_pages.router)

@@ -16,7 +16,7 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
 from backlog_connector.backlog.errors import NotFoundError
-from backlog_connector.web import auth
+from backlog_connector.web import auth, i18n
 from backlog_connector.web.csrf import CsrfError, csrf_token
 
 if TYPE_CHECKING:
@@ -119,6 +119,7 @@ def short_seconds(value: float | None) -> str:
 templates = Jinja2Templates(directory=str(_HERE / "templates"))
 templates.env.filters.update(ago=ago, fulltime=full_time, number=thousands, seconds=short_seconds)
 templates.env.globals.update(asset_version=_ASSET_VERSION)
+templates.env.globals.update(_=i18n.gettext)
 
 
 def flash(request: Request, kind: str, text: str) -> None:

@@ -21,7 +21,11 @@ from backlog_connector.web.dataset_forms import (
     ERROR_FIELDS,
     NEW_ACCOUNT,
     PROJECT_OPTIONS,
+    SKIP_CHECK,
+    VALUE_PICKERS,
+    check_in_space,
     check_schedule,
+    option_field,
     project_choices,
     report_info,
     schedule_context,
@@ -56,7 +60,8 @@ def _wizard_context(
         "carried": forms.carried_fields(values, step), "accounts": accounts,
         "v": values.get, "vl": values.getlist, "report": report,
         "project_options": PROJECT_OPTIONS, "projects": None, "projects_error": "",
-        "split_options": split_options,
+        "split_options": split_options, "value_pickers": VALUE_PICKERS,
+        "picker_account": account.name if account else "", "skip_check": SKIP_CHECK,
     }  # fmt: skip
     if step.slug == "data":
         context["reports"] = plane.list_reports()
@@ -168,19 +173,16 @@ def _validate_step(request: Request, values: FormValues, step: Step) -> FieldErr
 
 
 def _check_options(request: Request, values: FormValues, report: str, errors: FieldErrors) -> None:
-    """Step 2: the report's own checks of its options, shown next to the option they name."""
+    """Step 2: the report's own checks of its options, then its names against the space,
+    shown next to the option they name."""
+    plane = control_plane(request)
     try:
-        control_plane(request).check_report_options(report, forms.report_options(values))
+        plane.check_report_options(report, forms.report_options(values))
     except BacklogConnectorError as exc:
         text = str(exc)
-        errors[_option_field(values, text) or "report"] = text
-
-
-def _option_field(values: FormValues, text: str) -> str:
-    """The ``opt.NAME`` field an error message names (quoted), or ""."""
-    return next(
-        (n for n in values.names() if n.startswith("opt.") and f"'{n[4:]}'" in text), ""
-    )
+        errors[option_field(values, text) or "report"] = text
+        return
+    check_in_space(plane, values, values.get("account"), report, errors)
 
 
 def _choose_account(request: Request, values: FormValues, errors: FieldErrors) -> None:
@@ -220,6 +222,7 @@ def _create_dataset(request: Request, values: FormValues) -> Response:
             retry_interval=values.get("retry_interval", "5m") or "5m",
             description=values.get("description"),
             destination=values.get("destination") or None,
+            check_options=not values.get(SKIP_CHECK),
         )
     except BacklogConnectorError as exc:
         text = str(exc)
@@ -229,7 +232,7 @@ def _create_dataset(request: Request, values: FormValues) -> Response:
         for word, slug, field in ERROR_FIELDS:
             if word in lowered:
                 step = next(s for s in STEPS if s.slug == slug)
-                option = _option_field(values, text)
+                option = option_field(values, text)
                 return _render_wizard(request, values, step, {field or option or "": text})
         return _render_wizard(request, values, STEPS[-1], {"": text})
     wake_scheduler(request)

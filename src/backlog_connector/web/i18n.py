@@ -25,7 +25,7 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from starlette.requests import Request
 
-from backlog_connector.web.ja_catalog import JA, JA_PATTERNS
+from backlog_connector.web.ja_catalog import JA, JA_PATTERNS, JA_REPORT_TITLES
 
 #: the languages of the UI, the default first
 LANGUAGES = ("en", "ja")
@@ -39,6 +39,7 @@ NAMES = {"en": "English", "ja": "日本語"}
 _CATALOGS: dict[str, dict[str, str]] = {"ja": JA}
 #: the keys (of Python's messages) that also match the text formatted from them
 _PATTERN_KEYS: dict[str, dict[str, str]] = {"ja": JA_PATTERNS}
+_REPORT_TITLES: dict[str, dict[str, str]] = {"ja": JA_REPORT_TITLES}
 _ACCEPT = re.compile(r"\s*([A-Za-z]{1,8})(?:-[A-Za-z0-9]{1,8})*\s*(?:;\s*q\s*=\s*([0-9.]+))?")
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)(?:![rsa])?(?::[^{}]*)?\}")
 
@@ -137,6 +138,18 @@ def gettext(text: Any, lang: str, **params: Any) -> str:
 def jinja_gettext(context: Context, text: Any, **params: Any) -> str:
     """The templates' ``_``: ``gettext`` in the language of the page being rendered."""
     return gettext(text, str(context.get("page_lang") or DEFAULT), **params)
+
+
+def report_title(title: str, lang: str) -> str:
+    """A report's title in ``lang`` (the report titles first: "Space" the report is
+    スペース情報の取得, "Space" the word スペース)."""
+    return _REPORT_TITLES.get(lang, {}).get(title) or translate(title, lang)
+
+
+@pass_context
+def jinja_report_title(context: Context, title: Any) -> str:
+    """The templates' ``_report``: ``report_title`` in the language of the page."""
+    return report_title(str(title or ""), str(context.get("page_lang") or DEFAULT))
 
 
 def catalog(lang: str) -> dict[str, str]:

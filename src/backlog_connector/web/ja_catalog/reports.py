@@ -8,8 +8,8 @@ _CLOSED = (
     "last move into it"
 )
 
-REPORTS: dict[str, str] = {
-    # titles
+#: each report's title (``_report_title`` in the templates: "Space" is also a page's word)
+REPORT_TITLES: dict[str, str] = {
     "Space": "スペース情報の取得",
     "Projects": "プロジェクト一覧の取得",
     "Users": "ユーザー一覧の取得",
@@ -34,6 +34,10 @@ REPORTS: dict[str, str] = {
     "Cycle times": "サイクルタイムの集計",
     "Cumulative flow": "累積フローの集計",
     "Throughput": "スループットの集計",
+}
+
+REPORTS: dict[str, str] = {
+    **REPORT_TITLES,
     # descriptions
     "The Backlog space itself (one row).": "Backlog スペースそのものの情報（1 行）。",
     "The projects of the space with their settings.": "スペースのプロジェクトとその設定。",

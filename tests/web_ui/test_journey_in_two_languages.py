@@ -229,6 +229,7 @@ def _journey(chromium: Browser, url: str, emulator: Emulator, words: Words, widt
     for step in (3, 4, 5):
         page.click("button[value=next]")
         expect(page.locator(".page-head .sub")).to_contain_text(words.step2.replace("2", str(step)))
+        _fits(page, f"wizard step {step}")
     page.fill("#f-name", dataset)
     _page(page, words, width, "06-wizard-name")
     page.click("button[value=create]")
@@ -250,6 +251,11 @@ def _journey(chromium: Browser, url: str, emulator: Emulator, words: Words, widt
         )
         assert smallest >= 10, smallest
     _page(page, words, width, "07-dataset")
+
+    page.click(".page-head .actions a[href$='/edit']")
+    expect(page.locator("form.card button[type=submit]")).to_be_visible()
+    _page(page, words, width, "07-edit")
+    page.go_back()
 
     # the list: the row and its cells on the screen
     page.click("nav >> a[href='/datasets']")

@@ -42,3 +42,19 @@ def test_an_account_but_no_dataset(
     assert 'href="/accounts/new"' not in card  # the account is there already
     ja = browser.get("/datasets", headers={"accept-language": "ja"}).text
     assert "最初のデータセットを作成" in _empty_card(ja)
+
+
+def test_a_dataset_that_never_ran_says_press_run_now(
+    browser: Browser, plane: ControlPlane, emulator: Emulator
+) -> None:
+    plane.add_account("emu", base_url=emulator.base_url, api_key=emulator.api_keys["admin"])
+    plane.create_dataset("Fresh", account="emu", report="projects")
+    page = browser.get("/datasets/Fresh").text
+    assert "No table yet: press Run now to fill it." in page
+    assert "datasets run" not in page  # not the CLI's words
+    ja = browser.get("/datasets/Fresh", headers={"accept-language": "ja"}).text
+    assert "「今すぐ実行」を押すとデータが入ります" in ja
+    missing = browser.get("/datasets/Nope")
+    assert missing.status_code == 404
+    assert "create it with New dataset" in missing.text
+    assert "'datasets create'" not in missing.text

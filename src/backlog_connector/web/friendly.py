@@ -3,8 +3,9 @@
 A network failure reaches the pages as ``GET /users/myself failed for acme: network error
 (ConnectError: [Errno 111] Connection refused); check that ...``: true, but no help to someone
 who typed a space address. ``friendly_text`` turns such a message into one sentence that names
-the problem and the fix (in English: the page puts it through ``i18n``); a message no rule
-knows is returned unchanged, since the connector's own messages already name the fix.
+the problem and the fix (in English: the page puts it through ``i18n``), and a message that
+names a CLI command (``run it first: datasets run 'x'``) into the web's action; a message no
+rule knows is returned unchanged, since the connector's own messages already name the fix.
 ``friendly_error`` does the same for an exception and keeps the raw detail in the log.
 """
 
@@ -60,6 +61,30 @@ _RULES = (
 )
 
 
+#: the control plane's messages that name a CLI command, as the pages say them
+_WEB_WORDS = (
+    (
+        re.compile(r"dataset '(?P<name>.+)' has no table yet; run it first: .*", re.S),
+        "No table yet: press Run now to fill it.",
+    ),
+    (
+        re.compile(r"no dataset named '(?P<name>.+)'; see 'datasets list'.*", re.S),
+        "There is no dataset named {name}. Pick one from the datasets list, or create it "
+        "with New dataset.",
+    ),
+    (
+        re.compile(r"no account named '(?P<name>.+)'; see 'accounts list'.*", re.S),
+        "There is no account named {name}. Pick one on the accounts page, or add it with "
+        "Add account.",
+    ),
+    (
+        re.compile(r"no destination named '(?P<name>.+)'; see 'destinations list'.*", re.S),
+        "There is no destination named {name}. Pick one on the destinations page, or add it "
+        "with Add destination.",
+    ),
+)
+
+
 def is_network_message(raw: str) -> bool:
     """Whether ``raw`` is the message of a network failure (``backlog.errors.NetworkError``)."""
     return bool(_NETWORK.search(raw))
@@ -71,6 +96,10 @@ def friendly_text(raw: object) -> str:
     if raw is None:
         return ""
     text = str(raw)
+    for pattern, words in _WEB_WORDS:
+        match = pattern.fullmatch(text)
+        if match is not None:
+            return words.format(name=match.group("name"))
     if not is_network_message(text):
         return text
     match = _HOST.search(text)

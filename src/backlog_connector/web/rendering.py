@@ -142,8 +142,8 @@ def has_accounts(context: Context) -> bool:
 templates = Jinja2Templates(directory=str(_HERE / "templates"))
 templates.env.filters.update(ago=ago, fulltime=full_time, number=thousands, seconds=short_seconds)
 templates.env.globals.update(
-    asset_version=_ASSET_VERSION, _=i18n.jinja_gettext, _report=i18n.jinja_report_title, friendly=friendly_text,
-    report_title=report_title, has_accounts=has_accounts,
+    asset_version=_ASSET_VERSION, _=i18n.jinja_gettext, _report=i18n.jinja_report_title,
+    friendly=friendly_text, report_title=report_title, has_accounts=has_accounts,
     languages=tuple(i18n.NAMES.items()), script_words=i18n.script_words,
 )  # fmt: skip
 

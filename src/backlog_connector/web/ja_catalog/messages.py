@@ -191,4 +191,28 @@ MESSAGES: dict[str, str] = {
         "ください。多くの場合、次の実行で成功します。"
     ),
     "the Backlog space": "Backlog スペース",
+    # the control plane's messages, as the pages say them (web.friendly)
+    "No table yet: press Run now to fill it.": (
+        "テーブルはまだありません。「今すぐ実行」を押すとデータが入ります。"
+    ),
+    "There is no dataset named {name}. Pick one from the datasets list, or create it with "
+    "New dataset.": (
+        "データセット {name} はありません。データセット一覧から選ぶか、「新しいデータセット」"
+        "で作成してください。"
+    ),
+    "There is no account named {name}. Pick one on the accounts page, or add it with Add "
+    "account.": (
+        "アカウント {name} はありません。アカウントのページから選ぶか、「アカウントを追加」"
+        "で追加してください。"
+    ),
+    "There is no destination named {name}. Pick one on the destinations page, or add it "
+    "with Add destination.": (
+        "保存先 {name} はありません。保存先のページから選ぶか、「保存先を追加」で追加して"
+        "ください。"
+    ),
+    "this form's security token is missing or has expired; reload the page and submit the "
+    "form again": (
+        "このフォームのセキュリティトークンがないか、期限切れです。ページを再読み込みして、"
+        "もう一度送信してください。"
+    ),
 }

@@ -13,7 +13,7 @@ holds the control-plane database, ``warehouse.duckdb`` and the secret key file.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic.fields import FieldInfo
@@ -85,6 +85,9 @@ class WebSettings(BaseModel):
     trusted_proxies: list[str] = Field(default_factory=list)
     #: failed sign-ins of one client before it must wait (1 s, doubling up to 15 minutes)
     sign_in_attempts: int = Field(default=5, ge=1, le=1000)
+    #: the language of the web pages: "auto" follows the browser's Accept-Language, "ja" or
+    #: "en" fixes it; the pages' language switch (a cookie) still wins in that browser
+    language: Literal["auto", "ja", "en"] = "auto"
 
 
 class NetworkSettings(BaseModel):

@@ -75,11 +75,11 @@ def test_destination_pages_and_the_wizard(
     assert 'href="/destinations#destination-pg">pg</a>' in detail
     assert "<code>_space</code>" in detail  # the schema, read from PostgreSQL
     assert "table class=\"preview\"" in detail
-    assert "<td>pg</td>" in browser.get("/datasets").text
+    assert 'data-label="Destination">pg</td>' in browser.get("/datasets").text
     plane.create_dataset("Teams", account="emu", report="teams")
     only_pg = browser.get("/datasets?destination=pg").text
     assert "People" in only_pg
-    assert "Teams" not in only_pg
+    assert 'href="/datasets/Teams"' not in only_pg
     assert 'name="destination"' in only_pg
 
     # removing is refused while People uses it; the edit page moves it back to the warehouse

@@ -91,7 +91,8 @@ def test_journey(browser: Browser, plane: ControlPlane, emulator: Emulator) -> N
     assert page.count(f"{chosen}-") >= min(rows, 20)  # preview rows carry the issue keys
     assert "<svg" in page
     assert "<title>Run " in page
-    assert re.search(rf'<td class="num">{run_id}</td>\s*<td><span class="badge succeeded">', page)
+    assert re.search(rf'<td data-label="Run" class="num lead">{run_id}</td>\s*'
+                     r'<td data-label="Status"><span class="badge succeeded">', page)
     assert "issue_key" in page
     assert "BIGINT" in page
 

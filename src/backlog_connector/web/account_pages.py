@@ -14,6 +14,7 @@ from backlog_connector.backlog.address import CLOUD_DOMAINS
 from backlog_connector.backlog.errors import BacklogConnectorError, NotFoundError
 from backlog_connector.web import forms
 from backlog_connector.web.forms import FieldErrors, FormValues
+from backlog_connector.web.friendly import friendly_error
 from backlog_connector.web.rendering import (
     ago,
     control_plane,
@@ -57,7 +58,9 @@ def add_account_from_form(
         )  # fmt: skip
     except BacklogConnectorError as exc:
         field = forms.account_error_field(exc, uses_base_url=bool(base_url))
-        errors[name_field if field == "name" else field] = str(exc)
+        errors[name_field if field == "name" else field] = friendly_error(
+            exc, doing=f"adding account {name}"
+        )
         return None
 
 
@@ -151,7 +154,7 @@ async def edit_account(request: Request, name: str) -> Response:
                                  base_url=base_url or None)  # fmt: skip
         except BacklogConnectorError as exc:
             errors[forms.account_error_field(exc, uses_base_url=bool(base_url)) or ""] = (
-                str(exc)
+                friendly_error(exc, doing=f"updating account {name}")
             )
     if errors:
         return _render_account_form(request, values, info, errors)
@@ -168,7 +171,8 @@ def verify_account(request: Request, name: str) -> Response:
     except NotFoundError:
         raise
     except BacklogConnectorError as exc:
-        flash(request, "error", f"Account {name} failed verification: {exc!s}")
+        reason = friendly_error(exc, doing=f"verifying account {name}")
+        flash(request, "error", f"Account {name} failed verification: {reason}")
     return redirect(f"/accounts#account-{quote(name, safe='')}")
 
 
@@ -192,4 +196,3 @@ def remove_account(request: Request, name: str) -> Response:
                        account=plane.get_account(name), errors={"": str(exc)})  # fmt: skip
     flash(request, "success", f"Account {name} removed.")
     return redirect("/accounts")
-

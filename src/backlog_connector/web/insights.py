@@ -19,6 +19,7 @@ from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
 
 from backlog_connector.backlog.errors import BacklogConnectorError
+from backlog_connector.web import i18n
 from backlog_connector.web.dataset_forms import wake_scheduler
 from backlog_connector.web.forms import FormValues
 from backlog_connector.web.insight_charts import (
@@ -131,27 +132,10 @@ WORDS: dict[str, dict[str, str]] = {
     },
 }
 
-_LANG = re.compile(r"\s*([A-Za-z]{1,8})(?:-[A-Za-z0-9]{1,8})*\s*(?:;\s*q\s*=\s*([0-9.]+))?")
-
 
 def language(request: Request) -> str:
-    """``ja`` or ``en``: the ``lang`` query parameter, else the best of Accept-Language."""
-    chosen = request.query_params.get("lang", "").lower()
-    if chosen in WORDS:
-        return chosen
-    ranked: list[tuple[float, int, str]] = []
-    for n, part in enumerate(request.headers.get("accept-language", "").split(",")):
-        match = _LANG.fullmatch(part)
-        if match is None:
-            continue
-        try:
-            q = float(match.group(2)) if match.group(2) else 1.0
-        except ValueError:
-            continue
-        tag = match.group(1).lower()
-        if tag in WORDS and q > 0:
-            ranked.append((-q, n, tag))
-    return min(ranked)[2] if ranked else "en"
+    """``ja`` or ``en``: the page's language (``web.i18n.language``)."""
+    return i18n.language(request)
 
 
 def _datasets(cp: ControlPlane, account: str) -> dict[str, DatasetInfo]:

@@ -16,7 +16,7 @@ signed-in session. Pages talk to the control plane and the scheduler only, never
 from __future__ import annotations
 
 import math
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse
@@ -26,6 +26,7 @@ from backlog_connector.web import (
     auth,
     dataset_pages,
     destination_pages,
+    i18n,
     insights,
     oauth_pages,
     wizard,
@@ -95,6 +96,21 @@ def _throttled(request: Request, target: str, wait: float) -> Response:
                                        " trying again."}  # fmt: skip
     response = render(request, "login.html", status_code=429, errors=errors, next_url=target)
     response.headers["Retry-After"] = str(seconds)
+    return response
+
+
+@router.get("/language")
+def choose_language(request: Request, to: str = "", next: str = "/datasets") -> Response:
+    """The language switch: remember ``to`` (ja, en; anything else: follow the browser again)
+    in a cookie and go back to ``next`` (without its ``lang`` parameter, which would win)."""
+    parts = urlsplit(_safe_next(next))
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if k != "lang"])
+    response = redirect(parts.path + ("?" + query if query else ""))
+    if to in i18n.LANGUAGES:
+        response.set_cookie(i18n.COOKIE, to, max_age=i18n.COOKIE_MAX_AGE, samesite="lax",
+                            httponly=True, secure=request.url.scheme == "https")  # fmt: skip
+    else:
+        response.delete_cookie(i18n.COOKIE)
     return response
 
 

@@ -14,10 +14,13 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
 from backlog_connector.backlog.errors import NotFoundError
 from backlog_connector.web import auth, i18n
 from backlog_connector.web.csrf import CsrfError, csrf_token
+from backlog_connector.web.friendly import friendly_text
 
 if TYPE_CHECKING:
     from backlog_connector.datasets.service import ControlPlane
@@ -116,10 +119,33 @@ def short_seconds(value: float | None) -> str:
     return f"{value:.1f}" if value < 100 else f"{value:,.0f}"
 
 
+@pass_context
+def report_title(context: Context, name: str) -> str:
+    """The English title of the report ``name`` (the name itself when unknown); pages put it
+    through ``_``."""
+    request: Request | None = context.get("request")
+    plane = getattr(request.app.state, "control_plane", None) if request is not None else None
+    titles: dict[str, str] = (
+        {r.name: r.title for r in plane.list_reports()} if plane is not None else {}
+    )
+    return titles.get(name, name)
+
+
+@pass_context
+def has_accounts(context: Context) -> bool:
+    """Whether any Backlog account is saved (empty states offer to add one)."""
+    request: Request | None = context.get("request")
+    plane = getattr(request.app.state, "control_plane", None) if request is not None else None
+    return bool(plane.list_accounts()) if plane is not None else True
+
+
 templates = Jinja2Templates(directory=str(_HERE / "templates"))
 templates.env.filters.update(ago=ago, fulltime=full_time, number=thousands, seconds=short_seconds)
-templates.env.globals.update(asset_version=_ASSET_VERSION)
-templates.env.globals.update(_=i18n.gettext)
+templates.env.globals.update(
+    asset_version=_ASSET_VERSION, _=i18n.jinja_gettext, _report=i18n.jinja_report_title,
+    friendly=friendly_text, report_title=report_title, has_accounts=has_accounts,
+    languages=tuple(i18n.NAMES.items()), script_words=i18n.script_words,
+)  # fmt: skip
 
 
 def flash(request: Request, kind: str, text: str) -> None:
@@ -134,6 +160,8 @@ def render(
     """Render ``template`` with the CSRF token, the sign-in state and the pending flashes."""
     flashes = request.session.pop("flash", []) if "session" in request.scope else []
     context.setdefault("errors", {})
+    if not context.get("page_lang"):
+        context["page_lang"] = i18n.language(request)
     context.update(
         csrf=csrf_token(request),
         signed_in=auth.session_user(request) is not None,
@@ -156,4 +184,3 @@ def control_plane(request: Request) -> ControlPlane:
 def scheduler_of(request: Request) -> Any:
     """The service's scheduler (None when the app runs without one, e.g. in a bench)."""
     return getattr(request.app.state, "scheduler", None)
-

@@ -2,6 +2,11 @@
 (function () {
   "use strict";
 
+  // The words this script writes, in the page's language (base.html, web/i18n.py).
+  var wordsEl = document.getElementById("ui-words");
+  var words = wordsEl ? JSON.parse(wordsEl.textContent || "{}") : {};
+  var t = function (text) { return words[text] || text; };
+
   // Wizard step 2: choosing a report re-renders the step with that report's options.
   document.querySelectorAll("input[data-autosubmit]").forEach(function (input) {
     input.addEventListener("change", function () {
@@ -49,7 +54,7 @@
   document.querySelectorAll("form[data-run-form]").forEach(function (form) {
     form.addEventListener("submit", function () {
       var b = form.querySelector("button");
-      if (b) { b.disabled = true; b.textContent = "Starting…"; }
+      if (b) { b.disabled = true; b.textContent = t("Starting…"); }
     });
   });
 })();

@@ -122,7 +122,16 @@ def create(
 @datasets.command("update")
 @click.argument("name")
 @click.option("--account", help="Move the dataset to another saved account.")
-@click.option("--option", "options", multiple=True, metavar="K=V", help="Replaces all options.")
+@click.option(
+    "--option",
+    "options",
+    multiple=True,
+    metavar="K=V",
+    help="Set a report option; the other options stay.",
+)
+@click.option(
+    "--clear-option", "cleared", multiple=True, metavar="K", help="Remove a report option."
+)
 @click.option("--update-mode", type=click.Choice(["replace", "append", "merge"]))
 @click.option(
     "--destination",
@@ -137,20 +146,27 @@ def create(
 @click.option("--enable/--disable", "enabled", default=None, help="Resume or pause it.")
 @json_option
 @errors_to_exit_codes
-def update(name: str, options: tuple[str, ...], as_json: bool, **fields: Any) -> None:
+def update(
+    name: str, options: tuple[str, ...], cleared: tuple[str, ...], as_json: bool, **fields: Any
+) -> None:
     """Change a dataset's account, destination, options, mode, schedule, retries or
-    description."""
+    description. --option K=V sets one report option and --clear-option K removes one; the
+    options not named stay as they are."""
+    from backlog_connector.datasets.option_merge import describe_options, merge_options
+
     changes = {k: v for k, v in fields.items() if v is not None}
-    if options:
-        changes["options"] = parse_options(options)
-    if not changes:
+    parsed = parse_options(options)
+    if not changes and not parsed and not cleared:
         raise click.UsageError("nothing to change: give at least one option, e.g. --schedule")
     with control_plane() as plane:
+        if parsed or cleared:
+            current = plane.get_dataset(name).options
+            changes["options"] = merge_options(current, parsed, cleared)
         info = plane.update_dataset(name, **changes)
     if as_json:
         print_json(info.to_dict())
         return
-    click.echo(f"Updated dataset {info.name!r}")
+    click.echo(f"Updated dataset {info.name!r}; options: {describe_options(info.options)}")
 
 
 @datasets.command("list")

@@ -16,6 +16,7 @@ COMMANDS: dict[str, str] = {
     "demo": "backlog_connector.commands.demo:demo",
     "serve": "backlog_connector.web.command:serve",
     "worker": "backlog_connector.workers.command:worker",
+    "query": "backlog_connector.commands.query:query",
 }
 
 

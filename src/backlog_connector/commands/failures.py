@@ -14,10 +14,7 @@ def start_log() -> None:
     from backlog_connector.datasets.log_file import attach_log_file
     from backlog_connector.settings import default_home
 
-    try:
-        attach_log_file(default_home(), logging.WARNING)
-    except OSError:  # an unwritable home is reported by the command itself, not here
-        pass
+    attach_log_file(default_home(), logging.WARNING)  # the file is made at the first record
 
 
 def report(exc: BaseException) -> str:

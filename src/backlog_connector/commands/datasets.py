@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
-import sys
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import click
@@ -24,6 +20,7 @@ from backlog_connector.commands.common import (
     table,
     when,
 )
+from backlog_connector.commands.dataset_export import export
 from backlog_connector.commands.progress import run_with_progress
 
 #: previews with more columns than this are shown one record at a time
@@ -415,30 +412,6 @@ def history(name: str, limit: int, as_json: bool) -> None:
     )
 
 
-@datasets.command("export")
-@click.argument("name")
-@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), required=True)
-@click.option("--output", required=True, help="File to write, or '-' for standard output.")
-@click.option("--force", is_flag=True, help="Replace the output file if it exists.")
-@errors_to_exit_codes
-def export(name: str, fmt: str, output: str, force: bool) -> None:
-    """Write the dataset's table to a CSV or Parquet file (or to stdout with --output -).
-
-    An existing file is replaced only with --force, and never one of the data home's files.
-    """
-    with control_plane() as plane:
-        if output != "-":
-            path = plane.export(name, fmt, Path(output), overwrite=force)
-            click.echo(f"Wrote {path}")
-            return
-        with tempfile.TemporaryDirectory(prefix="bc-export-") as folder:
-            path = plane.export(name, fmt, Path(folder) / f"export.{fmt}")
-            out = sys.stdout.buffer
-            with path.open("rb") as source:
-                shutil.copyfileobj(source, out)
-            out.flush()
-
-
 @datasets.command("delete")
 @click.argument("name")
 @click.option("--keep-table", is_flag=True, help="Keep the table in its destination.")
@@ -461,3 +434,6 @@ def delete(name: str, keep_table: bool) -> None:
 
 def _quoted(name: str) -> str:
     return f"'{name}'" if " " in name else name
+
+
+datasets.add_command(export)

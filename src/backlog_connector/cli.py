@@ -17,6 +17,7 @@ COMMANDS: dict[str, str] = {
     "serve": "backlog_connector.web.command:serve",
     "worker": "backlog_connector.workers.command:worker",
     "query": "backlog_connector.commands.query:query",
+    "doctor": "backlog_connector.commands.doctor:doctor",
 }
 
 

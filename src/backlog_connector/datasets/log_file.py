@@ -85,6 +85,16 @@ def attach_log_file(home: Path, level: int = logging.INFO) -> Path:
     return path
 
 
+def share_log_file(*loggers: str) -> None:
+    """Also send the records of ``loggers`` that do not reach the root logger (uvicorn's, once
+    it configured them) to the attached log file."""
+    for name in loggers:
+        logger = logging.getLogger(name)
+        for handler in _attached.values():
+            if handler not in logger.handlers:
+                logger.addHandler(handler)
+
+
 def detach_log_files() -> None:
     """Close and remove every log file handler this module attached."""
     root = logging.getLogger()

@@ -112,7 +112,7 @@ def query_postgres(url: str, schema: str, sql: str, limit: int) -> QueryResult:
             conn.execute("SET LOCAL TIME ZONE 'UTC'")
             try:
                 with conn.cursor() as cur:
-                    cur.execute(sql.strip().rstrip(";"))  # type: ignore[arg-type]
+                    cur.execute(sql.strip().rstrip(";"))
                     columns = tuple(d.name for d in cur.description or ())
                     rows = cur.fetchmany(limit + 1) if cur.description else []
             finally:

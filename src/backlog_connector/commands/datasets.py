@@ -322,9 +322,11 @@ def run(names: tuple[str, ...], full: bool, as_json: bool) -> None:
                 for r in runs
             ],
         )
+        from backlog_connector.datasets.friendly_errors import friendly_message
+
         for r in runs:
-            if r.error:
-                click.echo(f"{r.dataset}: {r.status}: {r.error}", err=True)
+            if r.error:  # the short version; the run's record keeps the full text
+                click.echo(f"{r.dataset}: {r.status}: {friendly_message(r.error)}", err=True)
             elif r.complete is False:
                 click.echo(f"{r.dataset}: incomplete: {r.incomplete_reason}", err=True)
             if r.warnings:

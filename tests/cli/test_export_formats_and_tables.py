@@ -43,7 +43,8 @@ def issues(cli: Cli, account: str, destination: str) -> dict[str, int]:
         rows = as_json(cli("query", f"SELECT count(*) AS n FROM {name}",
                            "--destination", destination, "--json"))  # fmt: skip
         counts[name] = int(rows[0]["n"])
-    assert counts["issues"] > 0 and counts["issues__custom_fields"] > 0
+    assert counts["issues"] > 0
+    assert counts["issues__custom_fields"] > 0
     return counts
 
 
@@ -73,7 +74,8 @@ def test_csv_with_bom_for_excel(cli: Cli, issues: dict[str, int], tmp_path: Path
     out = tmp_path / "issues.csv"
     _export(cli, "--format", "csv", "--encoding", "utf-8-sig", "--output", str(out))
     data = out.read_bytes()
-    assert data.startswith(BOM) and not data[3:].startswith(BOM)
+    assert data.startswith(BOM)
+    assert not data[3:].startswith(BOM)
     assert len(list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))) == issues["issues"]
     piped = _export(cli, "--format", "csv", "--encoding", "utf-8-sig", "--output", "-")
     assert piped.startswith(BOM)
@@ -92,9 +94,11 @@ def test_xlsx(cli: Cli, issues: dict[str, int], tmp_path: Path) -> None:
     rows = list(sheet.iter_rows(values_only=True))
     assert len(rows) == issues["issues"] + 1
     header = list(rows[0])
-    assert "issue_key" in header and "created" in header
+    assert "issue_key" in header
+    assert "created" in header
     created = rows[1][header.index("created")]
-    assert created is not None and hasattr(created, "year")  # a date cell, not text
+    assert created is not None
+    assert hasattr(created, "year")
     csv_rows = list(csv.DictReader(io.StringIO(
         _export(cli, "--format", "csv", "--output", "-").decode())))  # fmt: skip
     assert {r[header.index("issue_key")] for r in rows[1:]} == {r["issue_key"] for r in csv_rows}

@@ -53,7 +53,8 @@ def test_a_missing_space_is_a_configuration_error(
     assert shown in lines[0]
     assert "--base-url" in lines[0]
     assert "later run" not in stderr
-    assert "Errno" not in stderr and "ConnectError" not in stderr
+    assert "Errno" not in stderr
+    assert "ConnectError" not in stderr
     assert state(cli) == before
     if kind != "404":  # the detail a maintainer needs is kept in the log file
         logged = (home / "logs" / "backlog-connector.log").read_text()

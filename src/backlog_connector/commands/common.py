@@ -51,7 +51,7 @@ def errors_to_exit_codes(func: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        from backlog_connector.commands.failures import report, start_log
+        from backlog_connector.commands.failures import report, start_log, stop_log
 
         start_log()
         try:
@@ -60,6 +60,8 @@ def errors_to_exit_codes(func: Callable[P, R]) -> Callable[P, R]:
             fail(report(exc), EXIT_BAD_INPUT)
         except BacklogConnectorError as exc:
             fail(report(exc), EXIT_FAILED)
+        finally:
+            stop_log()
 
     return wrapper
 

@@ -14,12 +14,15 @@ def doctor(as_json: bool) -> None:
     """Check this installation: the data home (exists, 0700), the key file (0600), the control
     plane (reachable, migrated), the warehouse (opens, readable), the log file, each account
     (its credentials verify) and each destination (it connects). Exit code 1 if any fails."""
-    from backlog_connector.commands.failures import start_log
+    from backlog_connector.commands.failures import start_log, stop_log
     from backlog_connector.datasets.doctor import run_checks
     from backlog_connector.settings import load_settings
 
     start_log()
-    checks = run_checks(load_settings())
+    try:
+        checks = run_checks(load_settings())
+    finally:
+        stop_log()
     if as_json:
         print_json([c.to_dict() for c in checks])
     else:

@@ -17,6 +17,13 @@ def start_log() -> None:
     attach_log_file(default_home(), logging.WARNING)  # the file is made at the first record
 
 
+def stop_log() -> None:
+    """Close the log file again (a command's end; in-process callers such as tests go on)."""
+    from backlog_connector.datasets.log_file import detach_log_files
+
+    detach_log_files()
+
+
 def report(exc: BaseException) -> str:
     """Log the failure's full text; return the message to print."""
     from backlog_connector.datasets.friendly_errors import detail, friendly

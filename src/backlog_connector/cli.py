@@ -45,6 +45,17 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Execute queued runs: any number of workers, on any machine that reaches the control"
         " plane's PostgreSQL.",
     ),
+    "query": (
+        "backlog_connector.commands.query:query",
+        "Run one read-only SQL statement (SELECT, WITH, EXPLAIN, DESCRIBE, SHOW) on a"
+        " destination and print the rows (--json is --format json).",
+    ),
+    "doctor": (
+        "backlog_connector.commands.doctor:doctor",
+        "Check this installation: the data home (exists, 0700), the key file (0600), the control"
+        " plane (reachable, migrated), the warehouse (opens, readable), the log file, each account"
+        " (its credentials verify) and each destination (it connects).",
+    ),
 }
 
 

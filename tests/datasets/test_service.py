@@ -150,7 +150,7 @@ def test_preview_schema_export(plane: ControlPlane, acme: str, tmp_path: object)
     assert "id" in lines[0].split(",")
     assert len(lines) == 1 + plane.get_dataset("Users").rows
     with pytest.raises(InvalidOptionError):
-        plane.export("Users", "xlsx", tmp_path / "u.xlsx")  # type: ignore[operator]
+        plane.export("Users", "xml", tmp_path / "u.xml")  # type: ignore[operator]
     plane.delete_dataset("Users")
     with pytest.raises(UnknownNameError):
         plane.get_dataset("Users")

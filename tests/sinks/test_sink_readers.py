@@ -86,15 +86,15 @@ def test_export_csv_and_parquet(sink: DuckDBSink, tmp_path: Path) -> None:
 
 def test_export_rejects_bad_input_and_writes_nothing(sink: DuckDBSink, tmp_path: Path) -> None:
     _fill(sink)
-    with pytest.raises(InvalidOptionError, match="csv, parquet"):
-        sink.export("issues", "xlsx", tmp_path / "i.xlsx")
+    with pytest.raises(InvalidOptionError, match="csv, parquet, json, xlsx"):
+        sink.export("issues", "xml", tmp_path / "i.xml")
     with pytest.raises(InvalidOptionError, match="does not exist"):
         sink.export("issues", "csv", tmp_path / "missing" / "i.csv")
     with pytest.raises(InvalidOptionError, match="directory"):
         sink.export("issues", "csv", tmp_path)
     with pytest.raises(UnknownTableError):
         sink.export("nope", "csv", tmp_path / "n.csv")
-    assert not any(p.suffix in (".xlsx", ".csv") or "partial" in p.name for p in tmp_path.iterdir())
+    assert not any(p.suffix in (".xml", ".csv") or "partial" in p.name for p in tmp_path.iterdir())
 
 
 def test_export_overwrites_an_existing_file(sink: DuckDBSink, tmp_path: Path) -> None:

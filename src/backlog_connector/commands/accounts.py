@@ -246,6 +246,24 @@ def verify(name: str, as_json: bool) -> None:
     click.echo(f"Account {name!r} works: {info.user_name} on {info.space_name} [{info.space}]")
 
 
+@accounts.command("projects")
+@click.argument("name")
+@json_option
+@errors_to_exit_codes
+def projects(name: str, as_json: bool) -> None:
+    """The projects of account NAME's space that its user can see (keys for --option
+    projects=...)."""
+    with control_plane() as plane:
+        found = plane.list_projects(name)
+    if as_json:
+        print_json(found)
+        return
+    table(
+        ["key", "name", "id", "archived"],
+        [[p["key"], p["name"], p["id"], "yes" if p["archived"] else "no"] for p in found],
+    )
+
+
 @accounts.command("update")
 @click.argument("name")
 @_address_options

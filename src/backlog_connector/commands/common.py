@@ -59,12 +59,17 @@ def errors_to_exit_codes(func: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        from backlog_connector.commands.failures import report, start_log, stop_log
+
+        start_log()
         try:
             return func(*args, **kwargs)
         except ConfigurationError as exc:
-            fail(str(exc), EXIT_BAD_INPUT)
+            fail(report(exc), EXIT_BAD_INPUT)
         except BacklogConnectorError as exc:
-            fail(str(exc), EXIT_FAILED)
+            fail(report(exc), EXIT_FAILED)
+        finally:
+            stop_log()
 
     return wrapper
 

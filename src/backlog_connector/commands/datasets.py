@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any
 
 import click
@@ -20,6 +18,7 @@ from backlog_connector.commands.common import (
     table,
     when,
 )
+from backlog_connector.commands.dataset_export import export
 
 #: previews with more columns than this are shown one record at a time
 WIDE = 8
@@ -127,7 +126,16 @@ def create(
 @datasets.command("update")
 @click.argument("name")
 @click.option("--account", help="Move the dataset to another saved account.")
-@click.option("--option", "options", multiple=True, metavar="K=V", help="Replaces all options.")
+@click.option(
+    "--option",
+    "options",
+    multiple=True,
+    metavar="K=V",
+    help="Set a report option; the other options stay.",
+)
+@click.option(
+    "--clear-option", "cleared", multiple=True, metavar="K", help="Remove a report option."
+)
 @click.option("--update-mode", type=click.Choice(["replace", "append", "merge"]))
 @click.option(
     "--destination",
@@ -144,21 +152,31 @@ def create(
 @json_option
 @errors_to_exit_codes
 def update(
-    name: str, options: tuple[str, ...], no_check: bool, as_json: bool, **fields: Any
+    name: str,
+    options: tuple[str, ...],
+    cleared: tuple[str, ...],
+    no_check: bool,
+    as_json: bool,
+    **fields: Any,
 ) -> None:
     """Change a dataset's account, destination, options, mode, schedule, retries or
-    description."""
+    description. --option K=V sets one report option and --clear-option K removes one; the
+    options not named stay as they are."""
+    from backlog_connector.datasets.option_merge import describe_options, merge_options
+
     changes = {k: v for k, v in fields.items() if v is not None}
-    if options:
-        changes["options"] = parse_options(options)
-    if not changes:
+    parsed = parse_options(options)
+    if not changes and not parsed and not cleared:
         raise click.UsageError("nothing to change: give at least one option, e.g. --schedule")
     with control_plane() as plane:
+        if parsed or cleared:
+            current = plane.get_dataset(name).options
+            changes["options"] = merge_options(current, parsed, cleared)
         info = plane.update_dataset(name, check_options=not no_check, **changes)
     if as_json:
         print_json(info.to_dict())
         return
-    click.echo(f"Updated dataset {info.name!r}")
+    click.echo(f"Updated dataset {info.name!r}; options: {describe_options(info.options)}")
 
 
 @datasets.command("list")
@@ -318,9 +336,11 @@ def run(names: tuple[str, ...], full: bool, as_json: bool) -> None:
                 for r in runs
             ],
         )
+        from backlog_connector.datasets.friendly_errors import friendly_message
+
         for r in runs:
-            if r.error:
-                click.echo(f"{r.dataset}: {r.status}: {r.error}", err=True)
+            if r.error:  # the short version; the run's record keeps the full text
+                click.echo(f"{r.dataset}: {r.status}: {friendly_message(r.error)}", err=True)
             elif r.complete is False:
                 click.echo(f"{r.dataset}: incomplete: {r.incomplete_reason}", err=True)
             if r.warnings:
@@ -415,33 +435,6 @@ def history(name: str, limit: int, as_json: bool) -> None:
     )
 
 
-@datasets.command("export")
-@click.argument("name")
-@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), required=True)
-@click.option("--output", required=True, help="File to write, or '-' for standard output.")
-@click.option("--force", is_flag=True, help="Replace the output file if it exists.")
-@errors_to_exit_codes
-def export(name: str, fmt: str, output: str, force: bool) -> None:
-    """Write the dataset's table to a CSV or Parquet file (or to stdout with --output -).
-
-    An existing file is replaced only with --force, and never one of the data home's files.
-    """
-    import shutil
-    import tempfile
-
-    with control_plane() as plane:
-        if output != "-":
-            path = plane.export(name, fmt, Path(output), overwrite=force)
-            click.echo(f"Wrote {path}")
-            return
-        with tempfile.TemporaryDirectory(prefix="bc-export-") as folder:
-            path = plane.export(name, fmt, Path(folder) / f"export.{fmt}")
-            out = sys.stdout.buffer
-            with path.open("rb") as source:
-                shutil.copyfileobj(source, out)
-            out.flush()
-
-
 @datasets.command("delete")
 @click.argument("name")
 @click.option("--keep-table", is_flag=True, help="Keep the table in its destination.")
@@ -464,3 +457,6 @@ def delete(name: str, keep_table: bool) -> None:
 
 def _quoted(name: str) -> str:
     return f"'{name}'" if " " in name else name
+
+
+datasets.add_command(export)

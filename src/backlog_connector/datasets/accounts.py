@@ -12,7 +12,6 @@ from backlog_connector.backlog.errors import InvalidOptionError
 from backlog_connector.datasets import validate
 from backlog_connector.datasets.connect import (
     Identity,
-    fetch_identity,
     open_client,
     parse_address,
     secret_document,
@@ -282,8 +281,9 @@ class AccountsMixin(PlaneCore):
                 )
 
     def _identify(self, name: str, address: Any, creds: Credentials) -> Identity:
-        with open_client(address, creds, account_name=name) as client:
-            return fetch_identity(client)
+        from backlog_connector.datasets.space_check import identify_space
+
+        return identify_space(address, creds, name)  # fails at once when no space answers
 
     def _save_new_account(
         self,

@@ -280,33 +280,49 @@ class DatasetsMixin(PlaneCore):
         except UnknownTableError:
             return {}
 
-    def export(self, name: str, fmt: str, path: Path, *, overwrite: bool = False) -> Path:
-        """Write the main table to ``path`` as ``csv`` or ``parquet``; return the absolute path.
+    def export(
+        self,
+        name: str,
+        fmt: str,
+        path: Path,
+        *,
+        overwrite: bool = False,
+        table_suffix: str | None = None,
+        encoding: str = "utf-8",
+    ) -> Path:
+        """Write the main table (or its child ``table_suffix``, e.g. ``custom_fields``) to
+        ``path`` as ``csv``, ``parquet``, ``json`` or ``xlsx``; return the absolute path.
+        ``encoding`` ``utf-8-sig``: a CSV with the byte-order mark Excel needs.
 
         ``path`` is checked first (``datasets.export_paths``): never inside the data home, never
         a device or a directory, an existing file only with ``overwrite``. The file is written
         beside the target under a temporary name and renamed over it when complete.
         """
-        if fmt not in ("csv", "parquet"):
-            raise InvalidOptionError(f"invalid export format {fmt!r}: use csv or parquet")
-        from backlog_connector.datasets.export_paths import check_export_target
-        from backlog_connector.sinks.errors import UnknownTableError
+        from backlog_connector.datasets.exports import export_table
 
-        table, sink = self._dataset_sink(name)
-        protected = [self.warehouse_path, self.settings.key_file]
-        url = sa.engine.make_url(self.settings.control_db_url())
-        if url.get_backend_name() == "sqlite" and url.database:
-            protected.append(Path(url.database))
-        target = check_export_target(
-            Path(path), home=self.home, protected=protected, overwrite=overwrite
+        return export_table(
+            self, name, fmt, path, overwrite=overwrite, table_suffix=table_suffix,
+            encoding=encoding,
+        )  # fmt: skip
+
+    def export_all(
+        self, name: str, fmt: str, folder: Path, *, overwrite: bool = False,
+        encoding: str = "utf-8",
+    ) -> list[Path]:  # fmt: skip
+        """Write every table of the dataset (main and children) into ``folder``, one
+        ``<table>.<format>`` file each, all paths checked first; the paths written."""
+        from backlog_connector.datasets.exports import export_all_tables
+
+        return export_all_tables(
+            self, name, fmt, folder, overwrite=overwrite, encoding=encoding
         )
-        try:
-            sink.export(table, fmt, target)
-        except UnknownTableError:
-            raise UnknownTableError(
-                f"dataset {name!r} has no table yet; run it first: datasets run {name!r}"
-            ) from None
-        return target
+
+    def dataset_tables(self, name: str) -> list[str]:
+        """The dataset's tables in its destination: the main one first, then its children
+        (``<table>__<suffix>``); [] if it never ran."""
+        from backlog_connector.datasets.exports import dataset_tables
+
+        return dataset_tables(self, name)[1]
 
 
 def _destination(s: Session, name: str | None) -> Destination | None:

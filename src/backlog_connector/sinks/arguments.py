@@ -10,10 +10,11 @@ from pathlib import Path
 
 from backlog_connector.backlog.errors import InvalidOptionError
 from backlog_connector.reports.base import TableSpec, UpdateMode
+from backlog_connector.sinks.export_formats import EXPORT_FORMATS, check_encoding
 from backlog_connector.sinks.naming import check_table_name
 from backlog_connector.sinks.run_rules import check_specs
 
-EXPORT_FORMATS = ("csv", "parquet")
+__all__ = ["EXPORT_FORMATS", "export_target", "partial_beside", "preview_limit", "run_arguments"]
 
 
 def run_arguments(
@@ -41,12 +42,14 @@ def preview_limit(limit: int) -> int:
     return limit
 
 
-def export_target(fmt: str, path: Path) -> Path:
-    """The export's target once the format is known and the path can take a file."""
+def export_target(fmt: str, path: Path, encoding: str = "utf-8") -> Path:
+    """The export's target once the format (and its encoding) is known and the path can take
+    a file."""
     if fmt not in EXPORT_FORMATS:
         raise InvalidOptionError(
             f"export format {fmt!r} is not supported; use one of {', '.join(EXPORT_FORMATS)}"
         )
+    check_encoding(fmt, encoding)
     target = Path(path)
     if not target.parent.is_dir():
         raise InvalidOptionError(

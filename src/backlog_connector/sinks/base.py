@@ -83,9 +83,9 @@ class Warehouse(ABC):
         """The first ``limit`` rows of ``table`` as an Arrow table."""
 
     @abstractmethod
-    def export(self, table: str, fmt: str, path: Path) -> int:
-        """Write ``table`` to ``path`` as CSV (with a header) or Parquet, complete or not at all;
-        return the row count."""
+    def export(self, table: str, fmt: str, path: Path, *, encoding: str = "utf-8") -> int:
+        """Write ``table`` to ``path`` as CSV (with a header), Parquet, JSON or xlsx, complete or
+        not at all (``encoding`` utf-8-sig: CSV with a byte-order mark); return the row count."""
 
     @abstractmethod
     def committed_runs(self, run_ids: Sequence[str]) -> dict[str, dict[str, Any]]:

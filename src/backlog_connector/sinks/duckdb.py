@@ -44,7 +44,10 @@ from backlog_connector.sinks.errors import (
     WarehouseError,
     WarehouseOpenError,
 )
+from backlog_connector.sinks.export_formats import add_bom, write_rows
 from backlog_connector.sinks.naming import INTERNAL_PREFIX, check_table_name, quote
+
+_EXPORT_BATCH_ROWS = 10_000
 
 
 class DuckDBWarehouse(Warehouse):
@@ -106,13 +109,14 @@ class DuckDBWarehouse(Warehouse):
             ).to_arrow_table()
         return result
 
-    def export(self, table: str, fmt: str, path: Path) -> int:
-        """Write ``table`` to ``path`` as CSV (with a header) or Parquet; return the row count.
+    def export(self, table: str, fmt: str, path: Path, *, encoding: str = "utf-8") -> int:
+        """Write ``table`` to ``path`` as CSV (with a header), Parquet, JSON or xlsx; return the
+        row count. ``encoding`` utf-8-sig puts a byte-order mark before a CSV (for Excel).
 
         The file appears complete or not at all: DuckDB writes a temporary file beside it, which
         is renamed over ``path`` at the end.
         """
-        target = export_target(fmt, path)
+        target = export_target(fmt, path, encoding)
         partial = partial_beside(target)
         with self._cursor() as cur:
             try:
@@ -125,9 +129,13 @@ class DuckDBWarehouse(Warehouse):
                 relation = cur.sql(f"SELECT * FROM {quote(name)}")
                 if fmt == "csv":
                     relation.write_csv(str(partial), header=True)
-                else:
+                elif fmt == "parquet":
                     relation.write_parquet(str(partial))
+                else:
+                    write_rows(fmt, _batches(relation), partial, name)
                 row = cur.execute(f"SELECT count(*) FROM {quote(name)}").fetchone()
+                if encoding == "utf-8-sig":
+                    add_bom(partial)
             except BaseException:
                 partial.unlink(missing_ok=True)
                 raise
@@ -286,6 +294,12 @@ def _check_memory_limit(memory_limit: str) -> None:
         ) from None
     finally:
         probe.close()
+
+
+def _batches(relation: duckdb.DuckDBPyRelation) -> pa.RecordBatchReader:
+    """The relation's rows as Arrow batches (``to_arrow_reader`` from DuckDB 1.4 on)."""
+    reader = getattr(relation, "to_arrow_reader", None) or relation.fetch_record_batch
+    return reader(_EXPORT_BATCH_ROWS)
 
 
 def _resolve(cur: duckdb.DuckDBPyConnection, table: str) -> str:

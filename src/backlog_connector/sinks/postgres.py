@@ -28,6 +28,7 @@ from backlog_connector.sinks.arguments import (
 )
 from backlog_connector.sinks.base import Sink, SinkRun
 from backlog_connector.sinks.errors import DestinationError, UnknownTableError
+from backlog_connector.sinks.export_formats import add_bom, write_rows
 from backlog_connector.sinks.naming import INTERNAL_PREFIX, check_table_name, quote
 from backlog_connector.sinks.postgres_apply import stored_table_name
 from backlog_connector.sinks.postgres_conn import (
@@ -229,19 +230,26 @@ class PostgresSink(Sink):
             result: pa.Table = cur.fetch_arrow_table()
         return result
 
-    def export(self, table: str, fmt: str, path: Path) -> int:
-        """Write ``table`` to ``path`` as CSV (with a header) or Parquet, streamed in batches
-        into a temporary file renamed over ``path`` at the end; return the row count."""
-        target = export_target(fmt, path)
+    def export(self, table: str, fmt: str, path: Path, *, encoding: str = "utf-8") -> int:
+        """Write ``table`` to ``path`` as CSV (with a header), Parquet, JSON or xlsx, streamed
+        in batches into a temporary file renamed over ``path`` at the end; return the row count.
+        ``encoding`` utf-8-sig puts a byte-order mark before a CSV (for Excel)."""
+        target = export_target(fmt, path, encoding)
         partial = partial_beside(target)
         with self._pool.cursor(f"exporting {table} from") as cur:
             try:
-                name = meta.qualified(self._schema, self._resolve(cur, table))
+                stored = self._resolve(cur, table)
+                name = meta.qualified(self._schema, stored)
                 if fmt == "csv":
                     rows = self._copy_csv(name, partial)
+                    if encoding == "utf-8-sig":
+                        add_bom(partial)
                 else:
                     cur.execute(f"SELECT * FROM {name}")
-                    rows = _write_parquet(cur.fetch_record_batch(), partial)
+                    if fmt == "parquet":
+                        rows = _write_parquet(cur.fetch_record_batch(), partial)
+                    else:
+                        rows = write_rows(fmt, cur.fetch_record_batch(), partial, stored)
             except BaseException:
                 partial.unlink(missing_ok=True)
                 raise

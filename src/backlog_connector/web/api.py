@@ -263,7 +263,12 @@ def update_dataset(name: str, body: DatasetUpdate, cp: CP, sched: Sched) -> dict
     changes = body.model_dump(exclude_unset=True)
     check = changes.pop("check_options", True)
     if "options" in changes and changes["options"] is not None:
-        changes["options"] = option_strings(changes["options"])
+        from backlog_connector.datasets.option_merge import merge_options
+
+        sent = changes["options"]
+        given = option_strings({k: v for k, v in sent.items() if v is not None})
+        cleared = [k for k, v in sent.items() if v is None]
+        changes["options"] = merge_options(cp.get_dataset(name).options, given, cleared)
     if not changes:
         raise InvalidOptionError("nothing to change: send at least one field")
     info = cp.update_dataset(name, check_options=check, **changes)

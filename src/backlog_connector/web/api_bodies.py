@@ -102,7 +102,9 @@ class DatasetUpdate(_Body):
 
     description: str | None = None
     account: str | None = None
-    options: dict[str, OptionValue] | None = None
+    options: dict[str, OptionValue | None] | None = Field(
+        None, description="Options to set; null removes one; options not named stay"
+    )
     update_mode: str | None = None
     schedule: str | None = None
     timezone: str | None = None

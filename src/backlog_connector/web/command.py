@@ -62,6 +62,9 @@ def serve(host: str, port: int, public_url: str | None, log_level: str) -> None:
     except ConfigurationError as exc:
         sock.close()
         raise click.ClickException(str(exc)) from None
+    from backlog_connector.datasets.log_file import attach_log_file, share_log_file
+
+    attach_log_file(control_plane.home, logging.getLogger().getEffectiveLevel())
     service = None
     try:
         try:
@@ -84,6 +87,7 @@ def serve(host: str, port: int, public_url: str | None, log_level: str) -> None:
             app, log_level=log_level, timeout_graceful_shutdown=3, access_log=False,
             proxy_headers=False,
         )  # fmt: skip
+        share_log_file("uvicorn")  # its errors (tracebacks) in the log file too
         # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal to the
         # handler it found: make that a clean exit, so the control plane is closed below.
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -47,6 +47,9 @@ def worker(concurrency: int, queues: tuple[str, ...], warehouse: bool, log_level
         cp = ControlPlane.open()
     except ConfigurationError as exc:
         raise click.ClickException(str(exc)) from None
+    from backlog_connector.datasets.log_file import attach_log_file
+
+    attach_log_file(cp.home, logging.getLogger().getEffectiveLevel())
     try:
         try:
             require_postgres(cp, "backlog-connector worker")

@@ -33,6 +33,7 @@ from backlog_connector.reports.common import (
     as_rows,
     resolve_projects,
 )
+from backlog_connector.reports.read_ahead import read_ahead
 from backlog_connector.reports.status_activities import StatusActivities
 from backlog_connector.reports.sync import (
     PAGE_SIZE,
@@ -133,15 +134,21 @@ def comment_changes(comments: Rows) -> list[Row]:
 CHECKPOINT_ISSUES = 200
 
 
-def issue_comments(ctx: RunContext, issue: Row) -> list[Row]:
-    """Every comment of ``issue`` (oldest first) tagged with its issue id, key and project."""
+def read_issue_comments(ctx: RunContext, issue: Row) -> list[Row]:
+    """Every comment of ``issue`` (oldest first) tagged with its issue id, key and project
+    (thread-safe: counts nothing in ``ctx``)."""
     tags = {
         "issueId": issue.get("id"),
         "issueKey": issue.get("issueKey"),
         "projectId": issue.get("projectId"),
     }
     pages = ctx.client.iter_ids(f"/issues/{issue['id']}/comments", [], order="asc")
-    comments = [{**c, **tags} for p in pages for c in as_rows(p)]
+    return [{**c, **tags} for p in pages for c in as_rows(p)]
+
+
+def issue_comments(ctx: RunContext, issue: Row) -> list[Row]:
+    """:func:`read_issue_comments`, counted in ``ctx.rows_read``."""
+    comments = read_issue_comments(ctx, issue)
     ctx.rows_read += len(comments)
     return comments
 
@@ -213,19 +220,22 @@ class CommentWalk:
         """Per changed issue, its comments (oldest first) tagged with issue id, key, project."""
         window = search_window(self.filters, self.since)
         params = [*window, *search_order(self.since)]
-        for page in self.ctx.client.iter_offset("/issues", params, page_size=PAGE_SIZE):
-            for issue in self.tracker.keep(page):
-                if self._done_before(issue):
-                    continue
-                comments = issue_comments(self.ctx, issue)
-                raw = issue.get(self.sort_key)
-                value = parse_timestamp(raw) if isinstance(raw, str) else None
-                if isinstance(issue.get("id"), int) and value is not None:
-                    self._last = (value, int(issue["id"]))
-                self.walked += 1
-                self.ctx.progress(ProgressEvent("rows", rows=self.ctx.rows_read,
-                                                message=f"{self.walked} issues"))  # fmt: skip
-                yield comments
+        issues = (
+            issue
+            for page in self.ctx.client.iter_offset("/issues", params, page_size=PAGE_SIZE)
+            for issue in self.tracker.keep(page)
+            if not self._done_before(issue)
+        )
+        for issue, comments in read_ahead(lambda i: read_issue_comments(self.ctx, i), issues):
+            self.ctx.rows_read += len(comments)
+            raw = issue.get(self.sort_key)
+            value = parse_timestamp(raw) if isinstance(raw, str) else None
+            if isinstance(issue.get("id"), int) and value is not None:
+                self._last = (value, int(issue["id"]))
+            self.walked += 1
+            self.ctx.progress(ProgressEvent("rows", rows=self.ctx.rows_read,
+                                            message=f"{self.walked} issues"))  # fmt: skip
+            yield comments
 
     def due(self) -> bool:
         """Whether it is time for a checkpoint (after the rows of the issue just yielded)."""

@@ -10,9 +10,8 @@ the client's full timeout applies, so a request that is really slow (a large pag
 space) still gets its answer. Writes are never cut short (the server may be applying them).
 
 The learning is per request shape (category and path with numbers folded, e.g.
-``read /issues/:n/comments``) and ignores answers that were errors or cut short. The first
-answer of a shape is always waited for; until a shape has ``WARM_UP`` answers its deadline is
-based on the slowest of them, and twice as patient.
+``read /issues/:n/comments``) and ignores answers that were errors or cut short. A shape's
+first ``WARM_UP`` answers are always waited for (a short walk is never cut).
 """
 
 from __future__ import annotations
@@ -23,14 +22,13 @@ from collections import deque
 
 #: answers of one shape remembered (the newest)
 SAMPLES = 200
-#: answers of one shape needed before the percentile is used; before, the first answer of a
-#: shape waits the full timeout and later ones ``COLD_FACTOR`` times the slowest answer so far
-WARM_UP = 20
-COLD_FACTOR = 2.0
+#: answers of one shape needed before its requests get a deadline (with few, the percentile is
+#: about the slowest of them)
+WARM_UP = 10
 #: the deadline of a first attempt: this many times the 95th percentile of recent answers...
 MULTIPLIER = 4.0
 #: ...but never less than this many seconds (a loaded machine's scheduling jitter)
-FLOOR = 0.08
+FLOOR = 0.025
 #: each further attempt waits this many times longer
 GROWTH = 4.0
 #: cut attempts of one call after which it waits the client's full timeout
@@ -55,6 +53,7 @@ class AnswerDeadlines:
         self.floor = floor
         self._times: dict[str, deque[float]] = {}
         self._cached: dict[str, float] = {}
+        self._seen: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def record(self, shape: str, seconds: float) -> None:
@@ -64,10 +63,8 @@ class AnswerDeadlines:
             if times is None:
                 times = self._times[shape] = deque(maxlen=SAMPLES)
             times.append(seconds)
-            if len(times) < WARM_UP:
-                # few answers yet: twice as patient, with the slowest of them for the percentile
-                self._cached[shape] = COLD_FACTOR * max(times)
-            elif len(times) % 10 == 0 or len(times) == WARM_UP:
+            seen = self._seen[shape] = self._seen.get(shape, 0) + 1
+            if seen >= WARM_UP and seen % 5 == 0:
                 ordered = sorted(times)
                 self._cached[shape] = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
 

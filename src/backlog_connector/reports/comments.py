@@ -146,13 +146,6 @@ def read_issue_comments(ctx: RunContext, issue: Row) -> list[Row]:
     return [{**c, **tags} for p in pages for c in as_rows(p)]
 
 
-def issue_comments(ctx: RunContext, issue: Row) -> list[Row]:
-    """:func:`read_issue_comments`, counted in ``ctx.rows_read``."""
-    comments = read_issue_comments(ctx, issue)
-    ctx.rows_read += len(comments)
-    return comments
-
-
 class CommentWalk:
     """The comments of the issues that changed since the cursor, issue by issue.
 
@@ -378,8 +371,10 @@ class IssueStatusHistoryReport(CatalogReport):
         changes = StatusActivities(ctx, after, project_ids)
         for rows in changes.rows():
             yield from buffer.add(rows)
-        for issue in changes.reread_issues():
-            yield from buffer.add(status_changes(issue_comments(ctx, issue), statuses))
+        reread = read_ahead(lambda i: read_issue_comments(ctx, i), changes.reread_issues())
+        for _issue, comments in reread:
+            ctx.rows_read += len(comments)
+            yield from buffer.add(status_changes(comments, statuses))
         yield from buffer.flush()
         ctx.deleted_keys = changes.deleted_keys()
         assert ctx.cursor is not None

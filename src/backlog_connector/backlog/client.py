@@ -205,7 +205,10 @@ class BacklogClient(ListWalks, TokenRefresh, Wire):
             self._check_cancel()
             try:
                 self._refresh_if_due(state)
-                return self._attempt(method, path, query, form, state)
+                answer = self._attempt(method, path, query, form, state)
+                if self.retry_budget is not None:
+                    self.retry_budget.earn()
+                return answer
             except TokenRejected as rejected:
                 if state.refreshed:
                     raise rejected.error from None

@@ -64,13 +64,14 @@ def test_a_space_that_is_slow_every_time_still_answers(
     client = make_client(emu, user_key="us")
     for i in ids:
         client.get(COMMENTS.format(i))
-    emu.set_faults(slow=1.0, slow_seconds=2.0)
+    # slower than the third cut's deadline even on a loaded machine (16 x 4 x p95 of the above)
+    emu.set_faults(slow=1.0, slow_seconds=4.0)
     started = time.monotonic()
     assert client.get(COMMENTS.format(ids[0])) is not None
     # three cut attempts, then the fourth waits for the answer under the full timeout
     assert client.stats.cut_answers == 3
     assert client.stats.retries == 3
-    assert 2.0 <= time.monotonic() - started < 12.0
+    assert 4.0 <= time.monotonic() - started < 20.0
 
 
 def test_writes_are_never_cut_short(

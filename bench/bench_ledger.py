@@ -9,9 +9,10 @@ every ``--outside-every`` seconds.
 
 Figures come from the emulator's own record of every rate window (``/_emulator/rate-windows``):
 requests allowed and refused (429) per window. A window counts as full when it opened after
-every reader was under way and closed before the first one stopped; its use is requests / limit. Target: 0 429s and
-at least 90 % use of every full window. The baseline, in the same run on a fresh emulator:
-the same load with each process pacing itself (the embedded mode's in-process budgets).
+every reader was under way and closed before the first one stopped; its use is
+requests / limit. Target: 0 429s and at least 90 % use of every full window. The baseline,
+in the same run on a fresh emulator: the same load with each process pacing itself (the
+embedded mode's in-process budgets).
 Prints one JSON object: ``ledger`` and ``baseline_per_process_pacing``.
 
     .venv/bin/python bench/bench_ledger.py [--processes 4] [--seconds 40] [--minute-seconds 10]

@@ -66,3 +66,15 @@ def test_a_run_budget_pays_for_attempts_past_the_usual_until_it_is_spent() -> No
     assert policy.decide(err, 1, 0.0, budget) == 0.0  # a new call still has its own allowance
     assert policy.decide(err, 3, 0.0, RetryBudget()) == 0.0
     assert policy.decide(err, 6, 0.0, RetryBudget()) is None  # the per-call ceiling holds
+
+
+def test_a_run_budget_grows_with_the_calls_that_succeed() -> None:
+    from backlog_connector.backlog.retry import RetryBudget
+
+    policy = RetryPolicy(max_attempts=1, max_attempts_in_budget=5, base_delay=0.0)
+    budget = RetryBudget(retries=0, seconds=60.0, per_call=0.5)
+    err = ServerError("x")
+    assert policy.decide(err, 1, 0.0, budget) is None  # nothing to pay with yet
+    for _ in range(4):  # four calls succeeded: two retries earned
+        budget.earn()
+    assert [policy.decide(err, 1, 0.0, budget) for _ in range(3)] == [0.0, 0.0, None]

@@ -16,8 +16,10 @@ from backlog_connector.datasets.service import ControlPlane
 from backlog_connector.emulator import Emulator
 
 #: half the requests fail, mostly with 502 (HTML) and resets: some request of a few hundred
-#: fails six times in a row (0.5^6 = 1.6 %), which ended the run before the budget existed
-FAULTS = {"http_502": 0.3, "http_503": 0.1, "reset": 0.05, "truncated": 0.05}
+#: fails six times in a row (0.5^6 = 1.6 %), which ended the run before the budget existed;
+#: besides, answers that hang (cut short and sent again) and 429s with budget left
+FAULTS = {"http_502": 0.3, "http_503": 0.1, "reset": 0.05, "truncated": 0.05, "slow": 0.04,
+          "spurious_429": 0.04}  # fmt: skip
 REPORTS = ("comments", "issue_status_history")
 
 
@@ -51,7 +53,7 @@ def test_comments_and_status_history_are_exact_under_heavy_faults(
     tmp_path: Path, make_emulator: Callable[..., Emulator]
 ) -> None:
     clean = _tables(tmp_path / "clean", make_emulator(seed=9, issues=120, projects=2), None)
-    faulty_space = make_emulator(seed=9, issues=120, projects=2, fault_seed=4)
+    faulty_space = make_emulator(seed=9, issues=120, projects=2, fault_seed=4, slow_seconds=0.5)
     faulty = _tables(tmp_path / "faulty", faulty_space, FAULTS)
     assert faulty.pop("retries") > 100  # the faults were real
     clean.pop("retries")

@@ -93,9 +93,11 @@ def test_error_faults(make_emulator: Make, kind: str) -> None:
         assert error_code(response) == 1
     elif kind == "spurious_429":
         assert error_code(response) == 13
-        assert response.headers["X-RateLimit-Remaining"] == "0"
-        # a spurious refusal clears within a second or two, not at the end of the window
-        assert int(response.headers["X-RateLimit-Reset"]) <= time.time() + 2
+        # a spurious refusal is not a spent budget: the headers tell the counters as they are
+        # (this request counted), so a client can tell it from real exhaustion
+        limit = int(response.headers["X-RateLimit-Limit"])
+        assert int(response.headers["X-RateLimit-Remaining"]) == limit - 1
+        assert int(response.headers["X-RateLimit-Reset"]) >= time.time() + 30
     else:
         assert response.headers["content-type"].startswith("text/html")
         assert str(status) in response.text

@@ -25,6 +25,7 @@ from backlog_connector.backlog.budget import (
     shared,
 )
 from backlog_connector.backlog.credentials import ApiKey, Credentials, OAuthToken
+from backlog_connector.backlog.deadlines import AnswerDeadlines, shape_of
 from backlog_connector.backlog.errors import (
     BadResponseError,
     CancelledError,
@@ -120,6 +121,8 @@ class BacklogClient(ListWalks, TokenRefresh, Wire):
         self._unpaced_headers: tuple[RateLimitHeaders, float, float] | None = None
         self._redact = Redactor(credentials.secrets())
         self._token_url = self._check_token_url(credentials)
+        self._timeout = timeout
+        self._deadlines = AnswerDeadlines(timeout)
         self._http = http_client(credentials, transport, timeout)
 
     # -- public surface -------------------------------------------------------------------
@@ -202,7 +205,10 @@ class BacklogClient(ListWalks, TokenRefresh, Wire):
             self._check_cancel()
             try:
                 self._refresh_if_due(state)
-                return self._attempt(method, path, query, form, state)
+                answer = self._attempt(method, path, query, form, state)
+                if self.retry_budget is not None:
+                    self.retry_budget.earn()
+                return answer
             except TokenRejected as rejected:
                 if state.refreshed:
                     raise rejected.error from None
@@ -263,11 +269,47 @@ class BacklogClient(ListWalks, TokenRefresh, Wire):
                          self.address.fqdn)  # fmt: skip
             self._pause(seconds, self.budgets.sleep)
 
-        response, seconds = self._pacer.send(
-            user, category, lambda: self._send_counted(method, path, query, form, category), wait
-        )
+        shape = shape_of(category, path)
+        cut = self._deadlines.deadline(shape, state.cuts + 1) if method == "GET" else None
+
+        def send() -> tuple[httpx.Response, float]:
+            if cut is None:
+                return self._send_counted(method, path, query, form, category)
+            return self._send_within(method, path, query, form, category, cut, state)
+
+        response, seconds = self._pacer.send(user, category, send, wait)
         self._account(method, path, query, category, response, seconds)
-        return self._interpret(method, path, response)
+        answer = self._interpret(method, path, response)
+        self._deadlines.record(shape, seconds)
+        return answer
+
+    def _send_within(
+        self,
+        method: str,
+        path: str,
+        query: list[tuple[str, str]],
+        form: list[tuple[str, str]] | None,
+        category: str,
+        cut: float,
+        state: CallState,
+    ) -> tuple[httpx.Response, float]:
+        """Send, waiting at most ``cut`` seconds for the answer (see :mod:`.deadlines`)."""
+        started = time.monotonic()
+        try:
+            return self._send_counted(
+                method, path, query, form, category, httpx.Timeout(self._timeout, read=cut)
+            )
+        except NetworkError as err:
+            if time.monotonic() - started < cut:
+                raise  # failed before the deadline: a reset, a refused connection
+            state.cuts += 1
+            self.stats.add_cut()
+            raise NetworkError(
+                f"{method} {path} got no answer within {cut:.2f} s for {self._who()} "
+                "(several times as long as the space's recent answers took); sending it again.",
+                account=self.account_name or None,
+                request_sent=err.request_sent,
+            ) from None
 
     # -- pacing helpers -----------------------------------------------------------------------
 

@@ -33,4 +33,5 @@ class RateLedger(ABC):
         self, host: str, user: str, category: str, headers: RateLimitHeaders | None, status: int
     ) -> None:
         """Take the rate-limit headers of an answer (``status`` 0: none came, e.g. a network
-        error). A 429 marks the window spent until its reset."""
+        error). A 429 marks the window spent until its reset, unless its headers say requests
+        remain (a spurious 429: counted as any answer, the client retries it after a backoff)."""

@@ -1,8 +1,9 @@
 """When a client's request may leave: the in-process budgets, or a shared :class:`RateLedger`.
 
-A :class:`Pacer` serves one client. Without a ledger it follows :mod:`.budget` (one request of
-a Backlog user at a time in the process, waits for the reset once the reserve is reached); with
-one, every request is granted by the ledger, which every process of that user shares.
+A :class:`Pacer` serves one client. Without a ledger it follows :mod:`.budget` (waits for the
+reset once the reserve is reached); with one, every request is granted by the ledger, which
+every process of that user shares. Either way a process sends one request of a Backlog user at
+a time (the registry's per-user lock), however many threads of its clients call.
 """
 
 from __future__ import annotations
@@ -52,13 +53,17 @@ class Pacer:
     def _send_granted(
         self, ledger: RateLedger, user: str, category: str, send: Send, wait: Wait
     ) -> tuple[httpx.Response, float]:
+        # one request of the user at a time from this process, as without a ledger (Backlog
+        # asks for serial requests); the ledger grants across processes
+        lock = self.budgets.user_lock(self.host, user)
         while True:
             delay = ledger.acquire(self.host, user, category)
             if delay <= 0:
                 break
             wait(delay)
         try:
-            response, seconds = send()
+            with lock:
+                response, seconds = send()
         except BaseException:
             ledger.observe(self.host, user, category, None, 0)
             raise

@@ -16,7 +16,8 @@ class RequestStats:
     ``retries`` the repeated attempts; ``rate_limited`` the 429 answers; ``wait_seconds`` the
     time spent waiting for the rate-limit budget; ``backoff_seconds`` the time between retries;
     ``bytes_received`` the response bodies; ``last_remaining``/``last_reset`` the latest
-    ``X-RateLimit-Remaining``/``-Reset`` per category.
+    ``X-RateLimit-Remaining``/``-Reset`` per category; ``cut_answers`` the GETs sent again because
+    their answer took far longer than the space's recent answers (:mod:`.deadlines`).
     """
 
     requests: dict[str, int] = field(default_factory=dict)
@@ -25,6 +26,7 @@ class RequestStats:
     wait_seconds: float = 0.0
     backoff_seconds: float = 0.0
     bytes_received: int = 0
+    cut_answers: int = 0
     last_remaining: dict[str, int] = field(default_factory=dict)
     last_reset: dict[str, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
@@ -57,6 +59,11 @@ class RequestStats:
         with self._lock:
             self.rate_limited += 1
 
+    def add_cut(self) -> None:
+        """Count an attempt given up at its learnt deadline (it is sent again)."""
+        with self._lock:
+            self.cut_answers += 1
+
     def add_wait(self, seconds: float) -> None:
         """Count time spent waiting for the rate-limit budget."""
         with self._lock:
@@ -73,6 +80,7 @@ class RequestStats:
                 "wait_seconds": round(self.wait_seconds, 3),
                 "backoff_seconds": round(self.backoff_seconds, 3),
                 "bytes_received": self.bytes_received,
+                "cut_answers": self.cut_answers,
                 "last_remaining": dict(self.last_remaining),
                 "last_reset": dict(self.last_reset),
             }

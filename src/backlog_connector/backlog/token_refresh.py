@@ -35,12 +35,14 @@ OAUTH = "oauth"
 class CallState:
     """Book-keeping of one logical call across its attempts."""
 
-    __slots__ = ("budget_wait", "refreshed", "started")
+    __slots__ = ("budget_wait", "cuts", "refreshed", "started")
 
     def __init__(self) -> None:
         self.started = time.monotonic()
         self.budget_wait = 0.0
         self.refreshed = False
+        #: attempts given up at their learnt deadline (see :mod:`.deadlines`)
+        self.cuts = 0
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started - self.budget_wait
@@ -67,6 +69,7 @@ class TokenRefresh:
             *,
             url: str | None = None,
             auth: bool = True,
+            timeout: httpx.Timeout | None = None,
         ) -> tuple[httpx.Response, float]: ...
 
         def _account(

@@ -49,10 +49,11 @@ class Wire:
         query: list[tuple[str, str]],
         form: list[tuple[str, str]] | None,
         category: str,
+        timeout: httpx.Timeout | None = None,
     ) -> tuple[httpx.Response, float]:
         """:meth:`_send`, counting a request that failed on the wire as well."""
         try:
-            return self._send(method, path, query, form)
+            return self._send(method, path, query, form, timeout=timeout)
         except NetworkError:
             self.stats.add_request(category, 0)
             raise
@@ -66,6 +67,7 @@ class Wire:
         *,
         url: str | None = None,
         auth: bool = True,
+        timeout: httpx.Timeout | None = None,
     ) -> tuple[httpx.Response, float]:
         target = url or self.address.api_url + path
         headers = self.credentials.headers() if auth else {}
@@ -79,6 +81,7 @@ class Wire:
                 headers={**headers, "Content-Type": "application/x-www-form-urlencoded"}
                 if form is not None
                 else headers,
+                timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
             )
         except httpx.TransportError as exc:
             raise self._network_error(method, path, exc) from None

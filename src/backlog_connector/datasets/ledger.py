@@ -11,7 +11,8 @@ every time is the database's clock, so processes on machines with skewed clocks 
 * every answer counts: ``granted = max(granted, limit - remaining + in_flight)``, so requests
   sent outside the ledger (the user's own scripts) are counted from the next answer on, and the
   ledger's own requests still on the way (``in_flight``) are not forgotten by that max;
-* a 429 marks the window spent until its reset.
+* a 429 marks the window spent until its reset, unless its headers say requests remain (a
+  spurious refusal, retried after a short backoff: it is counted as any answer).
 """
 
 from __future__ import annotations
@@ -141,7 +142,7 @@ class PostgresRateLedger(RateLedger):
                 w.granted = max(w.granted, used)
             # else: a late answer from a window that has ended; nothing to learn
             w.limit = headers.limit
-            if status == 429:
+            if status == 429 and headers.remaining == 0:  # spurious ones (some left): counted
                 w.granted = max(w.granted, headers.limit)
                 log.warning("429 from %s for %s (%s): window marked spent until %s",
                             host, user, category, w.reset)  # fmt: skip

@@ -118,9 +118,8 @@ class App:
             time.sleep(self.faults.slow_seconds)
             fault = None
         if fault is not None and fault != "reset" and fault != "truncated":
-            if fault == "spurious_429":
-                # as if the limit had been lowered for a moment: spent now, back in a second
-                budget = Budget(budget.limit, 0, math.ceil(time.time()) + 1)
+            # a spurious 429 is not the user's budget running out: its headers tell the user's
+            # counters as they are (every response carries them, backlog-api.md 3.3)
             return self._with_budget(_fault_reply(fault), budget), None
         if fault is not None and method != "GET":
             # never apply a write whose answer is going to be broken

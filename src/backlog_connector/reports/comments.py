@@ -34,6 +34,7 @@ from backlog_connector.reports.common import (
     resolve_projects,
 )
 from backlog_connector.reports.progress_totals import walk_total
+from backlog_connector.reports.read_ahead import read_ahead
 from backlog_connector.reports.status_activities import StatusActivities
 from backlog_connector.reports.sync import (
     PAGE_SIZE,
@@ -134,17 +135,16 @@ def comment_changes(comments: Rows) -> list[Row]:
 CHECKPOINT_ISSUES = 200
 
 
-def issue_comments(ctx: RunContext, issue: Row) -> list[Row]:
-    """Every comment of ``issue`` (oldest first) tagged with its issue id, key and project."""
+def read_issue_comments(ctx: RunContext, issue: Row) -> list[Row]:
+    """Every comment of ``issue`` (oldest first) tagged with its issue id, key and project
+    (thread-safe: counts nothing in ``ctx``)."""
     tags = {
         "issueId": issue.get("id"),
         "issueKey": issue.get("issueKey"),
         "projectId": issue.get("projectId"),
     }
     pages = ctx.client.iter_ids(f"/issues/{issue['id']}/comments", [], order="asc")
-    comments = [{**c, **tags} for p in pages for c in as_rows(p)]
-    ctx.rows_read += len(comments)
-    return comments
+    return [{**c, **tags} for p in pages for c in as_rows(p)]
 
 
 class CommentWalk:
@@ -215,20 +215,26 @@ class CommentWalk:
         window = search_window(self.filters, self.since)
         params = [*window, *search_order(self.since)]
         walk_total(self.ctx, window, full=self.since is None)
-        for page in self.ctx.client.iter_offset("/issues", params, page_size=PAGE_SIZE):
-            for issue in self.tracker.keep(page):
-                self.ctx.progress_advance()
-                if self._done_before(issue):
-                    continue
-                comments = issue_comments(self.ctx, issue)
-                raw = issue.get(self.sort_key)
-                value = parse_timestamp(raw) if isinstance(raw, str) else None
-                if isinstance(issue.get("id"), int) and value is not None:
-                    self._last = (value, int(issue["id"]))
-                self.walked += 1
-                self.ctx.progress(ProgressEvent("rows", rows=self.ctx.rows_read,
-                                                message=f"{self.walked} issues"))  # fmt: skip
-                yield comments
+
+        def issues() -> Iterator[Row]:
+            for page in self.ctx.client.iter_offset("/issues", params, page_size=PAGE_SIZE):
+                for issue in self.tracker.keep(page):
+                    if self._done_before(issue):
+                        self.ctx.progress_advance()
+                    else:
+                        yield issue
+
+        for issue, comments in read_ahead(lambda i: read_issue_comments(self.ctx, i), issues()):
+            self.ctx.progress_advance()
+            self.ctx.rows_read += len(comments)
+            raw = issue.get(self.sort_key)
+            value = parse_timestamp(raw) if isinstance(raw, str) else None
+            if isinstance(issue.get("id"), int) and value is not None:
+                self._last = (value, int(issue["id"]))
+            self.walked += 1
+            self.ctx.progress(ProgressEvent("rows", rows=self.ctx.rows_read,
+                                            message=f"{self.walked} issues"))  # fmt: skip
+            yield comments
 
     def due(self) -> bool:
         """Whether it is time for a checkpoint (after the rows of the issue just yielded)."""
@@ -371,8 +377,10 @@ class IssueStatusHistoryReport(CatalogReport):
         changes = StatusActivities(ctx, after, project_ids)
         for rows in changes.rows():
             yield from buffer.add(rows)
-        for issue in changes.reread_issues():
-            yield from buffer.add(status_changes(issue_comments(ctx, issue), statuses))
+        reread = read_ahead(lambda i: read_issue_comments(ctx, i), changes.reread_issues())
+        for _issue, comments in reread:
+            ctx.rows_read += len(comments)
+            yield from buffer.add(status_changes(comments, statuses))
         yield from buffer.flush()
         ctx.deleted_keys = changes.deleted_keys()
         assert ctx.cursor is not None

@@ -28,6 +28,7 @@ from backlog_connector.reports.columns import Row, TableShape
 from backlog_connector.reports.columns import field as column
 from backlog_connector.reports.common import as_rows, resolve_projects
 from backlog_connector.reports.progress_totals import walk_total
+from backlog_connector.reports.read_ahead import read_ahead
 from backlog_connector.reports.sync import PAGE_SIZE, fingerprint, newest_activity
 from backlog_connector.reports.values import INT, TIMESTAMP, parse_timestamp
 
@@ -228,23 +229,31 @@ class TimelineReader:
         params += [("sort", "created"), ("order", "asc")]
         seen: set[int] = set()
         walk_total(self.ctx, params)
-        for page in self.ctx.client.iter_offset("/issues", params, page_size=PAGE_SIZE):
-            for issue in as_rows(page):
-                issue_id = _int(issue.get("id"))
-                if issue_id is None or issue_id in seen:
-                    continue
-                seen.add(issue_id)
-                self.ctx.progress_advance()
-                timeline = self._read_comments(issue)
-                if timeline is not None:
-                    yield timeline
 
-    def _read_comments(self, issue: Row) -> Timeline | None:
+        def issues() -> Iterator[Row]:
+            for page in self.ctx.client.iter_offset("/issues", params, page_size=PAGE_SIZE):
+                for issue in as_rows(page):
+                    issue_id = _int(issue.get("id"))
+                    if issue_id is not None and issue_id not in seen:
+                        seen.add(issue_id)
+                        if _int(issue.get("projectId")) is not None:
+                            yield issue
+
+        for issue, comments in read_ahead(self._comments_of, issues()):
+            self.ctx.progress_advance()
+            timeline = self._timeline(issue, comments)
+            if timeline is not None:
+                yield timeline
+
+    def _comments_of(self, issue: Row) -> list[Row]:
+        """The comments of ``issue`` (thread-safe: counts nothing)."""
+        pages = self.ctx.client.iter_ids(f"/issues/{issue['id']}/comments", [], order="asc")
+        return [c for p in pages for c in as_rows(p)]
+
+    def _timeline(self, issue: Row, comments: list[Row]) -> Timeline | None:
         project_id = _int(issue.get("projectId"))
         if project_id is None:
             return None
-        pages = self.ctx.client.iter_ids(f"/issues/{issue['id']}/comments", [], order="asc")
-        comments = [c for p in pages for c in as_rows(p)]
         self.ctx.rows_read += len(comments)
         return timeline_of(issue, comment_changes(comments, project_id, self.statuses))
 
@@ -282,7 +291,7 @@ class TimelineReader:
                 previous.pop(issue_id, None)
                 continue
             if issue_id in reread:
-                timeline = self._read_comments(issue)
+                timeline = self._timeline(issue, self._comments_of(issue))
             elif (timeline := previous.get(issue_id)) is not None:
                 timeline.issue = issue
                 for change in touched[issue_id]:

@@ -22,6 +22,7 @@ from backlog_connector.reports.common import (
     resolve_projects,
 )
 from backlog_connector.reports.custom_fields import plan_columns, table_columns
+from backlog_connector.reports.gc_pause import fewer_collections
 from backlog_connector.reports.issue_columns import ISSUE_CHILDREN, ISSUES_TABLE
 from backlog_connector.reports.issue_filters import (
     ISSUE_OPTIONS,
@@ -95,9 +96,10 @@ class IssuesReport(CatalogReport):
         )
         if self.read_ahead:
             pages = prefetch(pages, self.read_ahead)
-        for page in counted(ctx, pages):
-            yield from buffer.add(tracker.keep(page))
-        yield from buffer.flush()
+        with fewer_collections():
+            for page in counted(ctx, pages):
+                yield from buffer.add(tracker.keep(page))
+            yield from buffer.flush()
 
         expected = _count(ctx, window)
         # Merge runs delete what was deleted since the last run; every run needs the issues

@@ -36,6 +36,7 @@ from backlog_connector.reports.sync import (
     PAGE_SIZE,
     IssueTracker,
     deleted_issue_ids,
+    digests_of,
     fingerprint,
     iso_timestamp,
     newest_activity,
@@ -89,7 +90,9 @@ class IssuesReport(CatalogReport):
         newest = newest_activity(ctx)  # before the issues: later changes are seen next time
         top_activity = newest.id
         window = search_window(filters, since)
-        tracker = IssueTracker(since, seen=seen_of(cursor), watch_from=newest.created)
+        tracker = IssueTracker(
+            since, seen=seen_of(cursor), digests=digests_of(cursor), watch_from=newest.created
+        )
         buffer = BatchBuffer(shape, ISSUE_CHILDREN, space=ctx.space, limit=self.batch_rows)
         pages = ctx.client.iter_offset(
             "/issues", [*window, *search_order(since)], page_size=PAGE_SIZE
@@ -133,7 +136,8 @@ class IssuesReport(CatalogReport):
             "options": digest,
             "updated": None if next_since is None else iso_timestamp(next_since),
             "activity_id": top_activity,
-            "seen": tracker.boundary(next_since),
+            "seen": (boundary := tracker.boundary(next_since)),
+            "digests": tracker.boundary_digests(boundary),
             # a full run that missed issues must be followed by another full run
             "complete": ctx.complete or since is not None,
         }

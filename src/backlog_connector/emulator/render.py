@@ -229,6 +229,12 @@ class Renderer(EventRenderer, DevRenderer):
     def issues_bytes(self, issues: Iterable[Issue]) -> bytes:
         return b"[" + b",".join(self.issue_bytes(i) for i in issues) + b"]"
 
+    def serve_as(self, issue_id: int, body: Json) -> None:
+        """Serve ``body`` as the issue's JSON until a write drops it (odd or drifted bodies
+        in tests; ``issue(...)`` gives the regular one to start from)."""
+        with self._cache_lock:
+            self._cache[issue_id] = dumps(body)
+
     def forget(self, issue_id: int) -> None:
         """Drop a cached issue (after a write)."""
         with self._cache_lock:

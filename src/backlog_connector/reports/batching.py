@@ -8,6 +8,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from backlog_connector.reports import fast_path
 from backlog_connector.reports.base import TableBatch
 from backlog_connector.reports.columns import Lookup, Row, Rows, TableShape
 
@@ -33,7 +34,7 @@ class ChildTable:
         parents' ``Lookup``, work already done for the parent batch is shared."""
         if not isinstance(parents, Lookup):
             parents = Lookup(parents)
-        if self.columns is not None:
+        if self.columns is not None and (self.explode is None or fast_path.enabled()):
             values = self.columns(parents)
             count = len(next(iter(values.values()), []))
             return self.shape.batch_of_columns(values, count, space) if count else None

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import orjson
 import pyarrow as pa
 
-from backlog_connector.reports import rejects
+from backlog_connector.reports import fast_path, rejects
 from backlog_connector.reports.base import TableSpec
 from backlog_connector.reports.naming import column_name
+from backlog_connector.reports.struct_columns import StructPlan, plan, raw_column, typed
 from backlog_connector.reports.values import STRING, describe_type, refused, to_array
 
 Row = dict[str, Any]
@@ -76,6 +78,10 @@ class Column:
     get: Getter
     #: the top-level fields of the raw object this column reads (not repeated in ``_extra``)
     sources: tuple[str, ...] = ()
+    #: the source path of a plain field (read by the batch's struct conversion), and the
+    #: path read where it is NULL
+    path: tuple[str, ...] = ()
+    fallback: tuple[str, ...] = ()
 
     def array(self, lookup: Lookup) -> pa.Array:
         """This column's typed values for the rows of ``lookup``."""
@@ -103,7 +109,8 @@ def field(
             ]
 
     sources = (keys[0],) if fallback is None else (keys[0], fallback.split(".")[0])
-    return Column(name or column_name(path), arrow_type, get, sources)
+    alt_path = tuple(fallback.split(".")) if fallback is not None else ()
+    return Column(name or column_name(path), arrow_type, get, sources, keys, alt_path)
 
 
 def derived(
@@ -180,6 +187,12 @@ class TableShape:
             + [pa.field(SPACE_COLUMN, STRING)]
         )
 
+    @cached_property
+    def _plan(self) -> StructPlan | None:
+        """The struct conversion of the plain fields (see :mod:`.struct_columns`)."""
+        paths = [(p, c.type) for c in self.columns for p in (c.path, c.fallback) if p]
+        return plan(paths)
+
     @property
     def known_fields(self) -> frozenset[str]:
         """Top-level fields some column reads: everything else goes to ``_extra``."""
@@ -208,7 +221,7 @@ class TableShape:
         nulls = [None] * rows
         raws = [values.get(c.name, nulls) for c in self.columns]
         arrays = [to_array(raw, c.type) for raw, c in zip(raws, self.columns, strict=True)]
-        self._note_rejects(raws, arrays)
+        self.note_rejects(raws, arrays)
         if self.extra:
             arrays.append(pa.nulls(rows, STRING))
         arrays.append(pa.repeat(pa.scalar(space, STRING), rows))
@@ -218,9 +231,20 @@ class TableShape:
         """A record batch of ``rows`` (raw JSON objects, or their ``Lookup``) with
         ``_space`` = ``space``."""
         lookup = rows if isinstance(rows, Lookup) else Lookup(rows)
-        raws = [c.get(lookup) for c in self.columns]
-        arrays = [to_array(raw, c.type) for raw, c in zip(raws, self.columns, strict=True)]
-        self._note_rejects(raws, arrays)
+        plan = self._plan if fast_path.enabled() else None
+        struct = plan.read(lookup.rows) if plan is not None else None
+        raws: list[Sequence[Any] | pa.Array] = []
+        arrays: list[pa.Array] = []
+        for c in self.columns:
+            if struct is not None and plan is not None and plan.covers(c.path, c.fallback):
+                raw = raw_column(struct, c.path, c.fallback)
+                raws.append(raw)
+                arrays.append(typed(raw, c.type))
+            else:
+                values = c.get(lookup)
+                raws.append(values)
+                arrays.append(to_array(values, c.type))
+        self.note_rejects(raws, arrays)
         if self.extra:
             arrays.append(self._extra(lookup.rows))
         arrays.append(pa.repeat(pa.scalar(space, STRING), len(lookup.rows)))
@@ -230,12 +254,18 @@ class TableShape:
         known = self.known_fields
         values: list[str | None] = []
         for row in rows:
+            if not row.keys() - known:
+                values.append(None)  # the common case, found without a loop in Python
+                continue
             unknown = {k: v for k, v in row.items() if k not in known and v not in _NOTHING}
             values.append(orjson.dumps(unknown).decode() if unknown else None)
         return pa.array(values, STRING)
 
-    def _note_rejects(self, raws: Sequence[Sequence[Any]], arrays: Sequence[pa.Array]) -> None:
-        """Note in the run's reject log every value that was present but became NULL."""
+    def note_rejects(
+        self, raws: Sequence[Sequence[Any] | pa.Array], arrays: Sequence[pa.Array]
+    ) -> None:
+        """Note in the run's reject log every value of ``raws`` (a column's raw values, Python
+        or Arrow) that was present but became NULL in ``arrays`` (the built columns)."""
         log = rejects.current()
         if log is None:
             return
@@ -252,6 +282,8 @@ class TableShape:
         parent_arrays = [arrays[names.index(k)] for k in parent_names if k in names]
         for column, positions in found:
             raw = raws[self.columns.index(column)]
+            if isinstance(raw, pa.Array):
+                raw = raw.to_pylist()
             for i in positions:
                 key = {k: a[i].as_py() for k, a in zip(self.key, key_arrays, strict=True)}
                 log.add(

@@ -3,8 +3,11 @@ milestones, custom-field values)."""
 
 from __future__ import annotations
 
-from backlog_connector.reports.batching import ChildTable, Explode
+from typing import Any
+
+from backlog_connector.reports.batching import ChildTable, Explode, ExplodeColumns
 from backlog_connector.reports.columns import (
+    Lookup,
     Row,
     Rows,
     TableShape,
@@ -89,13 +92,30 @@ def _linked(path: str) -> Explode:
     return explode
 
 
+def _linked_columns(path: str, what: str) -> ExplodeColumns:
+    """The link table's columns straight from the issues (what ``_linked`` rows give, without
+    a copy of each item)."""
+
+    def columns(lookup: Lookup) -> dict[str, list[Any]]:
+        pairs = [
+            (issue.get("id"), item) for issue in lookup.rows for item in as_rows(issue.get(path))
+        ]
+        return {
+            "issue_id": [issue_id for issue_id, _item in pairs],
+            f"{what}_id": [item.get("id") for _issue_id, item in pairs],
+            f"{what}_name": [item.get("name") for _issue_id, item in pairs],
+        }
+
+    return columns
+
+
 CATEGORIES_TABLE = _links("categories", "category")
 VERSIONS_TABLE = _links("versions", "version")
 MILESTONES_TABLE = _links("milestones", "milestone")
 
 ISSUE_CHILDREN = (
-    ChildTable(CATEGORIES_TABLE, _linked("category")),
-    ChildTable(VERSIONS_TABLE, _linked("versions")),
-    ChildTable(MILESTONES_TABLE, _linked("milestone")),
+    ChildTable(CATEGORIES_TABLE, _linked("category"), _linked_columns("category", "category")),
+    ChildTable(VERSIONS_TABLE, _linked("versions"), _linked_columns("versions", "version")),
+    ChildTable(MILESTONES_TABLE, _linked("milestone"), _linked_columns("milestone", "milestone")),
     ChildTable(VALUES_TABLE, columns=value_columns),
 )

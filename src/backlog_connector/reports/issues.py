@@ -22,6 +22,7 @@ from backlog_connector.reports.common import (
     resolve_projects,
 )
 from backlog_connector.reports.custom_fields import plan_columns, table_columns
+from backlog_connector.reports.gc_pause import fewer_collections
 from backlog_connector.reports.issue_columns import ISSUE_CHILDREN, ISSUES_TABLE
 from backlog_connector.reports.issue_filters import (
     ISSUE_OPTIONS,
@@ -36,6 +37,7 @@ from backlog_connector.reports.sync import (
     PAGE_SIZE,
     IssueTracker,
     deleted_issue_ids,
+    digests_of,
     fingerprint,
     iso_timestamp,
     newest_activity,
@@ -89,7 +91,9 @@ class IssuesReport(CatalogReport):
         newest = newest_activity(ctx)  # before the issues: later changes are seen next time
         top_activity = newest.id
         window = search_window(filters, since)
-        tracker = IssueTracker(since, seen=seen_of(cursor), watch_from=newest.created)
+        tracker = IssueTracker(
+            since, seen=seen_of(cursor), digests=digests_of(cursor), watch_from=newest.created
+        )
         buffer = BatchBuffer(shape, ISSUE_CHILDREN, space=ctx.space, limit=self.batch_rows)
         pages = ctx.client.iter_offset(
             "/issues", [*window, *search_order(since)], page_size=PAGE_SIZE
@@ -97,10 +101,11 @@ class IssuesReport(CatalogReport):
         if self.read_ahead:
             pages = prefetch(pages, self.read_ahead)
         walk_total(ctx, window, full=since is None)  # for the progress display
-        for page in counted(ctx, pages):
-            ctx.progress_advance(len(page))
-            yield from buffer.add(tracker.keep(page))
-        yield from buffer.flush()
+        with fewer_collections():
+            for page in counted(ctx, pages):
+                ctx.progress_advance(len(page))
+                yield from buffer.add(tracker.keep(page))
+            yield from buffer.flush()
 
         expected = _count(ctx, window)
         # Merge runs delete what was deleted since the last run; every run needs the issues
@@ -134,7 +139,8 @@ class IssuesReport(CatalogReport):
             "options": digest,
             "updated": None if next_since is None else iso_timestamp(next_since),
             "activity_id": top_activity,
-            "seen": tracker.boundary(next_since),
+            "seen": (boundary := tracker.boundary(next_since)),
+            "digests": tracker.boundary_digests(boundary),
             # a full run that missed issues must be followed by another full run
             "complete": ctx.complete or since is not None,
         }

@@ -114,12 +114,15 @@ class IssueTracker:
 
     The next run reads again from the cursor (inclusive), so the rows at the boundary come
     back unchanged: ``seen`` (from the cursor) holds ``id -> updated`` of the rows the previous
-    run wrote at or after it, and those come back only if their ``updated`` moved. That keeps
-    an append table from growing by the boundary rows at every run without a change.
+    run wrote at or after it, and those come back only if their ``updated`` moved, or (where
+    ``digests`` holds the digest of the row's JSON as written) if their content changed
+    within the same second. That keeps an append table from growing by the boundary rows at
+    every run without a change, and a run with nothing changed writes nothing.
     """
 
     since: int | None  # epoch seconds of the previous cursor (None: full run)
     seen: dict[int, int] = field(default_factory=dict)
+    digests: dict[int, str] = field(default_factory=dict)
     watch_from: int | None = None  # the run's start: rows updated from then on are remembered
     kept: set[int] = field(default_factory=set)
     fetched: set[int] = field(default_factory=set)
@@ -127,11 +130,13 @@ class IssueTracker:
     floor: int | None = None  # earliest update of a re-read we dropped
     _recent: dict[int, int] = field(default_factory=dict)  # written, updated >= watch_from
     _at_greatest: dict[int, int] = field(default_factory=dict)  # written, updated == greatest
+    _rows: dict[int, Row] = field(default_factory=dict)  # the rows of the two above
 
     def __post_init__(self) -> None:
         if self.since is None:
             self.kept = self.fetched  # a full run keeps all it fetches: one set is enough
             self.seen = {}
+            self.digests = {}
 
     def keep(self, page: list[Row]) -> list[Row]:
         """The issues of ``page`` to write."""
@@ -149,26 +154,39 @@ class IssueTracker:
                 self.fetched.add(issue_id)
             if self.since is not None and updated is not None and updated < self.since:
                 continue
-            if isinstance(issue_id, int) and updated is not None and (
-                self.seen.get(issue_id) == updated
+            if (
+                isinstance(issue_id, int)
+                and updated is not None
+                and (self.seen.get(issue_id) == updated and self._unchanged(issue_id, issue))
             ):
                 continue  # written unchanged by the previous run
             if isinstance(issue_id, int):
                 self.kept.add(issue_id)
                 if updated is not None:
-                    self._remember(issue_id, updated)
+                    self._remember(issue_id, updated, issue)
             if updated is not None and (self.greatest is None or updated > self.greatest):
                 self.greatest = updated
             rows.append(issue)
         return rows
 
-    def _remember(self, issue_id: int, updated: int) -> None:
+    def _unchanged(self, issue_id: int, row: Row) -> bool:
+        # a cursor of an earlier version holds no digests: an equal ``updated`` is enough
+        known = self.digests.get(issue_id)
+        return known is None or known == digest_of(row)
+
+    def _remember(self, issue_id: int, updated: int, row: Row) -> None:
         if self.watch_from is not None and updated >= self.watch_from:
             self._recent[issue_id] = updated
+            self._rows[issue_id] = row
         if self.greatest is None or updated > self.greatest:
+            for dropped in self._at_greatest:
+                if dropped not in self._recent:
+                    self._rows.pop(dropped, None)
             self._at_greatest = {issue_id: updated}
+            self._rows[issue_id] = row
         elif updated == self.greatest:
             self._at_greatest[issue_id] = updated
+            self._rows[issue_id] = row
 
     def next_since(self, started: int | None = None) -> int | None:
         """Where the next run starts: the greatest ``updated`` written, pulled back to a
@@ -190,6 +208,33 @@ class IssueTracker:
         if len(found) > MAX_SEEN:
             return {}
         return {str(i): u for i, u in sorted(found.items())}
+
+    def boundary_digests(self, boundary: dict[str, int]) -> dict[str, str]:
+        """The content digests of the rows of ``boundary`` (from :meth:`boundary`): of the
+        rows written now, and those the previous run wrote, as JSON-ready ``{id: digest}``."""
+        out: dict[str, str] = {}
+        for key in boundary:
+            issue_id = int(key)
+            row = self._rows.get(issue_id)
+            digest = digest_of(row) if row is not None else self.digests.get(issue_id)
+            if digest is not None:
+                out[key] = digest
+        return out
+
+
+def digest_of(row: Row) -> str:
+    """A short digest of an issue's JSON (keys sorted): equal for equal content."""
+    text = orjson.dumps(row, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    return hashlib.blake2b(text, digest_size=8).hexdigest()
+
+
+def digests_of(cursor: dict[str, Any] | None) -> dict[int, str]:
+    """The ``digests`` map of a cursor (ids and content digests), empty when absent (cursors
+    of earlier versions) or malformed."""
+    raw = cursor.get("digests") if cursor else None
+    if not isinstance(raw, dict):
+        return {}
+    return {int(k): v for k, v in raw.items() if isinstance(v, str) and str(k).isdigit()}
 
 
 def seen_of(cursor: dict[str, Any] | None) -> dict[int, int]:

@@ -230,11 +230,16 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def refused(values: Sequence[Any], array: pa.Array) -> list[int]:
-    """Positions where ``values`` held a value (not None, not blank text) that ``array``,
-    built from them by :func:`to_array`, holds as NULL: the values that did not parse."""
+def refused(values: Sequence[Any] | pa.Array, array: pa.Array) -> list[int]:
+    """Positions where ``values`` (Python values, or the raw Arrow column of a natively read
+    page) held a value (not None, not blank text) that ``array``, built from them, holds as
+    NULL: the values that did not parse."""
     if array.null_count == 0:
         return []
+    if isinstance(values, pa.Array):
+        if array.null_count <= values.null_count:
+            return []
+        values = values.to_pylist()
     raw = values if isinstance(values, list) else list(values)
     if array.null_count <= raw.count(None):
         return []

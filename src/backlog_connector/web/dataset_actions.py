@@ -9,7 +9,6 @@ from fastapi import Request, Response
 
 from backlog_connector.backlog.errors import BacklogConnectorError, NotFoundError
 from backlog_connector.web.downloads import export_response
-from backlog_connector.web.i18n import gettext as _
 from backlog_connector.web.rendering import (
     control_plane,
     flash,
@@ -31,7 +30,7 @@ def download_csv(request: Request, name: str) -> Response:
     except NotFoundError as exc:  # no table yet
         flash(request, "error", str(exc))
     except BacklogConnectorError as exc:
-        flash(request, "error", _("The download failed: ") + str(exc))
+        flash(request, "error", "The download failed: " + str(exc))
     return redirect(f"/datasets/{quote(name, safe='')}")
 
 
@@ -44,12 +43,12 @@ def full_refresh(request: Request, name: str) -> Response:
     target = f"/datasets/{quote(name, safe='')}"
     scheduler = scheduler_of(request)
     if scheduler is None:
-        flash(request, "error", _("Runs start from the service (backlog-connector serve)."))
+        flash(request, "error", "Runs start from the service (backlog-connector serve).")
         return redirect(target)
     try:
         job = scheduler.run_now(name, full=True)
     except BacklogConnectorError as exc:
         flash(request, "error", str(exc))
         return redirect(target)
-    flash(request, "info", _("Full refresh started: every row is read again."))
+    flash(request, "info", "Full refresh started: every row is read again.")
     return redirect(f"{target}?run={job.run_id}")

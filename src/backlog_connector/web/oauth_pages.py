@@ -27,7 +27,6 @@ from backlog_connector.backlog.errors import BacklogConnectorError
 from backlog_connector.datasets import validate
 from backlog_connector.web import forms
 from backlog_connector.web.forms import FieldErrors, FormValues
-from backlog_connector.web.i18n import gettext as _
 from backlog_connector.web.rendering import control_plane, flash, redirect, render, signed_in_router
 
 router = signed_in_router()
@@ -123,17 +122,17 @@ async def start_oauth(request: Request) -> Response:
     name = forms.dataset_name(values, errors, "new_name")
     fqdn, base_url = values.get("fqdn"), values.get("base_url")
     if not fqdn and not base_url:
-        errors["fqdn"] = _("Enter the space's address (yourspace.backlog.com) or a base URL.")
+        errors["fqdn"] = ("Enter the space's address (yourspace.backlog.com) or a base URL.")
     elif fqdn and base_url:
-        errors["base_url"] = _("Give either the space address or a base URL, not both.")
-    client_id = forms.required(values, "client_id", _("The client ID"), errors)
-    client_secret = forms.required(values, "client_secret", _("The client secret"), errors)
+        errors["base_url"] = ("Give either the space address or a base URL, not both.")
+    client_id = forms.required(values, "client_id", ("The client ID"), errors)
+    client_secret = forms.required(values, "client_secret", ("The client secret"), errors)
     plane = control_plane(request)
     if name and "new_name" not in errors:
         try:
             validate.name(name, "account")
             if any(a.name == name for a in plane.list_accounts()):
-                errors["new_name"] = _("An account of that name exists already: pick another.")
+                errors["new_name"] = ("An account of that name exists already: pick another.")
         except BacklogConnectorError as exc:
             errors["new_name"] = str(exc)
     if errors:
@@ -165,7 +164,7 @@ def oauth_callback(
     expected = request.session.pop(_SESSION_STATE, None)
     grant = pending_grants(request).take(state) if state and state == expected else None
     if grant is None:
-        message = _(
+        message = (
             "This sign-in answer does not belong to a request of this session (or it is older"
             " than 10 minutes): nothing was saved. Start again."
         )
@@ -173,9 +172,9 @@ def oauth_callback(
     values = FormValues([(k, v) for k, v in zip(_FIELDS, (grant.name, grant.fqdn,
                          grant.base_url, grant.client_id), strict=True)])  # fmt: skip
     if error or not code:
-        reason = error_description or error or _("no authorisation code")
-        text = _("The space did not authorise the application") + f" ({reason[:200]}). "
-        return _render(request, values, {"": text + _("Nothing was saved; try again.")})
+        reason = error_description or error or "no authorisation code"
+        text = f"The space did not authorise the application ({reason[:200]}). "
+        return _render(request, values, {"": text + "Nothing was saved; try again."})
     try:
         info = control_plane(request).add_oauth_account_with_code(
             grant.name, fqdn=grant.fqdn or None, base_url=grant.base_url or None,
@@ -186,6 +185,5 @@ def oauth_callback(
         field = forms.account_error_field(exc, uses_base_url=bool(grant.base_url))
         field = {"api_key": "client_secret", "name": "new_name"}.get(field, field)
         return _render(request, values, {field: str(exc)})
-    flash(request, "success", _("Account {name} authorised with OAuth 2.0, verified and saved.")
-          .format(name=info.name))  # fmt: skip
+    flash(request, "success", f"Account {info.name} authorised with OAuth 2.0, verified and saved.")
     return redirect(f"/accounts#account-{quote(info.name, safe='')}")

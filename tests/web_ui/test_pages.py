@@ -112,7 +112,7 @@ def test_missing_fields_are_named(browser: Browser) -> None:
 def test_unknown_dataset_is_a_404_page(browser: Browser) -> None:
     response = browser.get("/datasets/nope")
     assert response.status_code == 404
-    assert "no dataset named 'nope'" in html.unescape(response.text)
+    assert "There is no dataset named nope." in html.unescape(response.text)
 
 
 def test_wizard_step_one_requires_an_account_choice(browser: Browser) -> None:

@@ -30,7 +30,7 @@ def download_csv(request: Request, name: str) -> Response:
     except NotFoundError as exc:  # no table yet
         flash(request, "error", str(exc))
     except BacklogConnectorError as exc:
-        flash(request, "error", "The download failed: " + str(exc))
+        flash(request, "error", f"The download failed: {exc}")
     return redirect(f"/datasets/{quote(name, safe='')}")
 
 

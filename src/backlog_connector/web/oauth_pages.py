@@ -122,17 +122,17 @@ async def start_oauth(request: Request) -> Response:
     name = forms.dataset_name(values, errors, "new_name")
     fqdn, base_url = values.get("fqdn"), values.get("base_url")
     if not fqdn and not base_url:
-        errors["fqdn"] = ("Enter the space's address (yourspace.backlog.com) or a base URL.")
+        errors["fqdn"] = "Enter the space's address (yourspace.backlog.com), or a base URL below."
     elif fqdn and base_url:
-        errors["base_url"] = ("Give either the space address or a base URL, not both.")
-    client_id = forms.required(values, "client_id", ("The client ID"), errors)
-    client_secret = forms.required(values, "client_secret", ("The client secret"), errors)
+        errors["base_url"] = "Give either the space address or a base URL, not both."
+    client_id = forms.required(values, "client_id", "The client ID", errors)
+    client_secret = forms.required(values, "client_secret", "The client secret", errors)
     plane = control_plane(request)
     if name and "new_name" not in errors:
         try:
             validate.name(name, "account")
             if any(a.name == name for a in plane.list_accounts()):
-                errors["new_name"] = ("An account of that name exists already: pick another.")
+                errors["new_name"] = "An account of that name exists already: pick another."
         except BacklogConnectorError as exc:
             errors["new_name"] = str(exc)
     if errors:

@@ -15,7 +15,7 @@ from backlog_connector.emulator import Emulator
 
 
 def test_serve_log_file_is_private_and_has_no_secret(serve: ServeProcess, space: Emulator) -> None:
-    serve.start(log_level="debug")
+    serve.start(timeout=120, log_level="debug")  # debug logging is slow on a loaded machine
     with serve.client() as client:
         add_accounts(client, space)  # 'member' sends its key in the query string
         create(client, "Users", account="member", report="users")

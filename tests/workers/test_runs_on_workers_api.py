@@ -50,7 +50,7 @@ def test_progress_conflicts_and_cancels_reach_the_worker(space: Emulator, tmp_pa
                             "destination": "pg"}  # fmt: skip
                     assert client.post("/api/datasets", json=body).status_code == 201
 
-                space.set_faults(slow=1.0, slow_seconds=0.4)
+                space.set_faults(slow=1.0, slow_seconds=0.8)  # outlasts a serve start when busy
                 answer = client.post("/api/datasets/Issues/runs")
                 assert answer.status_code == 202, answer.text
                 long_run = answer.json()["id"]

@@ -162,9 +162,12 @@ def placeholders(text: str) -> set[str]:
     return set(_split(text)[1])
 
 
-#: the words ``static/app.js`` writes into pages
+#: the words ``static/app.js`` and ``static/run_progress.js`` write into pages
 SCRIPT_WORDS = ("Starting…", "rows read", "queued", "running", "succeeded", "failed",
-                "cancelled", "skipped")  # fmt: skip
+                "cancelled", "skipped", "rows", "issues", "rows/s", "ETA {time}",
+                "waiting {seconds} s for the {category} rate budget",
+                "waiting {seconds} s for the rate budget", "read", "update", "search",
+                "icon")  # fmt: skip
 
 
 def script_words(lang: str) -> dict[str, str]:

@@ -43,6 +43,19 @@ ACTION_PAGES: dict[str, str] = {
     "Main rows": "メイン行",
     "Child rows": "子テーブル行",
     "{n} rows written in all": "書き込んだ行は合計 {n} 行",
+    # the run banner (also written by static/run_progress.js)
+    "rows": "行",
+    "issues": "課題",
+    "rows/s": "行/秒",
+    "ETA {time}": "残り約 {time}",
+    "waiting {seconds} s for the {category} rate budget": (
+        "{category}のレート制限枠を {seconds} 秒待っています"
+    ),
+    "waiting {seconds} s for the rate budget": "レート制限枠を {seconds} 秒待っています",
+    "read": "読み取り",
+    "update": "更新",
+    "search": "検索",
+    "icon": "アイコン",
     # option pickers
     "Loading the values of the space…": "スペースの値を読み込んでいます…",
     "The chosen projects have none.": "選んだプロジェクトにはありません。",

@@ -14,6 +14,14 @@
   var fill = bar ? bar.querySelector("span") : null;
   var url = "/datasets/" + encodeURIComponent(dataset) + "/runs/" + runId + ".json";
   box.hidden = false;
+  // The words this script writes, in the page's language (base.html, web/i18n.py).
+  var wordsEl = document.getElementById("ui-words");
+  var words = wordsEl ? JSON.parse(wordsEl.textContent || "{}") : {};
+  function t(text, values) {
+    var out = words[text] || text;
+    Object.keys(values || {}).forEach(function (k) { out = out.split("{" + k + "}").join(values[k]); });
+    return out;
+  }
 
   function num(n) { return Number(n || 0).toLocaleString("en-US"); }
 
@@ -25,26 +33,28 @@
   }
 
   function show(run) {
-    statusEl.textContent = run.status;
+    statusEl.textContent = t(run.status);
     var p = run.progress;
     if (!p) {
-      detailEl.textContent = run.rows_read ? num(run.rows_read) + " rows read" : "";
+      detailEl.textContent = run.rows_read ? num(run.rows_read) + " " + t("rows read") : "";
       return;
     }
     var known = p.total !== null && p.total !== undefined;
     var pct = known ? (p.total > 0 ? Math.min(100, Math.floor(p.done * 100 / p.total)) : 100) : null;
     detailEl.textContent = known
-      ? num(p.done) + " / " + num(p.total) + " " + p.unit + " (" + pct + "%)"
-      : num(p.done) + " " + p.unit;
+      ? num(p.done) + " / " + num(p.total) + " " + t(p.unit) + " (" + pct + "%)"
+      : num(p.done) + " " + t(p.unit);
     var parts = [];
-    if (p.unit !== "rows") { parts.push(num(p.rows) + " rows"); }
-    parts.push(Number(p.rows_per_second || 0).toLocaleString("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 }) + " rows/s");
-    if (p.eta_seconds !== null && p.eta_seconds !== undefined) { parts.push("ETA " + duration(p.eta_seconds)); }
+    if (p.unit !== "rows") { parts.push(num(p.rows) + " " + t("rows")); }
+    parts.push(Number(p.rows_per_second || 0).toLocaleString("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 }) + " " + t("rows/s"));
+    if (p.eta_seconds !== null && p.eta_seconds !== undefined) { parts.push(t("ETA {time}", { time: duration(p.eta_seconds) })); }
     if (p.message && !p.waiting) { parts.push(p.message); }
     figuresEl.textContent = parts.join(" · ");
     if (p.waiting) {
-      waitingEl.textContent = "waiting " + Math.round(p.waiting.seconds) + " s for the " +
-        (p.waiting.category ? p.waiting.category + " " : "") + "rate budget";
+      var seconds = String(Math.round(p.waiting.seconds));
+      waitingEl.textContent = p.waiting.category
+        ? t("waiting {seconds} s for the {category} rate budget", { seconds: seconds, category: t(p.waiting.category) })
+        : t("waiting {seconds} s for the rate budget", { seconds: seconds });
       waitingEl.hidden = false;
     } else {
       waitingEl.hidden = true;

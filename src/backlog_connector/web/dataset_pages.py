@@ -49,7 +49,6 @@ if TYPE_CHECKING:
     from backlog_connector.datasets.info import DatasetInfo, RunInfo
 
 router = signed_in_router()
-router.include_router(dataset_actions.router)  # download, full refresh
 #: datasets per page of the list
 PAGE_SIZE = 100
 
@@ -392,3 +391,5 @@ async def delete_dataset(request: Request, name: str) -> Response:
     flash(request, "success", f"Dataset {name} deleted.")
     return redirect("/datasets")
 
+
+router.include_router(dataset_actions.router)  # download, full refresh (after the routes above)

@@ -78,6 +78,18 @@ def test_query_the_warehouse(cli: Cli, account: str, emulator: Emulator, tmp_pat
     assert "stolen" not in cli("query", "SHOW TABLES").stdout
 
 
+def test_query_reads_no_file_beside_the_warehouse(cli: Cli, account: str, tmp_path: Path) -> None:
+    _projects(cli, account)
+    secret = tmp_path / "not-for-query.csv"
+    secret.write_text("token\nkeep-me-private\n", encoding="utf-8")
+    for sql in [f"SELECT * FROM read_csv('{secret}')", f"SELECT * FROM '{secret}'",
+                "SELECT * FROM read_text('/etc/hostname')"]:  # fmt: skip
+        refused = cli("query", sql)
+        assert refused.exit_code == 2, (sql, refused.output)
+        assert "keep-me-private" not in refused.output
+    assert "files" in cli("query", f"SELECT * FROM read_csv('{secret}')").stderr
+
+
 def test_query_a_postgres_destination(
     cli: Cli, account: str, emulator: Emulator, pg: PgDatabase
 ) -> None:

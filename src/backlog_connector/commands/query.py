@@ -41,10 +41,8 @@ def query(sql: str, destination: str, fmt: str, limit: int, as_json: bool) -> No
     """Run one read-only SQL statement (SELECT, WITH, EXPLAIN, DESCRIBE, SHOW) on a
     destination and print the rows (--json is --format json). A statement that would write
     is refused (exit 2) and changes nothing; it works while 'serve' runs."""
-    from backlog_connector.datasets.querying import run_query
-
     with control_plane() as plane:
-        result = run_query(plane, sql, destination=destination, limit=limit)
+        result = plane.query(sql, destination=destination, limit=limit)
     if as_json or fmt == "json":
         print_json(result.records())
     elif fmt == "csv":

@@ -6,6 +6,7 @@ without the password."""
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlencode, urlsplit, urlunsplit
 
 import sqlalchemy as sa
@@ -23,6 +24,9 @@ from backlog_connector.datasets.models import Dataset, Destination, Run, utcnow
 from backlog_connector.datasets.plane import PlaneCore
 from backlog_connector.datasets.views import WAREHOUSE, destination_info
 from backlog_connector.sinks.postgres_conn import query_pairs
+
+if TYPE_CHECKING:
+    from backlog_connector.sinks.query import QueryResult
 
 #: URL schemes accepted for a PostgreSQL destination (all saved as ``postgresql://``)
 POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
@@ -281,6 +285,12 @@ class DestinationsMixin(PlaneCore):
                     f"a destination named {name!r} already exists; pick another name, or remove"
                     f" it first with 'destinations remove {name}'"
                 )
+
+    def query(self, sql: str, *, destination: str = WAREHOUSE, limit: int = 1000) -> QueryResult:
+        """Run one read-only SQL statement on ``destination`` (:func:`.querying.run_query`)."""
+        from backlog_connector.datasets.querying import run_query
+
+        return run_query(self, sql, destination=destination, limit=limit)
 
     def _destination_row(self, s: Session, name: str) -> Destination | None:
         """The saved destination ``name``; None for ``warehouse``; else ``UnknownNameError``."""

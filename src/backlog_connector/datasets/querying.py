@@ -9,7 +9,7 @@ from backlog_connector.backlog.errors import InvalidOptionError
 from backlog_connector.datasets.views import WAREHOUSE
 
 if TYPE_CHECKING:
-    from backlog_connector.datasets.service import ControlPlane
+    from backlog_connector.datasets.destinations import DestinationsMixin
     from backlog_connector.sinks.query import QueryResult
 
 #: the most rows one query returns
@@ -17,7 +17,7 @@ MAX_LIMIT = 1_000_000
 
 
 def run_query(
-    plane: ControlPlane, sql: str, *, destination: str = WAREHOUSE, limit: int = 1000
+    plane: DestinationsMixin, sql: str, *, destination: str = WAREHOUSE, limit: int = 1000
 ) -> QueryResult:
     """Run one read-only statement on ``destination`` (``warehouse``: the DuckDB file);
     at most ``limit`` rows. A statement that would write raises ``ReadOnlyQueryError``."""

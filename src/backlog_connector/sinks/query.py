@@ -80,6 +80,8 @@ def query_duckdb(
                 f"the warehouse {path} has no tables yet (no run has committed); run a dataset"
                 " first"
             )
+        # A query reads the warehouse and nothing else: no files, URLs or other databases.
+        con.execute("SET enable_external_access = false")
         try:
             cursor = con.execute(sql)
             rows = cursor.fetchmany(limit + 1)
@@ -88,6 +90,11 @@ def query_duckdb(
             if "read-only" in str(exc):
                 raise _refuse("writing") from None
             raise InvalidOptionError(f"the query failed: {exc}") from None
+        except duckdb.PermissionException:
+            raise ReadOnlyQueryError(
+                "a query reads the warehouse's tables only, not files, URLs or other databases;"
+                " export the data with 'datasets export' or open the file with DuckDB itself"
+            ) from None
         except duckdb.Error as exc:
             raise InvalidOptionError(f"the query failed: {exc}") from None
     return QueryResult(columns, _limited(rows, limit), len(rows) > limit)

@@ -12,7 +12,7 @@ def start_log() -> None:
     """Write this command's warnings and failures to the data home's log file (which also keeps
     library warnings from being printed a second time beside the command's own error line)."""
     from backlog_connector.datasets.log_file import attach_log_file
-    from backlog_connector.settings import default_home
+    from backlog_connector.settings_files import default_home
 
     attach_log_file(default_home(), logging.WARNING)  # the file is made at the first record
 

@@ -57,6 +57,8 @@ REASONS: tuple[tuple[re.Pattern[str], Reason], ...] = tuple(
 )
 
 _NETWORK = re.compile(r"network error \((?P<detail>.*?)\); check that (?P<host>\S+) is reachable")
+#: how the client words a request that failed: "GET /users/myself failed for account 'x': ..."
+_RAW_FAILURE = re.compile(r"[A-Z]+ /\S* failed for ")
 _redact = Redactor()
 
 
@@ -88,8 +90,11 @@ def friendly_message(text: str) -> str:
 
 
 def friendly(exc: BaseException) -> str:
-    """``friendly_message`` of an exception's text."""
-    return friendly_message(str(exc))
+    """``friendly_message`` of an exception's text when that text is a request's network
+    failure itself; an error that quotes one inside its own advice (e.g. "could not reach the
+    space to check the option names (...); save without checking: ...") keeps its words."""
+    text = str(exc)
+    return friendly_message(text) if _RAW_FAILURE.match(text) else _redact(text)
 
 
 def detail(exc: BaseException) -> str:

@@ -17,8 +17,12 @@ from dataclasses import dataclass
 
 log = logging.getLogger("backlog_connector.web")
 
-_HOST = re.compile(r"check that (?P<host>[^\s;,]+) is reachable")
-_NETWORK = re.compile(r"network error|ConnectError|ConnectTimeout|ReadTimeout|\[Errno -?\d+\]")
+#: the host of a raw network failure, or of one the control plane already worded
+#: ("cannot reach HOST: connection refused — ...", datasets.friendly_errors)
+_HOST = re.compile(r"check that (?P<host>[^\s;,]+) is reachable|cannot reach (?P<worded>\S+?):?\s")
+_NETWORK = re.compile(
+    r"network error|ConnectError|ConnectTimeout|ReadTimeout|\[Errno -?\d+\]|^cannot reach \S"
+)
 
 
 @dataclass(frozen=True)
@@ -32,7 +36,7 @@ _RULES = (
     _Rule(
         re.compile(
             r"Name or service not known|nodename nor servname|name resolution|"
-            r"getaddrinfo|\[Errno -[23]\]|No address associated",
+            r"getaddrinfo|\[Errno -[23]\]|No address associated|does not resolve",
             re.I,
         ),
         "The address {host} was not found. Check the spelling of the space address "
@@ -103,7 +107,7 @@ def friendly_text(raw: object) -> str:
     if not is_network_message(text):
         return text
     match = _HOST.search(text)
-    host = match.group("host") if match else "the Backlog space"
+    host = (match.group("host") or match.group("worded")) if match else "the Backlog space"
     rule = next(r for r in _RULES if r.pattern.search(text))
     return rule.text.format(host=host)
 

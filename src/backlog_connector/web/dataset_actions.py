@@ -38,6 +38,12 @@ def download_csv(request: Request, name: str) -> Response:
 def full_refresh(request: Request, name: str) -> Response:
     """Start a full run now (the cursor is ignored: every row is read again and the table
     rebuilt) and follow it on the dataset page."""
+    return start_run(request, name, full=True)
+
+
+def start_run(request: Request, name: str, *, full: bool = False) -> Response:
+    """Start a run of ``name`` now through the scheduler (so a dataset never runs twice at
+    once) and go back to the dataset page, which follows the run's progress."""
     plane = control_plane(request)
     plane.get_dataset(name)
     target = f"/datasets/{quote(name, safe='')}"
@@ -46,9 +52,10 @@ def full_refresh(request: Request, name: str) -> Response:
         flash(request, "error", "Runs start from the service (backlog-connector serve).")
         return redirect(target)
     try:
-        job = scheduler.run_now(name, full=True)
+        job = scheduler.run_now(name, full=full)
     except BacklogConnectorError as exc:
         flash(request, "error", str(exc))
         return redirect(target)
-    flash(request, "info", "Full refresh started: every row is read again.")
+    if full:
+        flash(request, "info", "Full refresh started: every row is read again.")
     return redirect(f"{target}?run={job.run_id}")

@@ -231,21 +231,8 @@ def _active_run(history: Sequence[RunInfo], wanted: int | None) -> RunInfo | Non
 
 @router.post("/datasets/{name}/run")
 def run_dataset(request: Request, name: str) -> Response:
-    """Start a run now (through the scheduler, so a dataset never runs twice at once) and
-    come back to the dataset page, which follows its progress."""
-    plane = control_plane(request)
-    plane.get_dataset(name)
-    target = f"/datasets/{quote(name, safe='')}"
-    scheduler = scheduler_of(request)
-    if scheduler is None:
-        flash(request, "error", "Runs start from the service (backlog-connector serve).")
-        return redirect(target)
-    try:
-        job = scheduler.run_now(name)
-    except BacklogConnectorError as exc:
-        flash(request, "error", str(exc))
-        return redirect(target)
-    return redirect(f"{target}?run={job.run_id}")
+    """Start a run now and come back to the dataset page, which follows its progress."""
+    return dataset_actions.start_run(request, name)
 
 
 @router.post("/datasets/{name}/runs/{run_id}/cancel")

@@ -43,11 +43,7 @@ def add_account_from_form(
 ) -> AccountInfo | None:
     """Verify and save a new account from the form; messages land next to their fields."""
     name = forms.dataset_name(values, errors, name_field)
-    fqdn, base_url = values.get("fqdn"), values.get("base_url")
-    if not fqdn and not base_url:
-        errors["fqdn"] = "Enter the space's address (yourspace.backlog.com), or a base URL below."
-    elif fqdn and base_url:
-        errors["base_url"] = "Give either the space address or a base URL, not both."
+    fqdn, base_url = forms.space_address(values, errors)
     api_key = forms.required(values, "api_key", "The API key", errors)
     if errors:
         return None
@@ -143,11 +139,8 @@ async def edit_account(request: Request, name: str) -> Response:
     info = plane.get_account(name)
     values = FormValues.from_form(await request.form())
     errors: FieldErrors = {}
-    fqdn, base_url, api_key = values.get("fqdn"), values.get("base_url"), values.get("api_key")
-    if fqdn and base_url:
-        errors["base_url"] = "Give either the space address or a base URL, not both."
-    elif not fqdn and not base_url:
-        errors["fqdn"] = "Enter the space's address (yourspace.backlog.com), or a base URL below."
+    fqdn, base_url = forms.space_address(values, errors)
+    api_key = values.get("api_key")
     if not errors:
         try:
             plane.update_account(name, api_key=api_key or None, fqdn=fqdn or None,

@@ -83,6 +83,16 @@ class FormValues:
 # --- small validators: each returns the cleaned value or records a message ---------------------
 
 
+def space_address(values: FormValues, errors: FieldErrors) -> tuple[str, str]:
+    """The form's ``fqdn`` and ``base_url``: exactly one of them must be given."""
+    fqdn, base_url = values.get("fqdn"), values.get("base_url")
+    if not fqdn and not base_url:
+        errors["fqdn"] = "Enter the space's address (yourspace.backlog.com), or a base URL below."
+    elif fqdn and base_url:
+        errors["base_url"] = "Give either the space address or a base URL, not both."
+    return fqdn, base_url
+
+
 def required(values: FormValues, name: str, label: str, errors: FieldErrors) -> str:
     """The trimmed value of ``name``; records "<label> is required" when it is empty."""
     value = values.get(name)

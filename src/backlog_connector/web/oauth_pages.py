@@ -120,11 +120,7 @@ async def start_oauth(request: Request) -> Response:
     values = FormValues.from_form(await request.form())
     errors: FieldErrors = {}
     name = forms.dataset_name(values, errors, "new_name")
-    fqdn, base_url = values.get("fqdn"), values.get("base_url")
-    if not fqdn and not base_url:
-        errors["fqdn"] = "Enter the space's address (yourspace.backlog.com), or a base URL below."
-    elif fqdn and base_url:
-        errors["base_url"] = "Give either the space address or a base URL, not both."
+    fqdn, base_url = forms.space_address(values, errors)
     client_id = forms.required(values, "client_id", "The client ID", errors)
     client_secret = forms.required(values, "client_secret", "The client secret", errors)
     plane = control_plane(request)

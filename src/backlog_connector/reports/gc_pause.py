@@ -1,10 +1,13 @@
-"""Fewer garbage collections while a run turns pages into batches.
+"""Garbage collections at batch boundaries instead of in the middle of decoding.
 
-A run allocates many short-lived objects (decoded JSON, value lists) and almost no cycles;
-with the default thresholds CPython runs a full collection every few hundred thousand
-allocations, each walking every object of the process (the start-up's imports included).
-Freezing what exists when the run starts takes those out of every collection, and a higher
-first threshold makes collections rarer; both are undone when the block ends.
+A run allocates many short-lived objects (decoded JSON, value lists) and almost no cycles. With
+automatic collections CPython collects every few thousand allocations, in the middle of decoding
+a page: each collection walks the half-built page and the rows buffered for the batch, moves them
+to older generations, and older collections walk them again. Inside :func:`fewer_collections`
+automatic collection is off, what existed when the run started is frozen out of collections, and
+the loop calls :meth:`Collections.tick` with the rows it has turned into batches: one collection
+every ``every`` rows, right after a batch is built, when little is alive, so it is short and
+still frees the few cycles (HTTP responses) before they pile up.
 """
 
 from __future__ import annotations
@@ -15,23 +18,44 @@ from contextlib import contextmanager
 
 from backlog_connector.reports import fast_path
 
-#: allocations between young collections while a run reads (CPython's default is 2,000;
-#: much higher lets cyclic garbage such as HTTP responses pile up: +100 MB RSS at 100,000)
-RUN_THRESHOLD = 20_000
+#: rows turned into batches between two collections (one batch of the issues report)
+COLLECT_EVERY_ROWS = 2_000
+
+
+class Collections:
+    """Counts rows and collects once every ``every`` of them (nothing when not ``active``)."""
+
+    def __init__(self, every: int, *, active: bool) -> None:
+        self.every = max(1, every)
+        self.active = active
+        self.collections = 0
+        self._rows = 0
+
+    def tick(self, rows: int) -> None:
+        """``rows`` more rows were handled; collect if ``every`` have been since the last."""
+        if not self.active:
+            return
+        self._rows += rows
+        if self._rows >= self.every:
+            self._rows = 0
+            gc.collect()
+            self.collections += 1
 
 
 @contextmanager
-def fewer_collections(threshold: int = RUN_THRESHOLD) -> Iterator[None]:
-    """Inside the block: what exists is frozen out of collections, and young collections
-    run every ``threshold`` allocations."""
+def fewer_collections(every: int = COLLECT_EVERY_ROWS) -> Iterator[Collections]:
+    """Inside the block: no automatic collections, what exists is frozen out of them, and the
+    yielded :class:`Collections` collects every ``every`` rows it is told about. With the fast
+    path switched off (``BACKLOG_CONNECTOR_FAST_BATCHES=0``) collections stay automatic."""
     if not fast_path.enabled():
-        yield
+        yield Collections(every, active=False)
         return
-    before = gc.get_threshold()
+    was_enabled = gc.isenabled()
     gc.freeze()
-    gc.set_threshold(max(threshold, before[0]), *before[1:])
+    gc.disable()
     try:
-        yield
+        yield Collections(every, active=True)
     finally:
-        gc.set_threshold(*before)
+        if was_enabled:
+            gc.enable()
         gc.unfreeze()

@@ -101,10 +101,11 @@ class IssuesReport(CatalogReport):
         if self.read_ahead:
             pages = prefetch(pages, self.read_ahead)
         walk_total(ctx, window, full=since is None)  # for the progress display
-        with fewer_collections():
+        with fewer_collections() as collections:
             for page in counted(ctx, pages):
                 ctx.progress_advance(len(page))
                 yield from buffer.add(tracker.keep(page))
+                collections.tick(len(page))
             yield from buffer.flush()
 
         expected = _count(ctx, window)

@@ -5,8 +5,10 @@ Why a staging file: a run reads from Backlog for minutes (rate limits) but needs
 for a second or two. Staging outside it lets other processes (the duckdb CLI, notebooks, BI
 tools, the CLI beside ``serve``) open ``warehouse.duckdb`` while the run works: the warehouse is
 opened only briefly at the start (read-only: which tables and columns exist) and, read-write, for
-the commit (``duckdb_apply``). Staging tables are committed every ``CHUNK_ROWS`` rows, so DuckDB's
-memory stays bounded (it keeps a transaction's uncommitted appends in memory). A failed or
+the commit (``duckdb_apply``). The staging file's row groups are small (``STAGING_ROW_GROUP``),
+so DuckDB writes most staged rows to the file once, as each row group fills, rather than to the
+write-ahead log and again at a checkpoint; the staging tables are committed every
+``CHUNK_ROWS`` rows, which bounds what DuckDB holds for the open transaction. A failed or
 aborted run deletes its staging file; a killed one leaves it, and the next run removes it
 (``duckdb_staging``). Until the commit the real tables and the state are untouched.
 
@@ -44,11 +46,7 @@ import pyarrow as pa
 
 from backlog_connector.reports.base import TableBatch, TableSpec, UpdateMode
 from backlog_connector.sinks import duckdb_staging as staging
-from backlog_connector.sinks.arrow_batches import (
-    as_table,
-    keys_table,
-    last_per_key,
-)
+from backlog_connector.sinks.arrow_batches import as_table, keys_table
 from backlog_connector.sinks.base import SinkRun, WriteStats, table_name
 from backlog_connector.sinks.duckdb_apply import (
     Applier,
@@ -86,8 +84,16 @@ from backlog_connector.sinks.run_rules import (
 from backlog_connector.sinks.write_behind import WriteBehind
 
 _DELETED = "deleted_keys"
-#: staged rows per commit of the staging tables: bounds what DuckDB holds uncommitted
-CHUNK_ROWS = 10_000
+#: the staging connection's threads: its inserts of small batches gain nothing from more (they
+#: run beside the reading thread, which needs the other core) and cost about a fifth more CPU
+STAGING_THREADS = 1
+#: rows per row group of the staging file (DuckDB's default is 122,880): a transaction's appends
+#: are written to the file as each row group fills, instead of to the write-ahead log and again
+#: at the checkpoint
+STAGING_ROW_GROUP = 16_384
+#: staged rows per commit of the staging tables: bounds what DuckDB holds for the transaction
+CHUNK_ROWS = 50_000
+_STAGE_DB = "stage"
 
 
 class DuckDBSinkRun(SinkRun):
@@ -110,7 +116,6 @@ class DuckDBSinkRun(SinkRun):
         memory_limit: str | None = None,
         commit_wait: float = COMMIT_WAIT_SECONDS,
         on_wait: Callable[[str], None] | None = None,
-        chunk_rows: int = CHUNK_ROWS,
     ) -> None:
         self._warehouse = warehouse
         self._base = base
@@ -121,7 +126,6 @@ class DuckDBSinkRun(SinkRun):
         self._memory_limit = memory_limit
         self._commit_wait = commit_wait
         self._on_wait = on_wait
-        self._chunk_rows = max(1, chunk_rows)
         self._loaded_at = datetime.now(UTC)
         self._open = True
         self._in_transaction = False
@@ -138,7 +142,15 @@ class DuckDBSinkRun(SinkRun):
         self._file: Path = staging.new_staging_file(warehouse.path)
         self._con: duckdb.DuckDBPyConnection | None = None
         with self._guard("opening the run"):
-            self._con = duckdb.connect(str(self._file))
+            # spills go beside the staging file, as they would for a connection opened on it
+            self._con = duckdb.connect(
+                ":memory:",
+                config={"threads": STAGING_THREADS, "temp_directory": f"{self._file}.tmp"},
+            )
+            self._con.execute(
+                f"ATTACH ? AS {_STAGE_DB} (ROW_GROUP_SIZE {STAGING_ROW_GROUP})", [str(self._file)]
+            )
+            self._con.execute(f"USE {_STAGE_DB}")
             if memory_limit is not None:
                 self._con.execute("SET memory_limit = ?", [memory_limit])
             self._con.execute("SET TimeZone = 'UTC'")
@@ -148,7 +160,7 @@ class DuckDBSinkRun(SinkRun):
                 self._prepare(table, snapshot)
             if mode is not UpdateMode.APPEND:
                 self._create_deleted()
-            self._commit_chunk()
+            self._commit_transaction()
 
     @property
     def _cur(self) -> duckdb.DuckDBPyConnection:
@@ -170,15 +182,13 @@ class DuckDBSinkRun(SinkRun):
                 return
             if insert is None:  # a new schema: checked and evolved now, so conflicts raise here
                 self._behind.drain()
-                if self._mode is UpdateMode.MERGE:
-                    data = last_per_key(data, table.spec.key)
                 self._begin()
                 with self._registered(data) as view:
                     insert = self._evolve(table, arrow_columns(self._cur, view))
                     table.inserts[data.schema] = insert
                 self._stage(table, data, insert)
             else:
-                self._behind.submit(functools.partial(self._stage_later, table, data, insert))
+                self._behind.submit(functools.partial(self._stage, table, data, insert))
 
     def delete(self, keys: Sequence[tuple[Any, ...]]) -> None:
         """Delete main-table rows by key, and their children (merge; also allowed in replace)."""
@@ -226,8 +236,8 @@ class DuckDBSinkRun(SinkRun):
             self._begin()
             for table in self._tables.values():
                 self._dedupe(table)
-            self._commit_chunk()
-            self._cur.execute("CHECKPOINT")
+            self._commit_transaction()
+            self._cur.execute(f"CHECKPOINT {_STAGE_DB}")
             self._cur.close()
             self._con = None  # the commit attaches the file read-only
             applier = Applier(
@@ -304,18 +314,13 @@ class DuckDBSinkRun(SinkRun):
             table, incoming, UpdateMode.REPLACE if self._rebuild else self._mode
         )
 
-    def _stage_later(self, table: RunTable, data: pa.Table, insert: list[str]) -> None:
-        if self._mode is UpdateMode.MERGE:
-            data = last_per_key(data, table.spec.key)
-        self._stage(table, data, insert)
-
     def _stage(self, table: RunTable, data: pa.Table, insert: list[str]) -> None:
         self._begin()
         with self._registered(data) as view:
             self._insert(table, view, insert)
         self._pending_rows += data.num_rows
-        if self._pending_rows >= self._chunk_rows:
-            self._commit_chunk()
+        if self._pending_rows >= CHUNK_ROWS:
+            self._commit_transaction()
 
     def _insert(self, table: RunTable, view: str, columns: list[str]) -> None:
         targets = [quote(table.columns[c.lower()][0]) for c in columns]
@@ -354,7 +359,7 @@ class DuckDBSinkRun(SinkRun):
             self._cur.execute("BEGIN TRANSACTION")
             self._in_transaction = True
 
-    def _commit_chunk(self) -> None:
+    def _commit_transaction(self) -> None:
         if self._in_transaction:
             self._cur.execute("COMMIT")
             self._in_transaction = False

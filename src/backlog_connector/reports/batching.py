@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +17,7 @@ BATCH_ROWS = 2000
 
 Explode = Callable[[Rows], list[Row]]
 #: child values gathered column by column: column name -> values (all of one length)
-ExplodeColumns = Callable[[Lookup], dict[str, list[Any]]]
+ExplodeColumns = Callable[[Lookup], Mapping[str, Sequence[Any] | pa.Array]]
 
 
 @dataclass(frozen=True)

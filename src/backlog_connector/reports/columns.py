@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from backlog_connector.reports import fast_path, rejects
+from backlog_connector.reports import fast_path, list_items, rejects
 from backlog_connector.reports.base import TableSpec
 from backlog_connector.reports.naming import column_name
 from backlog_connector.reports.struct_columns import StructPlan, plan, raw_column, typed
@@ -65,8 +65,21 @@ class Lookup:
         key = path[-1]
         return [o.get(key) for o in self.objects(path[:-1])]
 
+    def items(self, path: tuple[str, ...]) -> pa.ListArray | None:
+        """The lists of named objects at ``path`` as one Arrow array (see
+        :mod:`.list_items`), once per batch; None where the fast way does not apply."""
+        if not fast_path.enabled():
+            return None
+        name = "items:" + ".".join(path)
+        if name not in self._memo:
+            self._memo[name] = list_items.items(self.values(path))
+        found: pa.ListArray | None = self._memo[name]
+        return found
 
-Getter = Callable[[Lookup], Sequence[Any]]
+
+#: a column's raw values for a batch: Python values, or an Arrow array already of the column's
+#: type (built natively)
+Getter = Callable[[Lookup], Sequence[Any] | pa.Array]
 
 
 @dataclass(frozen=True)
@@ -131,7 +144,11 @@ def names_of(path: str, key: str = "name") -> Getter:
     """The ``key`` of each object in the list at ``path``, joined with ", " (None if empty)."""
     keys = tuple(path.split("."))
 
-    def get(lookup: Lookup) -> list[str | None]:
+    def get(lookup: Lookup) -> Sequence[str | None] | pa.Array:
+        lists = lookup.items(keys) if key == "name" else None
+        joined = list_items.joined_names(lists) if lists is not None else None
+        if joined is not None:
+            return joined
         return [join_names(v, key) for v in lookup.values(keys)]
 
     return get
@@ -215,7 +232,7 @@ class TableShape:
         )
 
     def batch_of_columns(
-        self, values: Mapping[str, Sequence[Any]], rows: int, space: str
+        self, values: Mapping[str, Sequence[Any] | pa.Array], rows: int, space: str
     ) -> pa.RecordBatch:
         """A record batch from values gathered column by column (a missing column is NULL)."""
         nulls = [None] * rows

@@ -3,7 +3,10 @@ milestones, custom-field values)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+
+import pyarrow as pa
 
 from backlog_connector.reports.batching import ChildTable, Explode, ExplodeColumns
 from backlog_connector.reports.columns import (
@@ -19,6 +22,7 @@ from backlog_connector.reports.columns import (
 )
 from backlog_connector.reports.common import as_rows
 from backlog_connector.reports.custom_fields import VALUES_TABLE, value_columns
+from backlog_connector.reports.list_items import link_columns
 from backlog_connector.reports.values import DATE, FLOAT, INT, STRING, TIMESTAMP
 
 ISSUES_TABLE = TableShape(
@@ -96,7 +100,15 @@ def _linked_columns(path: str, what: str) -> ExplodeColumns:
     """The link table's columns straight from the issues (what ``_linked`` rows give, without
     a copy of each item)."""
 
-    def columns(lookup: Lookup) -> dict[str, list[Any]]:
+    def columns(lookup: Lookup) -> dict[str, Sequence[Any] | pa.Array]:
+        lists = lookup.items((path,))
+        native = (
+            link_columns(lookup.values(("id",)), lists, "issue_id", what)
+            if lists is not None
+            else None
+        )
+        if native is not None:
+            return dict(native)
         pairs = [
             (issue.get("id"), item) for issue in lookup.rows for item in as_rows(issue.get(path))
         ]

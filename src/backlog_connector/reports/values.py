@@ -202,8 +202,13 @@ _BUILDERS: dict[pa.DataType, Callable[[Sequence[Any]], pa.Array]] = {
 }
 
 
-def to_array(values: Sequence[Any], arrow_type: pa.DataType) -> pa.Array:
-    """An Arrow array of ``arrow_type`` from raw JSON values; unusable values become NULL."""
+def to_array(values: Sequence[Any] | pa.Array, arrow_type: pa.DataType) -> pa.Array:
+    """An Arrow array of ``arrow_type`` from raw JSON values; unusable values become NULL.
+    An Arrow array already of ``arrow_type`` (values built natively) is taken as it is."""
+    if isinstance(values, pa.Array):
+        if values.type == arrow_type:
+            return values
+        values = values.to_pylist()
     builder = _BUILDERS.get(arrow_type)
     if builder is None:
         raise TypeError(f"no value builder for Arrow type {arrow_type}")

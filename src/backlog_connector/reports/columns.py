@@ -70,10 +70,9 @@ class Lookup:
         :mod:`.list_items`), once per batch; None where the fast way does not apply."""
         if not fast_path.enabled():
             return None
-        name = "items:" + ".".join(path)
-        if name not in self._memo:
-            self._memo[name] = list_items.items(self.values(path))
-        found: pa.ListArray | None = self._memo[name]
+        found: pa.ListArray | None = self.memo(
+            "items:" + ".".join(path), lambda _rows: list_items.items(self.values(path))
+        )
         return found
 
 

@@ -28,7 +28,6 @@ class Collections:
     def __init__(self, every: int, *, active: bool) -> None:
         self.every = max(1, every)
         self.active = active
-        self.collections = 0
         self._rows = 0
 
     def tick(self, rows: int) -> None:
@@ -39,7 +38,6 @@ class Collections:
         if self._rows >= self.every:
             self._rows = 0
             gc.collect()
-            self.collections += 1
 
 
 @contextmanager

@@ -3,7 +3,7 @@ milestones, custom-field values)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -100,15 +100,12 @@ def _linked_columns(path: str, what: str) -> ExplodeColumns:
     """The link table's columns straight from the issues (what ``_linked`` rows give, without
     a copy of each item)."""
 
-    def columns(lookup: Lookup) -> dict[str, Sequence[Any] | pa.Array]:
+    def columns(lookup: Lookup) -> Mapping[str, Sequence[Any] | pa.Array]:
         lists = lookup.items((path,))
-        native = (
-            link_columns(lookup.values(("id",)), lists, "issue_id", what)
-            if lists is not None
-            else None
-        )
-        if native is not None:
-            return dict(native)
+        if lists is not None:
+            native = link_columns(lookup.values(("id",)), lists, "issue_id", what)
+            if native is not None:
+                return native
         pairs = [
             (issue.get("id"), item) for issue in lookup.rows for item in as_rows(issue.get(path))
         ]

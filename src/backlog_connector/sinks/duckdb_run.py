@@ -46,7 +46,7 @@ import pyarrow as pa
 
 from backlog_connector.reports.base import TableBatch, TableSpec, UpdateMode
 from backlog_connector.sinks import duckdb_staging as staging
-from backlog_connector.sinks.arrow_batches import as_table, keys_table
+from backlog_connector.sinks.arrow_batches import as_table, keys_table, last_per_key
 from backlog_connector.sinks.base import SinkRun, WriteStats, table_name
 from backlog_connector.sinks.duckdb_apply import (
     Applier,
@@ -315,6 +315,8 @@ class DuckDBSinkRun(SinkRun):
         )
 
     def _stage(self, table: RunTable, data: pa.Table, insert: list[str]) -> None:
+        if self._mode is UpdateMode.MERGE:
+            data = last_per_key(data, table.spec.key)
         self._begin()
         with self._registered(data) as view:
             self._insert(table, view, insert)

@@ -3,10 +3,11 @@
 checkout ("after") and for a git worktree of the base commit ("before"), run alternately in one
 process so both see the same machine load; each figure is the median of ``--rounds`` runs.
 
-The data home is real: an account on the emulator, three datasets, two of them run (so the
+The data homes are real: an account on the emulator, three datasets, two of them run (so the
 listings have rows and a history); ``datasets_run_small`` runs the small ``users`` dataset
-again against the emulator (a run whose time is mostly the start). Both versions read the same
-home (same schema revision). Bytecode is written (PYTHONDONTWRITEBYTECODE is dropped), as for
+again against the emulator (a run whose time is mostly the start). Each version has its own
+home, populated by its own code (a newer version's schema revisions are unknown to an older
+one). Bytecode is written (PYTHONDONTWRITEBYTECODE is dropped), as for
 an installed package, so neither version compiles its sources at every start. The target
 (issue 16): ``datasets list --json`` at most 8x a bare ``python -c pass``.
 
@@ -110,14 +111,14 @@ def populate(env: dict[str, str]) -> subprocess.Popen[str]:
 def measure(rounds: int, base: str) -> dict[str, Any]:
     """Alternate bare python, before and after for every command; medians and ratios."""
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
-        home, before_src = Path(tmp) / "home", base_worktree(base, Path(tmp) / "base")
-        emulator: subprocess.Popen[str] | None = None
+        before_src = base_worktree(base, Path(tmp) / "base")
+        emulators: list[subprocess.Popen[str]] = []
         try:
-            after = env_for(ROOT / "src", home)
-            before = env_for(before_src, home)
-            emulator = populate(after)
-            for env in (before, after):  # compiled .pyc files and a warm page cache for both
-                for args in COMMANDS.values():
+            after = env_for(ROOT / "src", Path(tmp) / "home-after")
+            before = env_for(before_src, Path(tmp) / "home-before")
+            for env in (before, after):
+                emulators.append(populate(env))
+                for args in COMMANDS.values():  # compiled .pyc files and a warm page cache
                     run(cli(args), env)
             times: dict[str, list[float]] = {"python_c_pass": []}
             for round_ in range(rounds):
@@ -129,7 +130,7 @@ def measure(rounds: int, base: str) -> dict[str, Any]:
                         key = f"{name}.{label}"
                         times.setdefault(key, []).append(run(cli(args), env))
         finally:
-            if emulator is not None:
+            for emulator in emulators:
                 emulator.terminate()
                 emulator.wait(timeout=30)
             subprocess.run(

@@ -7,3 +7,6 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[dev]'
+# The package's own bytecode, written once: with PYTHONDONTWRITEBYTECODE set (as on CI) every
+# command would otherwise compile the sources again at its start.
+.venv/bin/python -m compileall -q src

@@ -85,6 +85,10 @@ class Wire:
             )
         except httpx.TransportError as exc:
             raise self._network_error(method, path, exc) from None
+        # httpx binds the read stream to its response (response -> stream -> response), a cycle
+        # that only a garbage collection frees, with the page's bytes: a stream over the bytes
+        # already read breaks it, so a page is freed once its rows are decoded.
+        response.stream = httpx.ByteStream(response.content)
         return response, time.monotonic() - started
 
     def _network_error(self, method: str, path: str, exc: httpx.TransportError) -> NetworkError:

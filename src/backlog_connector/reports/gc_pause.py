@@ -6,8 +6,9 @@ a page: each collection walks the half-built page and the rows buffered for the 
 to older generations, and older collections walk them again. Inside :func:`fewer_collections`
 automatic collection is off, what existed when the run started is frozen out of collections, and
 the loop calls :meth:`Collections.tick` with the rows it has turned into batches: one collection
-every ``every`` rows, right after a batch is built, when little is alive, so it is short and
-still frees the few cycles (HTTP responses) before they pile up.
+every ``every`` rows, right after a batch is built, when little is alive. Pages are freed by
+reference counting (the client breaks httpx's response cycle), so the collections only catch
+the rare cycle and can be far apart.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from contextlib import contextmanager
 
 from backlog_connector.reports import fast_path
 
-#: rows turned into batches between two collections (one batch of the issues report)
-COLLECT_EVERY_ROWS = 2_000
+#: rows turned into batches between two collections (ten batches of the issues report)
+COLLECT_EVERY_ROWS = 20_000
 
 
 class Collections:

@@ -1,30 +1,35 @@
-"""Benchmark of a full ``issues`` sync through the CLI, the batch building before and after
-issue 16 side by side in one run, then a merge run with nothing changed.
+"""Benchmark of a full ``issues`` sync through the CLI, the release issue 16 measured and this
+checkout side by side in one run, then a merge run with nothing changed.
 
 For each size (default 100,000 and 200,000 issues) one warm emulator (pages served from
 pre-rendered bytes) serves both paths; each path gets its own data home, account and dataset,
 and ``backlog-connector datasets run NAME --json`` runs as a child process, so its wall time,
 CPU time and peak RSS are its own (``os.wait4``). The paths alternate (before, after, before,
 after, ... ``--rounds`` times) so that a busy machine weighs on both alike; the best round of
-each path is reported. ``before`` sets ``BACKLOG_CONNECTOR_FAST_BATCHES=0`` (the row-by-row
-batches and default GC thresholds of the release before). The CLI runs under a small wrapper
-(``cli_gc_stats.py``) that records the process's garbage collections at exit.
+each path is reported. ``before`` is a git worktree of ``--base`` (default 2a947c4, the
+release whose 5,700 issues/s issue 16 set out to multiply by 2.5), put first on PYTHONPATH;
+``after`` is this checkout. Both have their bytecode compiled before they are timed, as an
+installed package has. The CLI runs under a small wrapper (``cli_gc_stats.py``) that records
+the process's garbage collections at exit.
 
 After the full runs, each path's dataset runs again with nothing changed in the space (a merge
 through the cursor): the rows it read and wrote.
 
-usage: python bench/bench_sync_cli.py [--issues 100000 200000] [--rounds 2]
+usage: python bench/bench_sync_cli.py [--issues 100000 200000] [--rounds 2] [--base 2a947c4]
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -34,15 +39,36 @@ TARGET_SPEEDUP = 2.5
 TARGET_CPU_SECONDS_PER_1000 = 0.07
 TARGET_PEAK_RSS_MB = 400
 WRAPPER = Path(__file__).with_name("cli_gc_stats.py")
-PATHS = {"before": "0", "after": "1"}
+ROOT = Path(__file__).resolve().parents[1]
+#: the ``src`` each path imports (``before`` is set once the base worktree exists)
+PATHS: dict[str, Path] = {"before": ROOT / "src", "after": ROOT / "src"}
+
+
+@contextmanager
+def base_worktree(commit: str) -> Iterator[Path]:
+    """A detached worktree of ``commit`` for the run (removed after); yields its ``src``."""
+    with tempfile.TemporaryDirectory(prefix="bench-sync-base-") as tmp:
+        where = Path(tmp) / "base"
+        subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(where), commit],
+            check=True,
+            capture_output=True,
+        )
+        try:
+            yield where / "src"
+        finally:
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(where)],
+                capture_output=True,
+            )
 
 
 def _env(home: Path, path: str, key: str = "") -> dict[str, str]:
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if not k.startswith("BACKLOG_CONNECTOR_")},
         "BACKLOG_CONNECTOR_HOME": str(home),
-        "BACKLOG_CONNECTOR_FAST_BATCHES": PATHS[path],
         "BENCH_GC_STATS": str(home / "gc.json"),
+        "PYTHONPATH": str(PATHS[path]),
     }
     if key:
         env["BACKLOG_API_KEY"] = key
@@ -161,8 +187,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--issues", type=int, nargs="+", default=[100_000, 200_000])
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--base", default="2a947c4")
     args = parser.parse_args()
-    sizes = [measure(n, args.rounds) for n in args.issues]
+    with base_worktree(args.base) as base_src:
+        PATHS["before"] = base_src
+        for src in PATHS.values():
+            compileall.compile_dir(src, quiet=1)
+        sizes = [measure(n, args.rounds) for n in args.issues]
     after_ok = all(
         s["speedup"] >= TARGET_SPEEDUP
         and s["after"]["cpu_seconds_per_1000_issues"] < TARGET_CPU_SECONDS_PER_1000
@@ -174,6 +205,7 @@ def main() -> None:
         json.dumps(
             {
                 "benchmark": "full issues sync through the CLI, before/after, warm emulator",
+                "base_commit": args.base,
                 "cpus": os.cpu_count(),
                 "load_average_1m_at_end": round(os.getloadavg()[0], 2),
                 "targets": {

@@ -19,6 +19,7 @@ from backlog_connector.backlog.errors import BacklogConnectorError, CancelledErr
 from backlog_connector.backlog.stats import Event, RequestStats, Retrying, WaitingForBudget
 from backlog_connector.datasets.connect import open_client
 from backlog_connector.datasets.previous import previous_rows
+from backlog_connector.reports.arrow_memory import use_system_pool
 from backlog_connector.reports.base import ProgressEvent, RunContext, TableBatch, UpdateMode
 from backlog_connector.reports.rejects import (
     REJECTS_SUFFIX,
@@ -202,6 +203,7 @@ def execute(
                     on_wait=waited,
                 )
                 refused = RejectLog()
+                use_system_pool()
                 with collecting(refused), dates_in_zone(plan.space_timezone):
                     for batch in report.read(ctx):
                         if cancel is not None and cancel.is_set():

@@ -33,7 +33,6 @@ and, when the table lacks it, is skipped until a batch brings the column with a 
 from __future__ import annotations
 
 import contextlib
-import errno
 import functools
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -63,13 +62,9 @@ from backlog_connector.sinks.duckdb_columns import (
     declared_columns,
     registered,
 )
+from backlog_connector.sinks.duckdb_failures import run_failure
 from backlog_connector.sinks.duckdb_file import COMMIT_WAIT_SECONDS, WarehouseFile
-from backlog_connector.sinks.errors import (
-    DiskFullError,
-    RunFinishedError,
-    WarehouseError,
-    WriteConflictError,
-)
+from backlog_connector.sinks.errors import RunFinishedError
 from backlog_connector.sinks.naming import quote
 from backlog_connector.sinks.run_rules import (
     LOADED_AT_COLUMN,
@@ -379,20 +374,10 @@ class DuckDBSinkRun(SinkRun):
             yield
         except BaseException as exc:
             self._rollback()
-            if _disk_full(exc):
-                raise DiskFullError(
-                    f"{doing}: no space left on device (the disk holding the warehouse, its "
-                    "staging files or DuckDB's temporary files is full); the run was rolled "
-                    "back and the table kept: free some space, then run it again"
-                ) from exc
-            if isinstance(exc, duckdb.TransactionException):
-                raise WriteConflictError(
-                    f"{doing}: a concurrent transaction changed the same rows ({exc}); "
-                    "the run was rolled back, run it again"
-                ) from exc
-            if isinstance(exc, duckdb.Error):
-                raise WarehouseError(f"{doing}: DuckDB failed: {exc}") from exc
-            raise
+            mapped = run_failure(doing, exc)
+            if mapped is exc:
+                raise
+            raise mapped from exc
 
     def _rollback(self) -> None:
         if not self._open:
@@ -409,14 +394,3 @@ class DuckDBSinkRun(SinkRun):
             self._con = None
         staging.release(self._file)
 
-
-def _disk_full(exc: BaseException) -> bool:
-    """Whether ``exc`` (or what caused it) is the disk running out of space."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, OSError) and seen.errno == errno.ENOSPC:
-            return True
-        if "no space left on device" in str(seen).lower():
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False

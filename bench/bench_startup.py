@@ -104,6 +104,7 @@ def populate(env: dict[str, str]) -> subprocess.Popen[str]:
             run(cli(step), key_env)
     except BaseException:
         emulator.terminate()
+        emulator.wait(timeout=30)
         raise
     return emulator
 
@@ -137,6 +138,7 @@ def measure(rounds: int, base: str) -> dict[str, Any]:
                 ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(Path(tmp) / "base")],
                 capture_output=True,
             )
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "prune"], capture_output=True)
     bare = statistics.median(times["python_c_pass"])
     result: dict[str, Any] = {
         "rounds": rounds,

@@ -61,6 +61,7 @@ def base_worktree(commit: str) -> Iterator[Path]:
                 ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(where)],
                 capture_output=True,
             )
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "prune"], capture_output=True)
 
 
 def _env(home: Path, path: str, key: str = "") -> dict[str, str]:

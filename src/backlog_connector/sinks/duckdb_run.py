@@ -393,4 +393,3 @@ class DuckDBSinkRun(SinkRun):
                 self._con.close()
             self._con = None
         staging.release(self._file)
-

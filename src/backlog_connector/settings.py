@@ -33,6 +33,7 @@ from backlog_connector.settings_files import (
     SECRET_SETTINGS,
     SETTINGS_FILES,
     WAREHOUSE_FILE,
+    HomeFiles,
     default_home,
     settings_file_data,
 )
@@ -134,7 +135,7 @@ class WorkersSettings(BaseModel):
     warehouse_queue: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:@-]{1,100}$")
 
 
-class Settings(BaseSettings):
+class Settings(HomeFiles, BaseSettings):
     """Everything configurable. ``home`` is resolved to an absolute path."""
 
     model_config = SettingsConfigDict(
@@ -160,21 +161,11 @@ class Settings(BaseSettings):
     #: Fernet key for saved credentials; default: the 0600 key file in the data home
     secret_key: SecretStr | None = None
 
-    @property
-    def warehouse_path(self) -> Path:
-        """The DuckDB file of the datasets."""
-        return self.home / WAREHOUSE_FILE
-
-    @property
-    def key_file(self) -> Path:
-        """The 0600 file holding the Fernet key when ``secret_key`` is not set."""
-        return self.home / KEY_FILE
-
     def control_db_url(self) -> str:
         """The control plane's SQLAlchemy URL (may hold a password: never print it)."""
         if self.database_url is not None:
             return self.database_url.get_secret_value()
-        return f"sqlite:///{self.home / CONTROL_DB_FILE}"
+        return self.home_control_db_url()
 
     @classmethod
     def settings_customise_sources(

@@ -14,7 +14,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backlog_connector.backlog.errors import ConfigurationError
 
@@ -93,14 +93,12 @@ def _holds_secret(name: str, value: Any) -> bool:
     return True
 
 
-@dataclass(frozen=True)
-class BasicSettings:
-    """The data home, the control-plane URL and the secret key: all a listing reads."""
+class HomeFiles:
+    """The files of a data home, for a settings object with a ``home`` (``Settings`` and
+    ``BasicSettings`` both)."""
 
-    home: Path
-    database_url: str | None = field(default=None, repr=False)
-    secret_key: str | None = field(default=None, repr=False)
-    stale_seconds: float = DEFAULT_STALE_SECONDS
+    if TYPE_CHECKING:
+        home: Path
 
     @property
     def warehouse_path(self) -> Path:
@@ -112,11 +110,25 @@ class BasicSettings:
         """The 0600 file holding the Fernet key when ``secret_key`` is not set."""
         return self.home / KEY_FILE
 
+    def home_control_db_url(self) -> str:
+        """The SQLAlchemy URL of the control plane's SQLite file in the data home."""
+        return f"sqlite:///{self.home / CONTROL_DB_FILE}"
+
+
+@dataclass(frozen=True)
+class BasicSettings(HomeFiles):
+    """The data home, the control-plane URL and the secret key: all a listing reads."""
+
+    home: Path
+    database_url: str | None = field(default=None, repr=False)
+    secret_key: str | None = field(default=None, repr=False)
+    stale_seconds: float = DEFAULT_STALE_SECONDS
+
     def control_db_url(self) -> str:
         """The control plane's SQLAlchemy URL (may hold a password: never print it)."""
         if self.database_url is not None:
             return self.database_url
-        return f"sqlite:///{self.home / CONTROL_DB_FILE}"
+        return self.home_control_db_url()
 
 
 def basic_settings() -> BasicSettings | None:

@@ -27,7 +27,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+from base_worktree import BASE_COMMIT, ROOT, base_worktree
+
 TARGET_RATIO = 8.0
 #: the CLI as its console script runs it, importable from a given ``src`` by PYTHONPATH
 CLI = "import sys; from backlog_connector.cli import main; sys.argv[0] = 'backlog-connector';main()"
@@ -69,16 +70,6 @@ def env_for(src: Path, home: Path) -> dict[str, str]:
     return env
 
 
-def base_worktree(commit: str, where: Path) -> Path:
-    """A detached worktree of ``commit``; returns its ``src``."""
-    subprocess.run(
-        ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(where), commit],
-        check=True,
-        capture_output=True,
-    )
-    return where / "src"
-
-
 def populate(env: dict[str, str]) -> subprocess.Popen[str]:
     """An account on the emulator (returned: stop it after), three datasets, two of them run."""
     emulator = subprocess.Popen(
@@ -111,8 +102,8 @@ def populate(env: dict[str, str]) -> subprocess.Popen[str]:
 
 def measure(rounds: int, base: str) -> dict[str, Any]:
     """Alternate bare python, before and after for every command; medians and ratios."""
-    with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
-        before_src = base_worktree(base, Path(tmp) / "base")
+    home = tempfile.TemporaryDirectory(prefix="bench-startup-")
+    with home as tmp, base_worktree(base) as before_src:
         emulators: list[subprocess.Popen[str]] = []
         try:
             after = env_for(ROOT / "src", Path(tmp) / "home-after")
@@ -134,11 +125,6 @@ def measure(rounds: int, base: str) -> dict[str, Any]:
             for emulator in emulators:
                 emulator.terminate()
                 emulator.wait(timeout=30)
-            subprocess.run(
-                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(Path(tmp) / "base")],
-                capture_output=True,
-            )
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "prune"], capture_output=True)
     bare = statistics.median(times["python_c_pass"])
     result: dict[str, Any] = {
         "rounds": rounds,
@@ -165,7 +151,7 @@ def measure(rounds: int, base: str) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=9)
-    parser.add_argument("--base", default="2a947c4")
+    parser.add_argument("--base", default=BASE_COMMIT)
     parser.add_argument("--output", type=Path)
     args = parser.parse_args()
     result = measure(args.rounds, args.base)

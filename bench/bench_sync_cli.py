@@ -28,40 +28,18 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from base_worktree import BASE_COMMIT, ROOT, base_worktree
 from bench_sync import start_emulator
 
 TARGET_SPEEDUP = 2.5
 TARGET_CPU_SECONDS_PER_1000 = 0.07
 TARGET_PEAK_RSS_MB = 400
 WRAPPER = Path(__file__).with_name("cli_gc_stats.py")
-ROOT = Path(__file__).resolve().parents[1]
 #: the ``src`` each path imports (``before`` is set once the base worktree exists)
 PATHS: dict[str, Path] = {"before": ROOT / "src", "after": ROOT / "src"}
-
-
-@contextmanager
-def base_worktree(commit: str) -> Iterator[Path]:
-    """A detached worktree of ``commit`` for the run (removed after); yields its ``src``."""
-    with tempfile.TemporaryDirectory(prefix="bench-sync-base-") as tmp:
-        where = Path(tmp) / "base"
-        subprocess.run(
-            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(where), commit],
-            check=True,
-            capture_output=True,
-        )
-        try:
-            yield where / "src"
-        finally:
-            subprocess.run(
-                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(where)],
-                capture_output=True,
-            )
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "prune"], capture_output=True)
 
 
 def _env(home: Path, path: str, key: str = "") -> dict[str, str]:
@@ -188,7 +166,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--issues", type=int, nargs="+", default=[100_000, 200_000])
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--base", default="2a947c4")
+    parser.add_argument("--base", default=BASE_COMMIT)
     args = parser.parse_args()
     with base_worktree(args.base) as base_src:
         PATHS["before"] = base_src

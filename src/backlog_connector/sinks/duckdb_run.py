@@ -86,8 +86,11 @@ STAGING_THREADS = 1
 #: are written to the file as each row group fills, instead of to the write-ahead log and again
 #: at the checkpoint
 STAGING_ROW_GROUP = 16_384
-#: staged rows per commit of the staging tables: bounds what DuckDB holds for the transaction
-CHUNK_ROWS = 50_000
+#: staged rows per commit of the staging tables: bounds what DuckDB holds for the transaction.
+#: Each commit costs tens of milliseconds of CPU; at 200,000 rather than 50,000 a 100,000-issue
+#: run (about 740,000 staged rows with its child tables) stages with about 0.6 s less CPU and
+#: the same peak RSS; a single commit at the end (1,000,000) added 50 MB and saved nothing more
+CHUNK_ROWS = 200_000
 _STAGE_DB = "stage"
 
 

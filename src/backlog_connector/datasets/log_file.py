@@ -7,12 +7,16 @@ warnings and the full text of their failures there (the terminal gets the short 
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
-from logging.handlers import RotatingFileHandler
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from backlog_connector.backlog.redact import Redactor
+
+if TYPE_CHECKING:
+    from logging.handlers import RotatingFileHandler
 
 LOG_FILE = Path("logs") / "backlog-connector.log"
 #: rotate at this size, keeping this many older files (.1 ... .N)
@@ -43,17 +47,51 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-class PrivateRotatingFileHandler(RotatingFileHandler):
-    """A rotating file handler whose files are created 0600 (an umask cannot widen them), in a
-    0700 folder made at the first record (a command that logs nothing creates nothing)."""
+@functools.cache
+def _rotating_handler_class() -> type[RotatingFileHandler]:
+    # ``logging.handlers`` (and the socket and pickle modules it imports) costs a tenth of a
+    # short command's start, so it is imported only when a record is written
+    from logging.handlers import RotatingFileHandler
 
-    def _open(self):  # type: ignore[no-untyped-def]  # typeshed: returns a text stream
-        folder = Path(self.baseFilename).parent
-        folder.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the data home
-        folder.mkdir(mode=0o700, exist_ok=True)
-        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        os.chmod(self.baseFilename, 0o600)
-        return os.fdopen(fd, "a", encoding=self.encoding or "utf-8", errors=self.errors)
+    class PrivateRotatingFileHandler(RotatingFileHandler):
+        """A rotating file handler whose files are created 0600 (an umask cannot widen them),
+        in a 0700 folder made when the file is opened."""
+
+        def _open(self):  # type: ignore[no-untyped-def]  # typeshed: returns a text stream
+            folder = Path(self.baseFilename).parent
+            folder.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the data home
+            folder.mkdir(mode=0o700, exist_ok=True)
+            fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            os.chmod(self.baseFilename, 0o600)
+            return os.fdopen(fd, "a", encoding=self.encoding or "utf-8", errors=self.errors)
+
+    return PrivateRotatingFileHandler
+
+
+class PrivateLogFile(logging.Handler):
+    """The data home's log file, rotated and private; the file, its folder and the rotating
+    handler behind them are made at the first record (a command that logs nothing creates
+    nothing)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+        self._file: RotatingFileHandler | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Write ``record`` (already filtered and at this handler's level) to the file."""
+        if self._file is None:
+            self._file = _rotating_handler_class()(
+                self.path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", delay=True
+            )
+            self._file.setFormatter(self.formatter)
+        self._file.emit(record)
+
+    def close(self) -> None:
+        """Close the file (if it was opened) and the handler."""
+        if self._file is not None:
+            self._file.close()
+        super().close()
 
 
 def log_path(home: Path) -> Path:
@@ -74,9 +112,7 @@ def attach_log_file(home: Path, level: int = logging.INFO) -> Path:
     if key in _attached:
         _attached[key].setLevel(level)
         return path
-    handler = PrivateRotatingFileHandler(
-        path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", delay=True
-    )
+    handler = PrivateLogFile(path)
     handler.setLevel(level)
     handler.setFormatter(logging.Formatter(FORMAT))
     handler.addFilter(RedactingFilter())

@@ -1,11 +1,12 @@
-"""The HTTP connection pool of a client: no redirects, no proxies from the environment for
-loopback, and the API key placed where the account asks for it."""
+"""The HTTP connection pool of a client (:mod:`.stdlib_transport`): no redirects, no proxies
+from the environment, and the API key placed where the account asks for it."""
 
 from __future__ import annotations
 
 import httpx
 
 from backlog_connector.backlog.credentials import ApiKey, Credentials
+from backlog_connector.backlog.stdlib_transport import StdlibTransport
 
 USER_AGENT = "backlog-connector/0.1 (+httpx)"
 
@@ -39,7 +40,7 @@ def http_client(
 ) -> httpx.Client:
     """An httpx client that never follows a redirect (no request to a host the user did not
     name) and ignores proxy settings of the environment."""
-    inner: httpx.BaseTransport = transport or httpx.HTTPTransport(retries=0)
+    inner: httpx.BaseTransport = transport or StdlibTransport()
     if isinstance(credentials, ApiKey) and credentials.in_query:
         inner = ApiKeyQueryTransport(inner, credentials.key)
     return httpx.Client(

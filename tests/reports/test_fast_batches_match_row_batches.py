@@ -116,7 +116,7 @@ def test_fast_batches_equal_row_batches_on_the_same_pages(
     shape = ISSUES_TABLE.with_columns(())
     with client_for(emu) as client:
         pages = list(client.iter_offset("/issues", [("sort", "created"), ("order", "asc")]))
-    plan = shape._plan
+    plan = shape.struct_plan
     assert plan is not None
     assert plan.read(pages[0]) is not None
     assert plan.read(pages[3]) is not None

@@ -204,7 +204,7 @@ class TableShape:
         )
 
     @cached_property
-    def _plan(self) -> StructPlan | None:
+    def struct_plan(self) -> StructPlan | None:
         """The struct conversion of the plain fields (see :mod:`.struct_columns`)."""
         paths = [(p, c.type) for c in self.columns for p in (c.path, c.fallback) if p]
         return plan(paths)
@@ -247,7 +247,7 @@ class TableShape:
         """A record batch of ``rows`` (raw JSON objects, or their ``Lookup``) with
         ``_space`` = ``space``."""
         lookup = rows if isinstance(rows, Lookup) else Lookup(rows)
-        plan = self._plan if fast_path.enabled() else None
+        plan = self.struct_plan if fast_path.enabled() else None
         struct = plan.read(lookup.rows) if plan is not None else None
         raws: list[Sequence[Any] | pa.Array] = []
         arrays: list[pa.Array] = []

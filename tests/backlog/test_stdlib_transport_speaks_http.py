@@ -8,12 +8,15 @@ from __future__ import annotations
 import gzip
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import httpx
 import pytest
 
+from backlog_connector.backlog import stdlib_transport
 from backlog_connector.backlog.stdlib_transport import StdlibTransport
 
 Handler = Callable[[socket.socket, bytes], bool]  # (connection, request head+body) -> keep open
@@ -87,6 +90,74 @@ def test_requests_reuse_one_kept_alive_connection_and_carry_headers_and_bodies()
         assert len(accepted) == 1
 
 
+def test_the_request_head_is_httpx_s_own_with_nothing_added() -> None:
+    with server(echo) as (base, _), httpx.Client(transport=StdlibTransport()) as client:
+        head = client.get(f"{base}/x?a=1").content.decode("latin-1")
+    lines = head.split("\r\n")
+    assert lines[0] == "GET /x?a=1 HTTP/1.1"
+    names = [line.split(":", 1)[0].lower() for line in lines[1:] if line]
+    assert names.count("host") == 1
+    assert names.count("accept-encoding") == 1
+    assert "identity" not in head.lower()  # http.client's own Accept-Encoding is not sent
+
+
+def test_answers_stay_with_their_requests_across_threads() -> None:
+    with server(echo) as (base, _), httpx.Client(transport=StdlibTransport()) as client:
+
+        def ask(n: int) -> bool:
+            return client.get(f"{base}/n/{n}").content.startswith(f"GET /n/{n} ".encode())
+
+        with ThreadPoolExecutor(4) as pool:
+            assert all(pool.map(ask, range(200)))
+
+
+def test_an_informational_answer_fails_and_does_not_shift_later_answers() -> None:
+    def early_hints(conn: socket.socket, request: bytes) -> bool:
+        if request.startswith(b"GET /hint "):
+            conn.sendall(b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n")
+            time.sleep(0.05)
+        conn.sendall(ok(request.split(b"\r\n", 1)[0]))
+        return True
+
+    with server(early_hints) as (base, _), httpx.Client(transport=StdlibTransport()) as client:
+        with pytest.raises(httpx.RemoteProtocolError):
+            client.get(f"{base}/hint")
+        assert client.get(f"{base}/next").text == "GET /next HTTP/1.1"
+
+
+def test_idle_connections_expire(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stdlib_transport, "KEEPALIVE_EXPIRY", 0.1)
+    with server(echo) as (base, accepted), httpx.Client(transport=StdlibTransport()) as client:
+        client.get(f"{base}/a")
+        client.get(f"{base}/b")
+        time.sleep(0.3)
+        client.get(f"{base}/c")
+        assert len(accepted) == 2
+
+
+def test_two_content_lengths_are_a_protocol_error() -> None:
+    def twice(conn: socket.socket, request: bytes) -> bool:
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 4\r\n\r\nokok")
+        return True
+
+    with (
+        server(twice) as (base, _),
+        httpx.Client(transport=StdlibTransport()) as client,
+        pytest.raises(httpx.RemoteProtocolError),
+    ):
+        client.get(f"{base}/")
+
+
+def test_a_header_value_http_does_not_allow_is_refused_without_showing_it() -> None:
+    with (
+        server(echo) as (base, _),
+        httpx.Client(transport=StdlibTransport()) as client,
+        pytest.raises(httpx.LocalProtocolError) as refused,
+    ):
+        client.get(f"{base}/", headers={"Authorization": "Bearer s3cret\nX: y"})
+    assert "s3cret" not in str(refused.value)
+
+
 def test_a_connection_the_server_closed_while_idle_is_replaced() -> None:
     def once(conn: socket.socket, request: bytes) -> bool:
         conn.sendall(ok(b"done"))
@@ -124,17 +195,20 @@ def test_a_truncated_body_is_a_protocol_error() -> None:
         client.get(f"{base}/")
 
 
-def test_a_silent_server_is_a_read_timeout() -> None:
+def test_a_silent_server_is_a_read_timeout_of_the_read_phase() -> None:
     def silent(conn: socket.socket, request: bytes) -> bool:
-        threading.Event().wait(2)
+        threading.Event().wait(3)
         return False
 
+    timeout = httpx.Timeout(5.0, read=0.3)  # the connect and write timeouts are longer
+    started = time.monotonic()
     with (
         server(silent) as (base, _),
-        httpx.Client(transport=StdlibTransport(), timeout=0.3) as client,
+        httpx.Client(transport=StdlibTransport(), timeout=timeout) as client,
         pytest.raises(httpx.ReadTimeout),
     ):
         client.get(f"{base}/")
+    assert time.monotonic() - started < 2
 
 
 def test_a_refused_connection_is_a_connect_error() -> None:

@@ -3,11 +3,16 @@ answers stay httpx objects, but each exchange costs about half the CPU of httpx'
 (httpcore and h11 parse every response in Python; ``http.client`` reads a body with a few C
 calls). On a sync's read-ahead thread that CPU is time the other threads wait for the GIL.
 
-Kept-alive connections are pooled per origin and taken by one request at a time; one that the
-server closed while idle (readable before any request: end of file or stray bytes) is dropped
-before reuse, as httpcore does. Failures surface as httpx's exceptions of the same meaning:
-``ConnectError``/``ConnectTimeout`` before anything was sent, ``WriteError``/``WriteTimeout``
-while sending, ``ReadTimeout``, ``ReadError`` and ``RemoteProtocolError`` while reading.
+Kept-alive connections are pooled per origin (at most ``MAX_IDLE`` each) and taken by one
+request at a time. One idle for longer than ``KEEPALIVE_EXPIRY`` seconds (as httpcore's
+default), or readable while idle (the server closed it, or sent what no request asked for), is
+dropped before reuse. An answer ``http.client`` cannot keep in step with (an informational 1xx
+other than 100, two different ``Content-Length``s) fails and its connection is closed.
+
+Failures surface as httpx's exceptions of the same meaning: ``ConnectError``/``ConnectTimeout``
+before anything was sent, ``LocalProtocolError`` for a request that cannot be sent as given,
+``WriteError``/``WriteTimeout`` while sending, ``ReadTimeout``, ``ReadError`` and
+``RemoteProtocolError`` while reading. No message carries a header value or the URL.
 """
 
 from __future__ import annotations
@@ -16,12 +21,17 @@ import http.client
 import select
 import ssl
 import threading
-from typing import Any
+import time
 
 import httpx
 
 Origin = tuple[str, str, int]
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+#: seconds an idle connection is kept for reuse (httpx's default keep-alive expiry)
+KEEPALIVE_EXPIRY = 5.0
+#: idle connections kept per origin
+MAX_IDLE = 20
+_Answer = tuple[int, bytes, list[tuple[bytes, bytes]], bytes, bool]
 
 
 class StdlibTransport(httpx.BaseTransport):
@@ -29,25 +39,29 @@ class StdlibTransport(httpx.BaseTransport):
 
     def __init__(self, ssl_context: ssl.SSLContext | None = None) -> None:
         self._ssl_context = ssl_context
-        self._idle: dict[Origin, list[http.client.HTTPConnection]] = {}
+        self._idle: dict[Origin, list[tuple[http.client.HTTPConnection, float]]] = {}
         self._lock = threading.Lock()
+        self._closed = False
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Send ``request`` and read its whole answer."""
         url = request.url
         if url.scheme not in _DEFAULT_PORTS:
             raise httpx.UnsupportedProtocol(f"unsupported URL scheme {url.scheme!r}")
-        origin: Origin = (url.scheme, url.host, url.port or _DEFAULT_PORTS[url.scheme])
+        # the host as sent (IDNA-encoded): http.client would encode a Unicode name again by
+        # IDNA 2003 rules, which can name another host than the URL's
+        host = url.raw_host.decode("ascii")
+        origin: Origin = (url.scheme, host, url.port or _DEFAULT_PORTS[url.scheme])
         timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
         body = request.read()
+        chunked = "transfer-encoding" in request.headers
         conn = self._checkout(origin, timeouts.get("connect"))
         try:
-            self._send(conn, request, body, timeouts.get("write"))
-            answer = self._receive(conn, timeouts.get("read"))
+            _send(conn, request, body, chunked, timeouts.get("write"))
+            status, reason, headers, content, reusable = _receive(conn, timeouts.get("read"))
         except BaseException:
             conn.close()
             raise
-        status, reason, headers, content, reusable = answer
         if reusable:
             self._checkin(origin, conn)
         else:
@@ -60,11 +74,12 @@ class StdlibTransport(httpx.BaseTransport):
         )
 
     def close(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection; connections in use close when their request ends."""
         with self._lock:
+            self._closed = True
             pools, self._idle = self._idle, {}
         for connections in pools.values():
-            for conn in connections:
+            for conn, _since in connections:
                 conn.close()
 
     # -- connections ----------------------------------------------------------------------
@@ -73,24 +88,30 @@ class StdlibTransport(httpx.BaseTransport):
         while True:
             with self._lock:
                 pool = self._idle.get(origin)
-                conn = pool.pop() if pool else None
+                conn, since = pool.pop() if pool else (None, 0.0)
             if conn is None:
                 return self._connect(origin, connect)
-            if not _closed_by_peer(conn):
+            if time.monotonic() - since <= KEEPALIVE_EXPIRY and not _closed_by_peer(conn):
                 return conn
             conn.close()
 
     def _checkin(self, origin: Origin, conn: http.client.HTTPConnection) -> None:
         with self._lock:
-            self._idle.setdefault(origin, []).append(conn)
+            pool = self._idle.setdefault(origin, [])
+            if not self._closed and len(pool) < MAX_IDLE:
+                pool.append((conn, time.monotonic()))
+                return
+        conn.close()
 
     def _connect(self, origin: Origin, timeout: float | None) -> http.client.HTTPConnection:
         scheme, host, port = origin
         conn: http.client.HTTPConnection
         if scheme == "https":
-            context = self._ssl_context or httpx.create_ssl_context()
-            self._ssl_context = context
-            conn = http.client.HTTPSConnection(host, port, timeout=timeout, context=context)
+            if self._ssl_context is None:
+                self._ssl_context = httpx.create_ssl_context()  # as httpx's own transport
+            conn = http.client.HTTPSConnection(
+                host, port, timeout=timeout, context=self._ssl_context
+            )
         else:
             conn = http.client.HTTPConnection(host, port, timeout=timeout)
         try:
@@ -103,49 +124,72 @@ class StdlibTransport(httpx.BaseTransport):
             raise httpx.ConnectError(str(exc) or type(exc).__name__) from exc
         return conn
 
-    # -- one exchange -----------------------------------------------------------------------
 
-    @staticmethod
-    def _send(
-        conn: http.client.HTTPConnection,
-        request: httpx.Request,
-        body: bytes,
-        timeout: float | None,
-    ) -> None:
-        try:
-            _settimeout(conn, timeout)
-            target = request.url.raw_path.decode("ascii")
-            conn.putrequest(request.method, target, skip_host=True, skip_accept_encoding=True)
-            for name, value in request.headers.raw:
-                conn.putheader(name.decode("latin-1"), value.decode("latin-1"))
-            conn.endheaders(body or None)
-        except TimeoutError as exc:
-            raise httpx.WriteTimeout(str(exc) or "timed out sending") from exc
-        except OSError as exc:
-            raise httpx.WriteError(str(exc) or type(exc).__name__) from exc
+def _send(
+    conn: http.client.HTTPConnection,
+    request: httpx.Request,
+    body: bytes,
+    chunked: bool,
+    timeout: float | None,
+) -> None:
+    target = request.url.raw_path.decode("ascii")
+    try:
+        conn.putrequest(request.method, target, skip_host=True, skip_accept_encoding=True)
+        for name, value in request.headers.raw:
+            conn.putheader(name.decode("latin-1"), value.decode("latin-1"))
+    except (ValueError, http.client.HTTPException) as exc:  # a control character, say
+        raise httpx.LocalProtocolError(
+            f"the request cannot be sent as given ({type(exc).__name__}); a header name or "
+            "value holds a character HTTP does not allow"
+        ) from None  # the message would hold the value: perhaps a token
+    try:
+        _settimeout(conn, timeout)
+        conn.endheaders(body or None, encode_chunked=chunked)
+    except TimeoutError as exc:
+        raise httpx.WriteTimeout(str(exc) or "timed out sending") from exc
+    except OSError as exc:
+        raise httpx.WriteError(str(exc) or type(exc).__name__) from exc
 
-    @staticmethod
-    def _receive(
-        conn: http.client.HTTPConnection, timeout: float | None
-    ) -> tuple[int, bytes, list[tuple[bytes, bytes]], bytes, bool]:
-        try:
-            _settimeout(conn, timeout)
-            response = conn.getresponse()
-            content = response.read()
-        except TimeoutError as exc:
-            raise httpx.ReadTimeout(str(exc) or "timed out reading") from exc
-        except (http.client.IncompleteRead, http.client.RemoteDisconnected) as exc:
+
+def _receive(conn: http.client.HTTPConnection, timeout: float | None) -> _Answer:
+    response: http.client.HTTPResponse | None = None
+    try:
+        _settimeout(conn, timeout)
+        response = conn.getresponse()
+        if response.status < 200:
             raise httpx.RemoteProtocolError(
-                f"the server closed the connection before a complete answer ({exc!r})"
-            ) from exc
-        except http.client.HTTPException as exc:  # a malformed status line or header
-            raise httpx.RemoteProtocolError(f"malformed answer ({exc!r})") from exc
-        except OSError as exc:  # reset
-            raise httpx.ReadError(str(exc) or type(exc).__name__) from exc
-        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.getheaders()]
-        return response.status, response.reason.encode("latin-1"), headers, content, (
-            not response.will_close
-        )
+                f"informational answer {response.status} that this transport does not follow"
+            )
+        lengths = set(response.msg.get_all("content-length") or ())
+        if len(lengths) > 1:
+            raise httpx.RemoteProtocolError("the answer gives two different Content-Lengths")
+        content = response.read()
+    except TimeoutError as exc:
+        _close(response)
+        raise httpx.ReadTimeout(str(exc) or "timed out reading") from exc
+    except (http.client.IncompleteRead, http.client.RemoteDisconnected) as exc:
+        _close(response)
+        raise httpx.RemoteProtocolError(
+            f"the server closed the connection before a complete answer ({type(exc).__name__})"
+        ) from exc
+    except (http.client.HTTPException, ValueError, OverflowError, MemoryError) as exc:
+        _close(response)  # a malformed status line, header or length
+        raise httpx.RemoteProtocolError(f"malformed answer ({type(exc).__name__})") from exc
+    except OSError as exc:  # reset
+        _close(response)
+        raise httpx.ReadError(str(exc) or type(exc).__name__) from exc
+    except BaseException:
+        _close(response)
+        raise
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.getheaders()]
+    reason = response.reason.encode("latin-1", "replace")
+    return response.status, reason, headers, content, not response.will_close
+
+
+def _close(response: http.client.HTTPResponse | None) -> None:
+    # a response that will close owns the socket: closing the connection alone leaves it open
+    if response is not None:
+        response.close()
 
 
 def _settimeout(conn: http.client.HTTPConnection, timeout: float | None) -> None:
@@ -156,11 +200,11 @@ def _settimeout(conn: http.client.HTTPConnection, timeout: float | None) -> None
 def _closed_by_peer(conn: http.client.HTTPConnection) -> bool:
     """Whether an idle connection is unusable: its socket is gone, or readable (the server
     closed it, or sent something no request asked for)."""
-    sock: Any = conn.sock
-    if sock is None:
+    if conn.sock is None:
         return True
+    poller = select.poll()  # not select(): it fails for descriptors past 1023
     try:
-        readable, _, _ = select.select([sock], [], [], 0)
+        poller.register(conn.sock, select.POLLIN | select.POLLPRI)
+        return bool(poller.poll(0))
     except (OSError, ValueError):
         return True
-    return bool(readable)

@@ -80,12 +80,23 @@ class PrivateLogFile(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         """Write ``record`` (already filtered and at this handler's level) to the file."""
-        if self._file is None:
-            self._file = _rotating_handler_class()(
-                self.path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", delay=True
-            )
-            self._file.setFormatter(self.formatter)
+        try:
+            if self._file is None:
+                self._file = _rotating_handler_class()(
+                    self.path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8",
+                    delay=True,
+                )  # fmt: skip
+                self._file.setFormatter(self.formatter)
+        except Exception:  # as a handler's own failures: reported on stderr, never raised
+            self.handleError(record)
+            return
         self._file.emit(record)
+
+    def setFormatter(self, fmt: logging.Formatter | None) -> None:
+        """Format with ``fmt`` from now on (the open file too)."""
+        super().setFormatter(fmt)
+        if self._file is not None:
+            self._file.setFormatter(fmt)
 
     def close(self) -> None:
         """Close the file (if it was opened) and the handler."""

@@ -72,7 +72,7 @@ def exchange_code(
             raise NetworkError(
                 f"The OAuth code exchange with {address.fqdn} failed: {type(exc).__name__} "
                 f"({redact(str(exc))}); try again.",
-                request_sent=not isinstance(exc, httpx.ConnectError),
+                request_sent=not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout),
             ) from None
     if response.status_code >= 500:
         raise ServerError(

@@ -29,8 +29,9 @@ from pgtools import scratch_database
 
 from .helpers import Cli, as_json
 
+#: socket and pickle come with logging.handlers, which the log file's lazy handler leaves out
 HEAVY = ("sqlalchemy", "alembic", "pydantic", "pydantic_settings", "rich", "pyarrow", "duckdb",
-         "httpx", "psycopg", "cryptography")  # fmt: skip
+         "httpx", "psycopg", "cryptography", "socket", "pickle")  # fmt: skip
 #: runs the CLI like its console script, then writes the heavy modules it loaded to a file
 PROBE = """
 import atexit, json, sys

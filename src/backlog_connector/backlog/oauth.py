@@ -22,6 +22,7 @@ from backlog_connector.backlog.errors import (
     ServerError,
 )
 from backlog_connector.backlog.redact import Redactor
+from backlog_connector.backlog.transport import may_have_been_sent
 
 
 def token_url(address: SpaceAddress) -> str:
@@ -72,7 +73,7 @@ def exchange_code(
             raise NetworkError(
                 f"The OAuth code exchange with {address.fqdn} failed: {type(exc).__name__} "
                 f"({redact(str(exc))}); try again.",
-                request_sent=not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout),
+                request_sent=may_have_been_sent(exc),
             ) from None
     if response.status_code >= 500:
         raise ServerError(

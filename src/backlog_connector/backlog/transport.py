@@ -11,6 +11,12 @@ from backlog_connector.backlog.stdlib_transport import StdlibTransport
 USER_AGENT = "backlog-connector/0.1 (+httpx)"
 
 
+def may_have_been_sent(exc: httpx.TransportError) -> bool:
+    """Whether a request that failed with ``exc`` may have reached the server: only a failure
+    to connect (refused, or no connection within the timeout) proves it did not."""
+    return not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+
+
 class ApiKeyQueryTransport(httpx.BaseTransport):
     """Adds ``apiKey`` to the query on the way out, so no URL that httpx logs carries the key."""
 

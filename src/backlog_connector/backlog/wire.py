@@ -21,6 +21,7 @@ from backlog_connector.backlog.errors import NetworkError
 from backlog_connector.backlog.redact import Redactor, redact_url
 from backlog_connector.backlog.responses import parse_json, raise_for_error
 from backlog_connector.backlog.stats import Event, RequestDone, RequestStats
+from backlog_connector.backlog.transport import may_have_been_sent
 
 logger = logging.getLogger("backlog_connector.backlog")
 
@@ -93,13 +94,12 @@ class Wire:
 
     def _network_error(self, method: str, path: str, exc: httpx.TransportError) -> NetworkError:
         detail = self._redact(str(exc)) or type(exc).__name__
-        unsent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
         return NetworkError(
             f"{method} {path} failed for {self._who()}: network error "
             f"({type(exc).__name__}: {detail}); check that {self.address.fqdn} is reachable, "
             "a later run should succeed.",
             account=self.account_name or None,
-            request_sent=not unsent,
+            request_sent=may_have_been_sent(exc),
         )
 
     def _account(

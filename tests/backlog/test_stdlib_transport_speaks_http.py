@@ -78,6 +78,20 @@ def echo(conn: socket.socket, request: bytes) -> bool:
     return True
 
 
+def get_once(
+    answer: Handler,
+    *,
+    headers: dict[str, str] | None = None,
+    timeout: httpx.Timeout | float = 5.0,
+) -> httpx.Response:
+    """``GET /`` through a new transport from a server that answers with ``answer``."""
+    with (
+        server(answer) as (base, _),
+        httpx.Client(transport=StdlibTransport(), timeout=timeout) as client,
+    ):
+        return client.get(f"{base}/", headers=headers)
+
+
 def test_requests_reuse_one_kept_alive_connection_and_carry_headers_and_bodies() -> None:
     with server(echo) as (base, accepted), httpx.Client(transport=StdlibTransport()) as client:
         for n in range(5):
@@ -140,21 +154,13 @@ def test_two_content_lengths_are_a_protocol_error() -> None:
         conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 4\r\n\r\nokok")
         return True
 
-    with (
-        server(twice) as (base, _),
-        httpx.Client(transport=StdlibTransport()) as client,
-        pytest.raises(httpx.RemoteProtocolError),
-    ):
-        client.get(f"{base}/")
+    with pytest.raises(httpx.RemoteProtocolError):
+        get_once(twice)
 
 
 def test_a_header_value_http_does_not_allow_is_refused_without_showing_it() -> None:
-    with (
-        server(echo) as (base, _),
-        httpx.Client(transport=StdlibTransport()) as client,
-        pytest.raises(httpx.LocalProtocolError) as refused,
-    ):
-        client.get(f"{base}/", headers={"Authorization": "Bearer s3cret\nX: y"})
+    with pytest.raises(httpx.LocalProtocolError) as refused:
+        get_once(echo, headers={"Authorization": "Bearer s3cret\nX: y"})
     assert "s3cret" not in str(refused.value)
 
 
@@ -178,8 +184,7 @@ def test_gzip_answers_are_decoded() -> None:
         conn.sendall(ok(gzip.compress(payload), "Content-Encoding: gzip"))
         return True
 
-    with server(gz) as (base, _), httpx.Client(transport=StdlibTransport()) as client:
-        assert client.get(f"{base}/").content == payload
+    assert get_once(gz).content == payload
 
 
 def test_a_truncated_body_is_a_protocol_error() -> None:
@@ -187,12 +192,8 @@ def test_a_truncated_body_is_a_protocol_error() -> None:
         conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part")
         return False
 
-    with (
-        server(short) as (base, _),
-        httpx.Client(transport=StdlibTransport()) as client,
-        pytest.raises(httpx.RemoteProtocolError),
-    ):
-        client.get(f"{base}/")
+    with pytest.raises(httpx.RemoteProtocolError):
+        get_once(short)
 
 
 def test_a_silent_server_is_a_read_timeout_of_the_read_phase() -> None:
@@ -202,12 +203,8 @@ def test_a_silent_server_is_a_read_timeout_of_the_read_phase() -> None:
 
     timeout = httpx.Timeout(5.0, read=0.3)  # the connect and write timeouts are longer
     started = time.monotonic()
-    with (
-        server(silent) as (base, _),
-        httpx.Client(transport=StdlibTransport(), timeout=timeout) as client,
-        pytest.raises(httpx.ReadTimeout),
-    ):
-        client.get(f"{base}/")
+    with pytest.raises(httpx.ReadTimeout):
+        get_once(silent, timeout=timeout)
     assert time.monotonic() - started < 2
 
 

@@ -39,17 +39,16 @@ from backlog_connector.backlog.address import SpaceAddress
 from backlog_connector.backlog.client import BacklogClient
 from backlog_connector.backlog.credentials import ApiKey
 from backlog_connector.reports.base import TableBatch, UpdateMode
-from backlog_connector.reports.batching import BatchBuffer
+from backlog_connector.reports.batching import BATCH_ROWS, BatchBuffer
 from backlog_connector.reports.custom_fields import plan_columns, table_columns
 from backlog_connector.reports.gc_pause import fewer_collections
 from backlog_connector.reports.issue_columns import ISSUE_CHILDREN, ISSUES_TABLE
-from backlog_connector.reports.sync import IssueTracker
+from backlog_connector.reports.sync import PAGE_SIZE, IssueTracker
 from backlog_connector.sinks.duckdb import DuckDBSink
 from bench_sync import start_emulator
 
 TARGET_CPU_SECONDS_PER_1000 = 0.07
-PAGE = 100
-BATCH_PAGES = 20  # a batch of 2,000 issues, as the report builds them
+BATCH_PAGES = BATCH_ROWS // PAGE_SIZE  # the pages of one batch, as the report builds them
 
 
 def best_cpu(rounds: int, work: Callable[[], Any]) -> float:
@@ -67,9 +66,9 @@ def raw_pages(base_url: str, key: str, issues: int) -> list[bytes]:
     url = urllib.parse.urlsplit(base_url)
     conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port)
     pages = []
-    for offset in range(0, issues, PAGE):
+    for offset in range(0, issues, PAGE_SIZE):
         query = urllib.parse.urlencode(
-            {"apiKey": key, "count": PAGE, "offset": offset, "sort": "created", "order": "asc"}
+            {"apiKey": key, "count": PAGE_SIZE, "offset": offset, "sort": "created", "order": "asc"}
         )
         conn.request("GET", f"/api/v2/issues?{query}")
         pages.append(conn.getresponse().read())
@@ -105,7 +104,7 @@ def measure(base_url: str, key: str, issues: int, rounds: int) -> dict[str, Any]
 
     def fetch() -> None:
         with fewer_collections():
-            for _page in client.iter_offset("/issues", params, page_size=PAGE):
+            for _page in client.iter_offset("/issues", params, page_size=PAGE_SIZE):
                 pass
 
     def decode() -> None:
@@ -115,7 +114,7 @@ def measure(base_url: str, key: str, issues: int, rounds: int) -> dict[str, Any]
 
     def batches() -> list[TableBatch]:
         out: list[TableBatch] = []
-        buffer = BatchBuffer(shape, ISSUE_CHILDREN, space="bench", limit=PAGE * BATCH_PAGES)
+        buffer = BatchBuffer(shape, ISSUE_CHILDREN, space="bench", limit=BATCH_ROWS)
         tracker = IssueTracker(None)
         with fewer_collections() as collections:
             for body in bodies:

@@ -60,8 +60,7 @@ def test_kill_9_while_staging_leaves_the_table_and_readers_got_in_meanwhile(
     warehouse_path: Path, mode: str
 ) -> None:
     before = _seed(warehouse_path)
-    # 40 batches of 4,000 rows: more than one DuckDB row group (122,880 rows) reaches the
-    # staging file before the kill
+    # 40 batches of 4,000 rows reach the run's staging files before the kill
     proc = start_writer(warehouse_path, mode, "doomed", batches=100_000, size=4_000, delay=0.0)
     try:
         wait_for(proc, "wrote 40")
@@ -78,7 +77,9 @@ def test_kill_9_while_staging_leaves_the_table_and_readers_got_in_meanwhile(
     assert proc.returncode == -signal.SIGKILL
     with DuckDBSink(warehouse_path) as sink:
         assert _snapshot(sink) == before
-    assert staging_files(warehouse_path)  # the killed run's, never seen by readers
+    left = staging_files(warehouse_path)  # the killed run's, never seen by readers
+    assert [p.suffix for p in left if p.is_dir()] == [".rows"]
+    assert any(f.stat().st_size for folder in left if folder.is_dir() for f in folder.iterdir())
     _next_run_completes(warehouse_path, mode)
 
 

@@ -195,8 +195,8 @@ def test_close_rolls_back_open_runs(warehouse_path: Path) -> None:
 def test_memory_limit(warehouse_path: Path, tmp_path: Path) -> None:
     with DuckDBSink(warehouse_path, memory_limit="300MB") as sink:
         run = sink.open_run("issues", TABLES, REPLACE, run_id="r1")
-        limit = run._cur.execute("SELECT current_setting('memory_limit')").fetchone()  # type: ignore[attr-defined]
-        assert limit == ("286.1 MiB",)  # 300 MB, for the run's staging file
+        limit = run._cur.execute("SELECT current_setting('memory_limit')").fetchall()  # type: ignore[attr-defined]
+        assert limit == [("286.1 MiB",)]  # 300 MB, for the run's staging file
         run.write(issues([1]))
         run.commit(None)
         _fill(sink)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import duckdb
 import pytest
 from sinkdata import TABLES, issues, rows
 
 from backlog_connector.reports.base import UpdateMode
-from backlog_connector.sinks import duckdb_run
+from backlog_connector.sinks import duckdb_rows
 from backlog_connector.sinks.duckdb import DuckDBSink
 from backlog_connector.sinks.duckdb_staging import staging_files
 from backlog_connector.sinks.errors import RunFinishedError, WarehouseError
@@ -25,17 +24,17 @@ def test_a_failed_queued_insert_surfaces_at_the_next_call_and_rolls_back(
     before = rows(sink, "issues"), sink.read_state("issues")
 
     calls = []
-    original = duckdb_run.DuckDBSinkRun._insert
+    original = duckdb_rows.StagedRows.write
 
     def failing(self: Any, *args: Any) -> None:
         calls.append(args)
         if len(calls) == 2:
-            raise duckdb.IOException("disk went away")
+            raise OSError("disk went away")
         original(self, *args)
 
-    monkeypatch.setattr(duckdb_run.DuckDBSinkRun, "_insert", failing)
+    monkeypatch.setattr(duckdb_rows.StagedRows, "write", failing)
     run = sink.open_run("issues", TABLES, UpdateMode.MERGE, run_id="r2")
-    run.write(issues([3]))  # a new schema for this run: staged at once
+    run.write(issues([3]))
     run.write(issues([4]))  # queued; fails on the helper thread
     with pytest.raises(WarehouseError, match="disk went away"):
         run.commit({"n": 2})

@@ -11,6 +11,9 @@ import pyarrow.compute as pc
 from backlog_connector.sinks.errors import BadBatchError
 
 _POSITION = "__backlog_connector_position"
+#: folds the integer columns of a composite key into one integer (wrapping on overflow); a
+#: collision only sends the batch down the exact path
+_KEY_MULTIPLIER = 1_000_003
 
 
 def as_table(batch: pa.RecordBatch | pa.Table) -> pa.Table:
@@ -53,11 +56,36 @@ def check_keys_set(table: pa.Table, where: str, required: Sequence[str]) -> None
             )
 
 
+def combined_key(table: pa.Table, key: Sequence[str]) -> pa.Array | None:
+    """The ``key`` columns of ``table`` folded into one int64 per row, equal for equal keys (and,
+    rarely, for different ones); None when a key column is neither an integer nor a timestamp."""
+    combined: pa.Array | None = None
+    for name in key:
+        column = table.column(name)
+        if not (pa.types.is_integer(column.type) or pa.types.is_timestamp(column.type)):
+            return None
+        values = pc.cast(column, pa.int64()).combine_chunks()
+        combined = (
+            values if combined is None else pc.add(pc.multiply(combined, _KEY_MULTIPLIER), values)
+        )
+    return combined
+
+
+def has_repeats(values: pa.Array) -> bool:
+    """Whether a value occurs twice in ``values`` (sorting is several times cheaper in Arrow than
+    counting distinct values)."""
+    if len(values) < 2:
+        return False
+    ordered = values.sort()
+    return bool(pc.any(pc.equal(ordered[1:], ordered[:-1])).as_py())
+
+
 def last_per_key(table: pa.Table, key: Sequence[str]) -> pa.Table:
     """``table`` with only the last row for each key (a page fetched twice must not duplicate)."""
     if not key or table.num_rows < 2:
         return table
-    if len(key) == 1 and pc.count_distinct(table.column(key[0])).as_py() == table.num_rows:
+    combined = combined_key(table, key)
+    if combined is not None and not has_repeats(combined):
         return table
     numbered = table.append_column(_POSITION, pa.array(range(table.num_rows), pa.int64()))
     last = numbered.group_by(list(key), use_threads=False).aggregate([(_POSITION, "max")])

@@ -1,11 +1,12 @@
-"""What a failed DuckDB staging run raises: DuckDB's and the disk's errors mapped onto the
-sink error tree (:mod:`.errors`), with what happened to the run and what to do next."""
+"""What a failed DuckDB staging run raises: DuckDB's, the staging files' and the disk's errors
+mapped onto the sink error tree (:mod:`.errors`), with what happened to the run and what to do next."""
 
 from __future__ import annotations
 
 import errno
 
 import duckdb
+import pyarrow as pa
 
 from backlog_connector.sinks.errors import DiskFullError, WarehouseError, WriteConflictError
 
@@ -27,6 +28,11 @@ def run_failure(doing: str, exc: BaseException) -> BaseException:
         )
     if isinstance(exc, duckdb.Error):
         return WarehouseError(f"{doing}: DuckDB failed: {exc}")
+    if isinstance(exc, OSError | pa.ArrowException):  # the staged rows' files
+        return WarehouseError(
+            f"{doing}: writing the run's staging files failed: {exc}; the run was rolled back "
+            "and the table kept"
+        )
     return exc
 
 

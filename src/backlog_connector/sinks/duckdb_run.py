@@ -1,16 +1,16 @@
-"""One run's writes into DuckDB: rows staged in a file of the run's own, applied in one short
+"""One run's writes into DuckDB: rows staged in files of the run's own, applied in one short
 write of the warehouse at the end.
 
-Why a staging file: a run reads from Backlog for minutes (rate limits) but needs the warehouse
+Why staging files: a run reads from Backlog for minutes (rate limits) but needs the warehouse
 for a second or two. Staging outside it lets other processes (the duckdb CLI, notebooks, BI
 tools, the CLI beside ``serve``) open ``warehouse.duckdb`` while the run works: the warehouse is
 opened only briefly at the start (read-only: which tables and columns exist) and, read-write, for
-the commit (``duckdb_apply``). The staging file's row groups are small (``STAGING_ROW_GROUP``),
-so DuckDB writes most staged rows to the file once, as each row group fills, rather than to the
-write-ahead log and again at a checkpoint; the staging tables are committed every
-``CHUNK_ROWS`` rows, which bounds what DuckDB holds for the open transaction. A failed or
-aborted run deletes its staging file; a killed one leaves it, and the next run removes it
-(``duckdb_staging``). Until the commit the real tables and the state are untouched.
+the commit (``duckdb_apply``). The rows wait as Arrow IPC files (``duckdb_rows``), written by a
+helper thread while the run reads on, so each row is encoded into DuckDB storage once, by the
+commit; the run's own DuckDB file holds the deleted keys and, by DuckDB's lock on it, marks the
+run as alive. A failed or aborted run deletes its staging files; a killed one leaves them, and
+the next run removes them (``duckdb_staging``). Until the commit the real tables and the state
+are untouched.
 
 Semantics per mode:
 
@@ -47,14 +47,7 @@ from backlog_connector.reports.base import TableBatch, TableSpec, UpdateMode
 from backlog_connector.sinks import duckdb_staging as staging
 from backlog_connector.sinks.arrow_batches import as_table, keys_table, last_per_key
 from backlog_connector.sinks.base import SinkRun, WriteStats, table_name
-from backlog_connector.sinks.duckdb_apply import (
-    Applier,
-    RunTable,
-    Snapshot,
-    check_ownership,
-    delete_matching,
-    select_as,
-)
+from backlog_connector.sinks.duckdb_apply import Applier, RunTable, Snapshot, check_ownership
 from backlog_connector.sinks.duckdb_columns import (
     NULL_TYPE,
     arrow_columns,
@@ -64,11 +57,10 @@ from backlog_connector.sinks.duckdb_columns import (
 )
 from backlog_connector.sinks.duckdb_failures import run_failure
 from backlog_connector.sinks.duckdb_file import COMMIT_WAIT_SECONDS, WarehouseFile
+from backlog_connector.sinks.duckdb_rows import StagedRows
 from backlog_connector.sinks.errors import RunFinishedError
 from backlog_connector.sinks.naming import quote
 from backlog_connector.sinks.run_rules import (
-    LOADED_AT_COLUMN,
-    RUN_ID_COLUMN,
     add_count,
     check_batch,
     dump_state,
@@ -79,18 +71,8 @@ from backlog_connector.sinks.run_rules import (
 from backlog_connector.sinks.write_behind import WriteBehind
 
 _DELETED = "deleted_keys"
-#: the staging connection's threads: its inserts of small batches gain nothing from more (they
-#: run beside the reading thread, which needs the other core) and cost about a fifth more CPU
+#: the staging connection's threads: it only describes batches and records deleted keys
 STAGING_THREADS = 1
-#: rows per row group of the staging file (DuckDB's default is 122,880): a transaction's appends
-#: are written to the file as each row group fills, instead of to the write-ahead log and again
-#: at the checkpoint
-STAGING_ROW_GROUP = 16_384
-#: staged rows per commit of the staging tables: bounds what DuckDB holds for the transaction.
-#: Each commit costs tens of milliseconds of CPU; at 200,000 rather than 50,000 a 100,000-issue
-#: run (about 740,000 staged rows with its child tables) stages with about 0.6 s less CPU and
-#: the same peak RSS; a single commit at the end (1,000,000) added 50 MB and saved nothing more
-CHUNK_ROWS = 200_000
 _STAGE_DB = "stage"
 
 
@@ -126,18 +108,21 @@ class DuckDBSinkRun(SinkRun):
         self._on_wait = on_wait
         self._loaded_at = datetime.now(UTC)
         self._open = True
-        self._in_transaction = False
-        self._pending_rows = 0
+        self._next_seq = 0  # the number the next staged row gets (deletes compare with it)
         self._stats = WriteStats()
+        snapshot = Snapshot(warehouse, [table_name(base, s.suffix) for s in tables])
+        staging.remove_stale(warehouse.path)
+        self._file: Path = staging.new_staging_file(warehouse.path)
+        folder = staging.rows_dir(self._file)
+        dedupe = mode is UpdateMode.MERGE
         self._tables = {
-            s.suffix: RunTable(table_name(base, s.suffix), s, stage=f"stage_{i}")
+            s.suffix: RunTable(
+                table_name(base, s.suffix), s, StagedRows(folder, f"t{i}", s.key if dedupe else ())
+            )
             for i, s in enumerate(tables)
         }
         self._deleted_any = False
         self._behind = WriteBehind(name="duckdb-sink-write-behind")
-        snapshot = Snapshot(warehouse, [t.name for t in self._tables.values()])
-        staging.remove_stale(warehouse.path)
-        self._file: Path = staging.new_staging_file(warehouse.path)
         self._con: duckdb.DuckDBPyConnection | None = None
         with self._guard("opening the run"):
             # spills go beside the staging file, as they would for a connection opened on it
@@ -145,20 +130,16 @@ class DuckDBSinkRun(SinkRun):
                 ":memory:",
                 config={"threads": STAGING_THREADS, "temp_directory": f"{self._file}.tmp"},
             )
-            self._con.execute(
-                f"ATTACH ? AS {_STAGE_DB} (ROW_GROUP_SIZE {STAGING_ROW_GROUP})", [str(self._file)]
-            )
+            self._con.execute(f"ATTACH ? AS {_STAGE_DB}", [str(self._file)])
             self._con.execute(f"USE {_STAGE_DB}")
             if memory_limit is not None:
                 self._con.execute("SET memory_limit = ?", [memory_limit])
             self._con.execute("SET TimeZone = 'UTC'")
             check_ownership(base, list(self._tables.values()), snapshot.owners, snapshot.existing)
-            self._begin()
             for table in self._tables.values():
                 self._prepare(table, snapshot)
             if mode is not UpdateMode.APPEND:
                 self._create_deleted()
-            self._commit_transaction()
 
     @property
     def _cur(self) -> duckdb.DuckDBPyConnection:
@@ -179,14 +160,11 @@ class DuckDBSinkRun(SinkRun):
             if data.num_rows == 0:
                 return
             if insert is None:  # a new schema: checked and evolved now, so conflicts raise here
-                self._behind.drain()
-                self._begin()
                 with self._registered(data) as view:
                     insert = self._evolve(table, arrow_columns(self._cur, view))
                     table.inserts[data.schema] = insert
-                self._stage(table, data, insert)
-            else:
-                self._behind.submit(functools.partial(self._stage, table, data, insert))
+            first_seq, self._next_seq = self._next_seq, self._next_seq + data.num_rows
+            self._behind.submit(functools.partial(self._stage, table, data, insert, first_seq))
 
     def delete(self, keys: Sequence[tuple[Any, ...]]) -> None:
         """Delete main-table rows by key, and their children (merge; also allowed in replace)."""
@@ -196,25 +174,15 @@ class DuckDBSinkRun(SinkRun):
             if not keys:
                 return
             data = keys_table(keys, main.spec.schema, main.spec.key)
-            self._behind.drain()
-            self._begin()
             with self._registered(data) as view:
-                # rows staged so far go now; rows of the real tables at commit
-                removed = delete_matching(
-                    self._cur, quote(main.stage), main.spec.key, quote(view), main.spec.key
-                )
-                add_count(self._stats.rows_deleted, main.name, removed)
-                for child in self._children:
-                    removed = delete_matching(
-                        self._cur, quote(child.stage), child.spec.parent_key, quote(view),
-                        main.spec.key,
-                    )  # fmt: skip
-                    add_count(self._stats.rows_deleted, child.name, removed)
-                self._deleted_any = True
+                # the rows staged so far (numbered below next_seq) and the real tables' rows go
+                # at commit; rows staged after this delete stay
+                keys_sql = ", ".join(f"v.{quote(c)}" for c in main.spec.key)
                 self._cur.execute(
-                    f"INSERT INTO {_DELETED} SELECT DISTINCT {select_as(main.spec.key)} "
-                    f"FROM {quote(view)} EXCEPT SELECT * FROM {_DELETED}"
+                    f"INSERT INTO {_DELETED} SELECT DISTINCT {keys_sql}, ? FROM {quote(view)} AS v",
+                    [self._next_seq],
                 )
+                self._deleted_any = True
 
     supports_checkpoints = True
 
@@ -231,16 +199,14 @@ class DuckDBSinkRun(SinkRun):
         with self._guard(f"committing {self._base}"):
             state_json = dump_state(state)
             self._behind.drain()
-            self._begin()
             for table in self._tables.values():
-                self._dedupe(table)
-            self._commit_transaction()
+                table.rows.close()
             self._cur.execute(f"CHECKPOINT {_STAGE_DB}")
             self._cur.close()
             self._con = None  # the commit attaches the file read-only
             applier = Applier(
                 self._base, list(self._tables.values()), self._mode,
-                rebuild=self._rebuild, run_id=self._run_id,
+                rebuild=self._rebuild, run_id=self._run_id, loaded_at=self._loaded_at,
                 deleted=_DELETED if self._deleted_any else None, stats=self._stats,
             )  # fmt: skip
             with self._warehouse.writing(
@@ -274,8 +240,6 @@ class DuckDBSinkRun(SinkRun):
             for name, type_ in self._conflicts_checked(table, declared):
                 table.columns[name.lower()] = (name, type_)
                 self._stats.columns_added.setdefault(table.name, []).append(name)
-        columns = ", ".join(f"{quote(n)} {t}" for n, t in table.columns.values())
-        self._cur.execute(f"CREATE TABLE {quote(table.stage)} ({columns})")
 
     def _declared_columns(self, spec: TableSpec) -> list[tuple[str, str]]:
         where = table_name(self._base, spec.suffix)
@@ -288,7 +252,7 @@ class DuckDBSinkRun(SinkRun):
         )
         if not columns:  # replace without a key: delete() has nothing to match on
             columns = "c0 BIGINT"
-        self._cur.execute(f"CREATE TABLE {_DELETED} ({columns})")
+        self._cur.execute(f"CREATE TABLE {_DELETED} ({columns}, seq BIGINT)")
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -296,11 +260,10 @@ class DuckDBSinkRun(SinkRun):
         return table_for(self._tables, suffix)
 
     def _evolve(self, table: RunTable, incoming: list[tuple[str, str]]) -> list[str]:
-        """Add the batch's new columns to the staging table; return the batch columns to
-        insert."""
+        """Add the batch's new columns to the run's table; return the batch columns to
+        stage."""
         typed = [(n, t) for n, t in incoming if t != NULL_TYPE]
         for name, type_ in self._conflicts_checked(table, typed):
-            self._cur.execute(f"ALTER TABLE {quote(table.stage)} ADD COLUMN {quote(name)} {type_}")
             table.columns[name.lower()] = (name, type_)
             self._stats.columns_added.setdefault(table.name, []).append(name)
         return [n for n, t in incoming if n.lower() in table.columns and t != NULL_TYPE]
@@ -312,58 +275,16 @@ class DuckDBSinkRun(SinkRun):
             table, incoming, UpdateMode.REPLACE if self._rebuild else self._mode
         )
 
-    def _stage(self, table: RunTable, data: pa.Table, insert: list[str]) -> None:
+    def _stage(self, table: RunTable, data: pa.Table, insert: list[str], first_seq: int) -> None:
         if self._mode is UpdateMode.MERGE:
             data = last_per_key(data, table.spec.key)
-        self._begin()
-        with self._registered(data) as view:
-            self._insert(table, view, insert)
-        self._pending_rows += data.num_rows
-        if self._pending_rows >= CHUNK_ROWS:
-            self._commit_transaction()
-
-    def _insert(self, table: RunTable, view: str, columns: list[str]) -> None:
-        targets = [quote(table.columns[c.lower()][0]) for c in columns]
-        sources = [f"s.{quote(c)}" for c in columns]
-        params: list[Any] = []
-        if self._mode is UpdateMode.APPEND:
-            targets += [RUN_ID_COLUMN, LOADED_AT_COLUMN]
-            sources += ["?", "?::TIMESTAMPTZ"]
-            params = [self._run_id, self._loaded_at]
-        row = self._cur.execute(
-            f"INSERT INTO {quote(table.stage)} ({', '.join(targets)}) "
-            f"SELECT {', '.join(sources)} FROM {quote(view)} AS s",
-            params,
-        ).fetchone()
-        add_count(self._stats.rows_written, table.name, int(row[0]) if row else 0)
+        table.rows.write(data.select(insert), first_seq)
+        add_count(self._stats.rows_written, table.name, data.num_rows)
 
     def _registered(self, data: pa.Table) -> contextlib.AbstractContextManager[str]:
         return registered(self._cur, data)
 
-    def _dedupe(self, table: RunTable) -> None:
-        """Merge: keep the last staged row of each key (rowids grow with insertion)."""
-        key = table.spec.key
-        if self._mode is not UpdateMode.MERGE or not key:
-            return
-        cols = ", ".join(quote(c) for c in key)
-        self._cur.execute(
-            f"DELETE FROM {quote(table.stage)} WHERE rowid IN (SELECT r FROM ("
-            f"SELECT rowid AS r, row_number() OVER (PARTITION BY {cols} ORDER BY rowid DESC) "
-            f"AS n FROM {quote(table.stage)}) WHERE n > 1)"
-        )
-
     # -- life cycle -----------------------------------------------------------------------------
-
-    def _begin(self) -> None:
-        if not self._in_transaction:
-            self._cur.execute("BEGIN TRANSACTION")
-            self._in_transaction = True
-
-    def _commit_transaction(self) -> None:
-        if self._in_transaction:
-            self._cur.execute("COMMIT")
-            self._in_transaction = False
-        self._pending_rows = 0
 
     def _check_open(self) -> None:
         if not self._open:
@@ -385,12 +306,14 @@ class DuckDBSinkRun(SinkRun):
     def _rollback(self) -> None:
         if not self._open:
             return
-        self._behind.close()  # the helper stops touching the connection before it closes
+        self._behind.close()  # the helper stops writing before its files go
         self._finish()
 
     def _finish(self) -> None:
         self._open = False
         self._behind.close()
+        for table in self._tables.values():
+            table.rows.abandon()
         if self._con is not None:
             with contextlib.suppress(duckdb.Error):
                 self._con.close()

@@ -1,15 +1,17 @@
 """Per-run staging files beside the warehouse: where a DuckDB run's rows wait for its commit.
 
-A run stages into ``<warehouse>.staging/<token>.duckdb`` (its own DuckDB file, so the warehouse
-stays closed while the run reads from Backlog), and the commit attaches it read-only. A run
-that ends deletes its file; one killed leaves it, and the next run removes every staging file
-that neither a run of this process nor another live process holds (DuckDB keeps a lock on a file
-while it is open, so a file that opens is nobody's).
+A run stages into ``<warehouse>.staging/<token>.duckdb`` (its own DuckDB file: the deleted keys)
+and the folder ``<token>.rows`` (its rows, ``duckdb_rows``), so the warehouse stays closed while
+the run reads from Backlog. A run that ends deletes both; one killed leaves them, and the next
+run removes every staging file that neither a run of this process nor another live process holds
+(DuckDB keeps a lock on a file while it is open, so a file that opens is nobody's), with its
+rows folder.
 """
 
 from __future__ import annotations
 
 import contextlib
+import shutil
 import threading
 import uuid
 from pathlib import Path
@@ -35,9 +37,16 @@ def new_staging_file(warehouse: Path) -> Path:
     return path
 
 
+def rows_dir(path: Path) -> Path:
+    """The rows folder of the staging file ``path``."""
+    return path.with_suffix(".rows")
+
+
 def release(path: Path) -> None:
-    """Delete a staging file (and its write-ahead log) and forget it."""
-    for leftover in (path, path.with_name(path.name + ".wal")):
+    """Delete a staging file (its rows first, then its write-ahead log and the file that marks
+    the run alive) and forget it."""
+    shutil.rmtree(rows_dir(path), ignore_errors=True)
+    for leftover in (path.with_name(path.name + ".wal"), path):
         with contextlib.suppress(FileNotFoundError):
             leftover.unlink()
     with _live_lock:
@@ -65,10 +74,16 @@ def remove_stale(warehouse: Path) -> list[Path]:
         if not wal.with_name(wal.name[: -len(".wal")]).exists():
             with contextlib.suppress(FileNotFoundError):
                 wal.unlink()
+    for rows in folder.glob("*.rows"):  # rows of a run killed before its file was made
+        owner = rows.with_suffix(".duckdb")
+        if owner not in live and not owner.exists():
+            shutil.rmtree(rows, ignore_errors=True)
     return removed
 
 
 def staging_files(warehouse: Path) -> list[Path]:
-    """The staging files present now (for tests and diagnostics)."""
+    """The staging files and rows folders present now (for tests and diagnostics)."""
     folder = staging_dir(warehouse)
-    return sorted(folder.glob("*.duckdb*")) if folder.is_dir() else []
+    if not folder.is_dir():
+        return []
+    return sorted([*folder.glob("*.duckdb*"), *folder.glob("*.rows")])

@@ -1,0 +1,170 @@
+"""A DuckDB run's staged rows: Arrow IPC stream files that the commit reads once, in order.
+
+Each table of a run writes its batches, as they come, to segment files in the run's rows folder
+(``<token>.rows/`` beside its staging file): one segment per stretch of batches that share a
+schema, each row numbered (``SEQ_COLUMN``) in the order the run wrote it. Writing a batch costs a
+copy of its buffers to the file, and the commit reads every segment once, so each row is
+encoded into DuckDB's storage once: in the warehouse. Deletes are recorded with the number of
+the next row (``next_seq``): a staged row is gone when a delete of its key came after it.
+
+``StagedRows`` also says whether a key may occur in more than one batch (within a batch the
+sink keeps only the last row of a key): only then does the commit look for repeated keys.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from backlog_connector.sinks.arrow_batches import combined_key, has_repeats
+from backlog_connector.sinks.naming import quote
+
+#: the row number of a staged row (in the order the run wrote them); never reaches a table
+SEQ_COLUMN = "_backlog_connector_seq"
+_ordinals: pa.Array = pa.array([], pa.int64())
+
+
+def ordinals(start: int, count: int) -> pa.Array:
+    """``start, start + 1, ..., start + count - 1`` as an int64 array."""
+    global _ordinals
+    if len(_ordinals) < count:  # grown once to the largest batch, then sliced
+        _ordinals = pa.array(range(max(count, 2 * len(_ordinals))), pa.int64())
+    base = _ordinals.slice(0, count)
+    return base if start == 0 else pc.add(base, pa.scalar(start, pa.int64()))
+
+
+@dataclass
+class Segment:
+    """One IPC stream file of a table's staged rows: batches of one schema, in order."""
+
+    path: Path
+    schema: pa.Schema
+    writer: pa.ipc.RecordBatchStreamWriter | None
+
+    @property
+    def columns(self) -> dict[str, str]:
+        """Lower-cased name -> the name in the file, of the staged columns (not the number)."""
+        return {n.lower(): n for n in self.schema.names if n != SEQ_COLUMN}
+
+
+@dataclass
+class StagedRows:
+    """The staged rows of one table of a run (written from one thread at a time)."""
+
+    folder: Path
+    stem: str
+    #: the key whose repeats across batches the commit removes (merge), else empty
+    key: Sequence[str] = ()
+    segments: list[Segment] = field(default_factory=list)
+    rows: int = 0
+    _keys: list[pa.Array] = field(default_factory=list)
+    _may_repeat: bool = False
+
+    def write(self, data: pa.Table, first_seq: int) -> None:
+        """Stage ``data`` (the columns to keep), its rows numbered from ``first_seq``."""
+        if data.num_rows == 0:
+            return
+        numbered = data.append_column(SEQ_COLUMN, ordinals(first_seq, data.num_rows))
+        segment = self.segments[-1] if self.segments else None
+        if segment is None or segment.writer is None or segment.schema != numbered.schema:
+            segment = self._open_segment(numbered.schema)
+        assert segment.writer is not None
+        segment.writer.write_table(numbered)
+        self.rows += data.num_rows
+        self._track_keys(data)
+
+    def close(self) -> None:
+        """Finish every segment file (the commit reads them); safe to call more than once."""
+        for segment in self.segments:
+            if segment.writer is not None:
+                segment.writer.close()
+                segment.writer = None
+
+    def abandon(self) -> None:
+        """Let go of the segment files without finishing them (the run failed; a full disk
+        must not hide the first error)."""
+        for segment in self.segments:
+            if segment.writer is not None:
+                with contextlib.suppress(OSError, pa.ArrowException):
+                    segment.writer.close()
+                segment.writer = None
+
+    def may_repeat(self) -> bool:
+        """Whether a key may occur in more than one batch (False: it certainly does not)."""
+        if self._may_repeat or len(self._keys) < 2:
+            return self._may_repeat
+        return has_repeats(pa.chunked_array(self._keys).combine_chunks())
+
+    @contextmanager
+    def registered(self, cur: duckdb.DuckDBPyConnection) -> Iterator[list[tuple[str, Segment]]]:
+        """Each segment as a view of ``cur`` that can be scanned once; yields (view, segment)."""
+        views = []
+        try:
+            for number, segment in enumerate(self.segments):
+                view = f"_backlog_connector_{self.stem}_{number}"
+                cur.register(view, pa.ipc.open_stream(segment.path))
+                views.append((view, segment))
+            yield views
+        finally:
+            for view, _segment in views:
+                cur.unregister(view)
+
+    def _open_segment(self, schema: pa.Schema) -> Segment:
+        self.close()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"{self.stem}_{len(self.segments)}.arrows"
+        segment = Segment(path, schema, pa.ipc.new_stream(str(path), schema))
+        self.segments.append(segment)
+        return segment
+
+    def _track_keys(self, data: pa.Table) -> None:
+        if not self.key or self._may_repeat:
+            return
+        combined = combined_key(data, self.key)
+        if combined is None:  # not foldable: the commit looks for repeats in DuckDB
+            self._may_repeat, self._keys = True, []
+        else:
+            self._keys.append(combined)
+
+
+def union_sql(
+    views: Sequence[tuple[str, Segment]],
+    columns: Sequence[tuple[str, str]],
+    literals: dict[str, str],
+) -> str:
+    """The segments' rows in order, with the table's ``columns`` ((name, DuckDB type); one a
+    segment lacks is NULL, one in ``literals`` is that SQL literal) and ``SEQ_COLUMN``."""
+    parts = []
+    listed: Sequence[tuple[str, Segment | None]] = views or [("", None)]
+    for view, segment in listed:
+        present = segment.columns if segment is not None else {}
+        items = []
+        for name, type_ in columns:
+            if name in literals:
+                value = literals[name]
+            elif name.lower() in present:
+                value = f"s.{quote(present[name.lower()])}"
+            else:
+                value = f"CAST(NULL AS {type_})"
+            items.append(f"{value} AS {quote(name)}")
+        if segment is None:  # no rows staged: the right columns, no row
+            items.append(f"CAST(NULL AS BIGINT) AS {SEQ_COLUMN}")
+            parts.append(f"SELECT {', '.join(items)} WHERE false")
+        else:
+            items.append(f"s.{SEQ_COLUMN}")
+            parts.append(f"SELECT {', '.join(items)} FROM {quote(view)} AS s")
+    return " UNION ALL ".join(parts)
+
+
+def later_match(other: str, pairs: Sequence[tuple[str, str]], seq: str) -> str:
+    """``EXISTS`` a row of ``other`` (alias o) matching the staged row (alias s) on ``pairs``
+    ((column of o, column of s)) whose ``seq`` column is greater than the staged row's."""
+    match = " AND ".join(f"o.{a} = s.{quote(b)}" for a, b in pairs)
+    return f"EXISTS (SELECT 1 FROM {other} AS o WHERE {match} AND o.{seq} > s.{SEQ_COLUMN})"

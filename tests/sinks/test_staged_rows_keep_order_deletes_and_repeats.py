@@ -71,7 +71,8 @@ def test_keys_that_fold_to_the_same_number_are_still_different_keys(sink: Sink) 
     pairs = [(0, 1_000_003), (1, 0)]
     batch = pa.Table.from_batches([custom_fields(pairs).batch])
     folded = combined_key(batch, ("issue_id", "field_id"))
-    assert folded is not None and has_repeats(folded)
+    assert folded is not None
+    assert has_repeats(folded)
     run = sink.open_run("issues", TABLES, UpdateMode.MERGE, run_id="r1", full=True)
     run.write(issues([0, 1]))
     run.write(custom_fields(pairs[:1], "a"))

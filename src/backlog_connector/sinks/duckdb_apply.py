@@ -36,7 +36,8 @@ from backlog_connector.sinks.run_rules import (
 #: the catalog name the staging file is attached under
 STAGE_CATALOG = "stage"
 #: the commit's threads: its statements read each staged row once, in order, into the tables;
-#: with one thread a 20,000-issue rebuild cost about a third less CPU and no more wall time
+#: the commit of a 20,000-issue full merge took 0.39-0.52 s of CPU on one thread against
+#: 0.49-0.72 s on two, and less wall time (0.40 s against 0.46 s at best)
 COMMIT_THREADS = 1
 _TEMP = "_backlog_connector_"
 

@@ -1,5 +1,6 @@
 """What a failed DuckDB staging run raises: DuckDB's, the staging files' and the disk's errors
-mapped onto the sink error tree (:mod:`.errors`), with what happened to the run and what to do next."""
+mapped onto the sink error tree (:mod:`.errors`), with what happened to the run and what to do
+next."""
 
 from __future__ import annotations
 

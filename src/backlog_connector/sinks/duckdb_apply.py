@@ -189,26 +189,13 @@ class Applier:
             self._find_repeats(table, number)
             self._count_deleted(table)
         if self._rebuild:
-            for table in self._tables:
-                with self._staged_rows(table) as rows:
-                    self._finished(f"CREATE OR REPLACE TABLE {quote(table.name)} AS {rows}")
+            self._rebuild_tables()
         else:
             self._add_missing(existing)
             if self._mode is UpdateMode.MERGE:
-                for number, table in enumerate(self._tables):
-                    table.staged = f"{_TEMP}staged_{number}"
-                    with self._staged_rows(table) as rows:
-                        self._finished(f"CREATE TEMP TABLE {table.staged} AS {rows}")
                 self._merge()
             else:
-                for table in self._tables:
-                    self._cur.execute(
-                        f"DELETE FROM {quote(table.name)} WHERE {RUN_ID_COLUMN} = ?",
-                        [self._run_id],
-                    )
-                    names = ", ".join(quote(n) for n, _ in table.columns.values())
-                    with self._staged_rows(table) as rows:
-                        self._finished(f"INSERT INTO {quote(table.name)} ({names}) {rows}")
+                self._append()
         for table in self._tables:
             for temp in (table.staged, table.repeats):
                 if temp:
@@ -254,8 +241,30 @@ class Applier:
                         "conversion. " + CONFLICT_FIX[self._mode]
                     )
 
+    def _rebuild_tables(self) -> None:
+        """Replace, or a full merge: each table is made anew from the run's rows."""
+        for table in self._tables:
+            with self._staged_rows(table) as rows:
+                self._finished(f"CREATE OR REPLACE TABLE {quote(table.name)} AS {rows}")
+
+    def _append(self) -> None:
+        """Add the run's rows, after those an earlier attempt of the same run id committed are
+        removed."""
+        for table in self._tables:
+            self._cur.execute(
+                f"DELETE FROM {quote(table.name)} WHERE {RUN_ID_COLUMN} = ?", [self._run_id]
+            )
+            names = ", ".join(quote(n) for n, _ in table.columns.values())
+            with self._staged_rows(table) as rows:
+                self._finished(f"INSERT INTO {quote(table.name)} ({names}) {rows}")
+
     def _merge(self) -> None:
-        """Delete what the run deleted or replaces, then insert the staged rows."""
+        """Delete what the run deleted or replaces, then insert the staged rows (held in
+        temporary tables first: the merge reads them several times)."""
+        for number, table in enumerate(self._tables):
+            table.staged = f"{_TEMP}staged_{number}"
+            with self._staged_rows(table) as rows:
+                self._finished(f"CREATE TEMP TABLE {table.staged} AS {rows}")
         main = self._main
         key_cols = [f"c{i}" for i in range(len(main.spec.key))]
         if self._deleted is not None:

@@ -3,9 +3,10 @@
 Each table of a run writes its batches, as they come, to segment files in the run's rows folder
 (``<token>.rows/`` beside its staging file): one segment per stretch of batches that share a
 schema, each row numbered (``SEQ_COLUMN``) in the order the run wrote it. Writing a batch costs a
-copy of its buffers to the file, and the commit reads every segment once, so each row is
-encoded into DuckDB's storage once: in the warehouse. Deletes are recorded with the number of
-the next row (``next_seq``): a staged row is gone when a delete of its key came after it.
+copy of its buffers to the file, and the commit's statements read the segments straight into
+the warehouse, so each row is encoded into DuckDB's storage once. A delete is recorded with the
+number the next staged row would get: a staged row is gone when a delete of its key came after
+it.
 
 ``StagedRows`` also says whether a key may occur in more than one batch (within a batch the
 sink keeps only the last row of a key): only then does the commit look for repeated keys.
@@ -34,9 +35,10 @@ _ordinals: pa.Array = pa.array([], pa.int64())
 def ordinals(start: int, count: int) -> pa.Array:
     """``start, start + 1, ..., start + count - 1`` as an int64 array."""
     global _ordinals
-    if len(_ordinals) < count:  # grown once to the largest batch, then sliced
-        _ordinals = pa.array(range(max(count, 2 * len(_ordinals))), pa.int64())
-    base = _ordinals.slice(0, count)
+    cached = _ordinals  # once: runs of other threads may replace it meanwhile
+    if len(cached) < count:  # grown to the largest batch, then sliced
+        cached = _ordinals = pa.array(range(max(count, 2 * len(cached))), pa.int64())
+    base = cached.slice(0, count)
     return base if start == 0 else pc.add(base, pa.scalar(start, pa.int64()))
 
 
@@ -63,7 +65,6 @@ class StagedRows:
     #: the key whose repeats across batches the commit removes (merge), else empty
     key: Sequence[str] = ()
     segments: list[Segment] = field(default_factory=list)
-    rows: int = 0
     _keys: list[pa.Array] = field(default_factory=list)
     _may_repeat: bool = False
 
@@ -77,7 +78,6 @@ class StagedRows:
             segment = self._open_segment(numbered.schema)
         assert segment.writer is not None
         segment.writer.write_table(numbered)
-        self.rows += data.num_rows
         self._track_keys(data)
 
     def close(self) -> None:
@@ -106,15 +106,21 @@ class StagedRows:
     def registered(self, cur: duckdb.DuckDBPyConnection) -> Iterator[list[tuple[str, Segment]]]:
         """Each segment as a view of ``cur`` that can be scanned once; yields (view, segment)."""
         views = []
+        files = []
         try:
             for number, segment in enumerate(self.segments):
                 view = f"_backlog_connector_{self.stem}_{number}"
-                cur.register(view, pa.ipc.open_stream(segment.path))
+                # read, not memory-mapped: a mapped file's pages would stay in the process's
+                # resident memory as the scan touched them (all of them, by its end)
+                files.append(pa.OSFile(str(segment.path)))
+                cur.register(view, pa.ipc.open_stream(files[-1]))
                 views.append((view, segment))
             yield views
         finally:
             for view, _segment in views:
                 cur.unregister(view)
+            for file in files:
+                file.close()
 
     def _open_segment(self, schema: pa.Schema) -> Segment:
         self.close()

@@ -1,17 +1,21 @@
 """A run's staged rows reach the tables as written: a delete removes only what was staged before
 it, the last row of a repeated key wins across batches and schemas, and (DuckDB) the rows keep
-the order the run wrote them in."""
+the order the run wrote them in; the sink's own row numbers never mix with a batch's columns,
+and a failing commit says what failed."""
 
 from __future__ import annotations
 
 import pyarrow as pa
 import pytest
-from sinkdata import TABLES, custom_fields, issues, rows
+from sinkdata import CHILD, TABLES, custom_fields, issues, rows
 
-from backlog_connector.reports.base import UpdateMode
+from backlog_connector.reports.base import TableBatch, TableSpec, UpdateMode
+from backlog_connector.sinks import duckdb_apply
 from backlog_connector.sinks.arrow_batches import combined_key, has_repeats
 from backlog_connector.sinks.base import Sink
 from backlog_connector.sinks.duckdb import DuckDBSink
+from backlog_connector.sinks.duckdb_staging import staging_files
+from backlog_connector.sinks.errors import BadBatchError, WarehouseError, WriteConflictError
 
 CF = "issues__custom_fields"
 
@@ -100,3 +104,71 @@ def test_rows_keep_the_order_they_were_written_in(sink: DuckDBSink, mode: Update
         expected = [i for i in expected if i not in (5, 45)] + [45]
     run.commit(None)
     assert sink.preview("issues", 1000).column("id").to_pylist() == expected  # storage order
+
+
+@pytest.mark.parametrize("name", ["_backlog_connector_seq", "_Backlog_Connector_Seq"])
+def test_a_column_named_like_the_sinks_own_is_refused(sink: Sink, name: str) -> None:
+    _seed(sink)
+    run = sink.open_run("issues", TABLES, UpdateMode.MERGE, run_id="r1")
+    with pytest.raises(BadBatchError, match="rename it in the report"):
+        run.write(issues([1], "new", **{name: pa.array([7])}))
+    assert rows(sink, "issues", "id", "summary")[0] == (1, "old1")
+
+
+def test_a_child_without_a_parent_key_keeps_its_rows_when_parents_are_deleted(
+    sink: Sink,
+) -> None:
+    loose = TableSpec("custom_fields", CHILD.schema, key=CHILD.key)  # no parent_key
+    run = sink.open_run("issues", (TABLES[0], loose), UpdateMode.REPLACE, run_id="r1")
+    run.write(issues([1, 2]))
+    run.write(custom_fields([(1, 1), (2, 1)]))
+    run.delete([(1,)])
+    run.commit(None)
+    assert rows(sink, "issues", "id") == [(2,)]
+    assert rows(sink, CF, "issue_id") == [(1,), (2,)]
+
+
+@pytest.mark.duckdb_only
+def test_batches_that_alternate_a_null_typed_column_keep_to_two_files(sink: DuckDBSink) -> None:
+    run = sink.open_run("issues", TABLES, UpdateMode.MERGE, run_id="r1", full=True)
+    for n in range(300):
+        extra = pa.array([1.5]) if n % 2 else pa.nulls(1)  # typed, then NULL-typed, ...
+        run.write(issues([n], estimate=extra))
+    files = [f for p in staging_files(sink.path) if p.is_dir() for f in p.iterdir()]
+    run.commit(None)
+    assert len(files) <= 2  # not one per change of schema
+    stored = rows(sink, "issues", "id", "estimate")
+    assert stored == [(n, 1.5 if n % 2 else None) for n in range(300)]
+
+
+@pytest.mark.duckdb_only
+def test_an_unsigned_key_past_the_signed_range_merges(sink: DuckDBSink) -> None:
+    schema = pa.schema([("id", pa.uint64()), ("summary", pa.string())])
+    spec = TableSpec("", schema, key=("id",))
+    big = [2**63 + 5, 2**63 + 5 - 2**64 + 2**64 // 2]  # the second folds onto a small number
+
+    def batch(ids: list[int], text: str) -> TableBatch:
+        values = {"id": pa.array(ids, pa.uint64()), "summary": pa.array([text] * len(ids))}
+        return TableBatch("", pa.RecordBatch.from_pydict(values))
+
+    run = sink.open_run("big", (spec,), UpdateMode.MERGE, run_id="r1", full=True)
+    run.write(batch(big, "a"))
+    run.write(batch(big[:1], "b"))
+    run.commit(None)
+    assert rows(sink, "big", "id", "summary") == sorted([(big[0], "b"), (big[1], "a")])
+
+
+@pytest.mark.duckdb_only
+def test_a_failing_commit_statement_is_reported_as_itself(
+    sink: DuckDBSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _seed(sink)
+    run = sink.open_run("issues", TABLES, UpdateMode.MERGE, run_id="r1")
+    run.write(issues([1], "new"))
+    monkeypatch.setattr(duckdb_apply, "union_sql", lambda *args: "SELECT nonsense FROM")
+    with pytest.raises(WarehouseError) as caught:
+        run.commit(None)
+    assert not isinstance(caught.value, WriteConflictError)  # not "run it again"
+    assert "syntax error" in str(caught.value).lower()
+    assert rows(sink, "issues", "id", "summary")[0] == (1, "old1")
+    assert staging_files(sink.path) == []

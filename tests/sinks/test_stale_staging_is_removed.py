@@ -1,17 +1,20 @@
 """What a killed DuckDB run left in ``<warehouse>.staging/`` is removed by the next run, and
-nothing of a run still open is."""
+nothing of a run still open is: not in this process, and not in another one whose commit waits
+for the warehouse."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import duckdb
 import pytest
 from sinkdata import TABLES, issues, rows
+from writer import start_writer, wait_for
 
 from backlog_connector.reports.base import UpdateMode
 from backlog_connector.sinks.duckdb import DuckDBSink
-from backlog_connector.sinks.duckdb_staging import staging_dir, staging_files
+from backlog_connector.sinks.duckdb_staging import remove_stale, staging_dir, staging_files
 
 pytestmark = pytest.mark.duckdb_only
 
@@ -43,3 +46,26 @@ def test_the_next_run_removes_what_killed_runs_left_and_keeps_an_open_runs(
     assert rows(sink, "issues", "id") == [(1,), (2,)]
     assert rows(sink, "other", "id") == [(3,)]
     assert staging_files(sink.path) == []
+
+
+def test_a_run_whose_commit_waits_for_a_reader_keeps_its_files(warehouse_path: Path) -> None:
+    with DuckDBSink(warehouse_path) as sink:
+        seed = sink.open_run("issues", TABLES, UpdateMode.REPLACE, run_id="seed")
+        seed.write(issues([1]))
+        seed.commit(None)
+    reader = duckdb.connect(str(warehouse_path), read_only=True)  # keeps the writer out
+    proc = start_writer(warehouse_path, "replace", "waiting", batches=3, size=100, delay=0.0)
+    try:
+        wait_for(proc, "committing")
+        time.sleep(0.5)  # the writer now waits for this reader to let go
+        assert proc.poll() is None
+        assert remove_stale(warehouse_path) == []  # what a run of this process would do
+        assert staging_files(warehouse_path)
+    finally:
+        reader.close()
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert out.splitlines()[-1] == "committed"
+    with DuckDBSink(warehouse_path) as sink:
+        assert sink.row_count("issues") == 300
+    assert staging_files(warehouse_path) == []

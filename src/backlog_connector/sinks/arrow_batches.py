@@ -11,6 +11,8 @@ import pyarrow.compute as pc
 from backlog_connector.sinks.errors import BadBatchError
 
 _POSITION = "__backlog_connector_position"
+#: what the names of the sinks' own working columns start with (after leading underscores)
+_RESERVED = "backlog_connector_"
 #: folds the integer columns of a composite key into one integer (wrapping on overflow); a
 #: collision only sends the batch down the exact path
 _KEY_MULTIPLIER = 1_000_003
@@ -28,10 +30,16 @@ def as_table(batch: pa.RecordBatch | pa.Table) -> pa.Table:
 
 
 def check_columns(names: Sequence[str], where: str, required: Sequence[str]) -> None:
-    """Reject duplicate column names (DuckDB compares names case-insensitively) and missing
-    key columns."""
+    """Reject duplicate column names (DuckDB compares names case-insensitively), names the
+    sinks keep for their own columns, and missing key columns."""
     seen: dict[str, str] = {}
     for name in names:
+        if name.lower().lstrip("_").startswith(_RESERVED):
+            raise BadBatchError(
+                f"{where}: the batch has a column named {name!r}; names starting with "
+                f"'_{_RESERVED}' are the sink's own (staging row numbers), so rename it in the "
+                "report"
+            )
         other = seen.setdefault(name.lower(), name)
         if other is not name:
             raise BadBatchError(
@@ -64,7 +72,7 @@ def combined_key(table: pa.Table, key: Sequence[str]) -> pa.Array | None:
         column = table.column(name)
         if not (pa.types.is_integer(column.type) or pa.types.is_timestamp(column.type)):
             return None
-        values = pc.cast(column, pa.int64()).combine_chunks()
+        values = pc.cast(column, pa.int64(), safe=False).combine_chunks()  # wraps: only hashed
         combined = (
             values if combined is None else pc.add(pc.multiply(combined, _KEY_MULTIPLIER), values)
         )

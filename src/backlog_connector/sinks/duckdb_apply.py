@@ -23,7 +23,13 @@ from backlog_connector.reports.base import TableSpec, UpdateMode
 from backlog_connector.sinks import duckdb_meta as meta
 from backlog_connector.sinks.base import WriteStats
 from backlog_connector.sinks.duckdb_file import WarehouseFile
-from backlog_connector.sinks.duckdb_rows import SEQ_COLUMN, StagedRows, later_match, union_sql
+from backlog_connector.sinks.duckdb_rows import (
+    SEQ_COLUMN,
+    StagedRows,
+    kept_after,
+    later_join,
+    union_sql,
+)
 from backlog_connector.sinks.errors import SchemaConflictError, TableOwnershipError
 from backlog_connector.sinks.naming import quote
 from backlog_connector.sinks.run_rules import (
@@ -149,6 +155,7 @@ class Applier:
         self._run_id = run_id
         self._loaded_at = loaded_at
         self._deleted = f"{STAGE_CATALOG}.{quote(deleted)}" if deleted else None
+        self._last_deletes = ""  # while the run applies: each deleted key, its last delete
         self._stats = stats
 
     def apply_file(
@@ -185,6 +192,12 @@ class Applier:
         meta.ensure_meta_tables(self._cur)
         existing = meta.existing_tables(self._cur)
         check_ownership(self._base, self._tables, meta.owners(self._cur), existing)
+        if self._deleted is not None:
+            self._last_deletes = f"{_TEMP}deletes"
+            self._cur.execute(
+                f"CREATE TEMP TABLE {self._last_deletes} AS SELECT * EXCLUDE (seq), "
+                f"max(seq) AS seq FROM {self._deleted} GROUP BY ALL"
+            )
         for number, table in enumerate(self._tables):
             self._find_repeats(table, number)
             self._count_deleted(table)
@@ -196,11 +209,15 @@ class Applier:
                 self._merge()
             else:
                 self._append()
+        temps = [
+            self._last_deletes,
+            *(t for table in self._tables for t in (table.staged, table.repeats)),
+        ]
+        for temp in filter(None, temps):
+            self._cur.execute(f"DROP TABLE {temp}")
         for table in self._tables:
-            for temp in (table.staged, table.repeats):
-                if temp:
-                    self._cur.execute(f"DROP TABLE {temp}")
             table.staged = table.repeats = ""
+        self._last_deletes = ""
         meta.register_tables(self._cur, self._base, [(t.name, t.spec.suffix) for t in self._tables])
         meta.write_state(self._cur, self._base, state_json, self._run_id)
         count = self._cur.execute(f"SELECT count(*) FROM {quote(self._main.name)}").fetchone()
@@ -267,8 +284,8 @@ class Applier:
                 self._finished(f"CREATE TEMP TABLE {table.staged} AS {rows}")
         main = self._main
         key_cols = [f"c{i}" for i in range(len(main.spec.key))]
-        if self._deleted is not None:
-            deleted = f"(SELECT DISTINCT {', '.join(key_cols)} FROM {self._deleted})"
+        if self._last_deletes:
+            deleted = self._last_deletes
             removed = delete_matching(self._cur, quote(main.name), main.spec.key, deleted, key_cols)
             add_count(self._stats.rows_deleted, main.name, removed)
             for child in self._children:
@@ -310,17 +327,28 @@ class Applier:
         """A query of the rows the run leaves in ``table``, for one statement of the block: the
         staged rows in order, without those a later delete removed or a later row of the same
         key replaced."""
-        conditions = []
-        if self._deleted is not None:
-            conditions.append(f"NOT {later_match(self._deleted, self._delete_pairs(table), 'seq')}")
-        if table.repeats:
-            pairs = [(f"c{i}", c) for i, c in enumerate(table.spec.key)]
-            conditions.append(f"NOT {later_match(table.repeats, pairs, 'm')}")
-        names = ", ".join(quote(n) for n, _ in table.columns.values())
+        joins, conditions = "", []
+        for alias, other, pairs in self._later_events(table):
+            joins += later_join(alias, other, pairs)
+            conditions.append(kept_after(alias))
+        names = ", ".join(f"s.{quote(n)}" for n, _ in table.columns.values())
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         with table.rows.registered(self._cur) as views:
             union = union_sql(views, list(table.columns.values()), self._literals(table))
-            yield f"SELECT {names} FROM ({union}) AS s{where}"
+            yield f"SELECT {names} FROM ({union}) AS s{joins}{where}"
+
+    def _later_events(self, table: RunTable) -> list[tuple[str, str, list[tuple[str, str]]]]:
+        """(alias, table, match pairs) of what may remove a staged row of ``table``: the run's
+        deletes (a child matches on its parent key) and, in merge, later rows of its key."""
+        events = []
+        pairs = self._delete_pairs(table)
+        if self._last_deletes and pairs:
+            events.append(("d", self._last_deletes, pairs))
+        if table.repeats:
+            events.append(
+                ("r", table.repeats, [(f"c{i}", c) for i, c in enumerate(table.spec.key)])
+            )
+        return events
 
     def _finished(self, statement: str) -> None:
         """Run a statement to its end while the staged rows' views exist (DuckDB refuses to
@@ -337,18 +365,18 @@ class Applier:
             union = union_sql(views, self._typed(table, key), {})
             self._finished(
                 f"CREATE TEMP TABLE {table.repeats} AS SELECT {select_as(key)}, "
-                f"max({SEQ_COLUMN}) AS m FROM ({union}) AS s GROUP BY ALL HAVING count(*) > 1"
+                f"max({SEQ_COLUMN}) AS seq FROM ({union}) AS s GROUP BY ALL HAVING count(*) > 1"
             )
 
     def _count_deleted(self, table: RunTable) -> None:
         """Count the staged rows a later delete removed (the run's rows_deleted has them)."""
-        if self._deleted is None:
-            return
         pairs = self._delete_pairs(table)
+        if not self._last_deletes or not pairs:
+            return
         with table.rows.registered(self._cur) as views:
             union = union_sql(views, self._typed(table, [b for _, b in pairs]), {})
-            removed = later_match(self._deleted, pairs, "seq")
-            query = f"SELECT count(*) FROM ({union}) AS s WHERE {removed}"
+            joined = later_join("d", self._last_deletes, pairs, kind="JOIN")
+            query = f"SELECT count(*) FROM ({union}) AS s{joined} WHERE NOT {kept_after('d')}"
             (count,) = self._cur.execute(query).fetchall()[0]
         add_count(self._stats.rows_deleted, table.name, int(count))
 

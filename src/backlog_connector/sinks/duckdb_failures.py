@@ -7,7 +7,6 @@ from __future__ import annotations
 import errno
 
 import duckdb
-import pyarrow as pa
 
 from backlog_connector.sinks.errors import DiskFullError, WarehouseError, WriteConflictError
 
@@ -29,10 +28,10 @@ def run_failure(doing: str, exc: BaseException) -> BaseException:
         )
     if isinstance(exc, duckdb.Error):
         return WarehouseError(f"{doing}: DuckDB failed: {exc}")
-    if isinstance(exc, OSError | pa.ArrowException):  # the staged rows' files
+    if isinstance(exc, OSError):  # the staged rows' files (pyarrow's IO errors are OSErrors)
         return WarehouseError(
-            f"{doing}: writing the run's staging files failed: {exc}; the run was rolled back "
-            "and the table kept"
+            f"{doing}: the run's staging files failed: {exc}; the run was rolled back and the "
+            "table kept"
         )
     return exc
 

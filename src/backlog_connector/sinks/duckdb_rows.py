@@ -74,7 +74,15 @@ class StagedRows:
             return
         numbered = data.append_column(SEQ_COLUMN, ordinals(first_seq, data.num_rows))
         segment = self.segments[-1] if self.segments else None
-        if segment is None or segment.writer is None or segment.schema != numbered.schema:
+        if segment is not None and segment.schema != numbered.schema:
+            conformed = _conformed(numbered, segment.schema)
+            if conformed is None:  # a new column or type: a new segment, keeping the old ones
+                wider = _widened(numbered.schema, segment.schema)
+                segment = self._open_segment(wider)
+                conformed = _conformed(numbered, wider)
+                assert conformed is not None  # wider has every column of the batch
+            numbered = conformed
+        if segment is None:
             segment = self._open_segment(numbered.schema)
         assert segment.writer is not None
         segment.writer.write_table(numbered)
@@ -118,7 +126,10 @@ class StagedRows:
             yield views
         finally:
             for view, _segment in views:
-                cur.unregister(view)
+                # after a failed statement DuckDB refuses this too; the first error is the one
+                # to raise
+                with contextlib.suppress(duckdb.Error):
+                    cur.unregister(view)
             for file in files:
                 file.close()
 
@@ -138,6 +149,33 @@ class StagedRows:
             self._may_repeat, self._keys = True, []
         else:
             self._keys.append(combined)
+
+
+def _conformed(data: pa.Table, schema: pa.Schema) -> pa.Table | None:
+    """``data`` with the columns of ``schema`` (NULL where it lacks one), or None when it has a
+    column ``schema`` lacks or one whose type does not cast."""
+    if any(schema.get_field_index(name) < 0 for name in data.column_names):
+        return None
+    columns = []
+    for target in schema:
+        if target.name not in data.column_names:
+            columns.append(pa.nulls(data.num_rows, target.type))
+            continue
+        column = data.column(target.name)
+        if column.type != target.type:
+            try:
+                column = column.cast(target.type)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                return None
+        columns.append(column)
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _widened(schema: pa.Schema, previous: pa.Schema) -> pa.Schema:
+    """``schema`` plus the columns of ``previous`` it lacks (so that batches alternating between
+    the two keep to one segment)."""
+    names = {name.lower() for name in schema.names}
+    return pa.schema([*schema, *(f for f in previous if f.name.lower() not in names)])
 
 
 def union_sql(
@@ -169,8 +207,18 @@ def union_sql(
     return " UNION ALL ".join(parts)
 
 
-def later_match(other: str, pairs: Sequence[tuple[str, str]], seq: str) -> str:
-    """``EXISTS`` a row of ``other`` (alias o) matching the staged row (alias s) on ``pairs``
-    ((column of o, column of s)) whose ``seq`` column is greater than the staged row's."""
-    match = " AND ".join(f"o.{a} = s.{quote(b)}" for a, b in pairs)
-    return f"EXISTS (SELECT 1 FROM {other} AS o WHERE {match} AND o.{seq} > s.{SEQ_COLUMN})"
+def later_join(
+    alias: str, other: str, pairs: Sequence[tuple[str, str]], *, kind: str = "LEFT JOIN"
+) -> str:
+    """``LEFT JOIN`` of ``other`` (one row per key, with the number of its last event in a
+    column named ``seq``) to the staged rows (alias s), on ``pairs`` ((column of other, column
+    of the staged rows)). An equality join with ``other`` as the small side: the staged rows
+    stream through it in order, where a correlated ``NOT EXISTS`` made DuckDB keep them all."""
+    match = " AND ".join(f"{alias}.{a} = s.{quote(b)}" for a, b in pairs)
+    return f" {kind} {other} AS {alias} ON {match}"
+
+
+def kept_after(alias: str) -> str:
+    """The condition of a staged row that no later event of ``later_join``'s ``alias`` removed
+    (no such event, or its number is not greater than the row's)."""
+    return f"({alias}.seq IS NULL OR {alias}.seq <= s.{SEQ_COLUMN})"

@@ -202,8 +202,6 @@ class DuckDBSinkRun(SinkRun):
             for table in self._tables.values():
                 table.rows.close()
             self._cur.execute(f"CHECKPOINT {_STAGE_DB}")
-            self._cur.close()
-            self._con = None  # the commit attaches the file read-only
             applier = Applier(
                 self._base, list(self._tables.values()), self._mode,
                 rebuild=self._rebuild, run_id=self._run_id, loaded_at=self._loaded_at,
@@ -212,6 +210,11 @@ class DuckDBSinkRun(SinkRun):
             with self._warehouse.writing(
                 wait=self._commit_wait, on_wait=self._on_wait, memory_limit=self._memory_limit
             ) as con:
+                # the staging file stays open (locked: a run of another process would take it
+                # for a killed run's and remove it) while the commit waits for the warehouse;
+                # the commit then attaches it read-only
+                self._cur.close()
+                self._con = None
                 applier.apply_file(con, self._file, state_json, partial=partial)
             self._finish()
         return self._stats

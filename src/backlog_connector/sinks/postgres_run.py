@@ -184,6 +184,8 @@ class PostgresSinkRun(SinkRun):
             removed = self._delete_using(main.stage, key, "_bc_delete_batch", cols)
             add_count(self._stats.rows_deleted, main.name, removed)
             for child in self._children:
+                if not child.spec.parent_key:  # replace allows a child with no parent to match
+                    continue
                 parent = child.key(child.spec.parent_key)
                 removed = self._delete_using(child.stage, parent, "_bc_delete_batch", cols)
                 add_count(self._stats.rows_deleted, child.name, removed)

@@ -11,7 +11,7 @@ import duckdb
 import pyarrow as pa
 
 from backlog_connector.reports.base import TableSpec, UpdateMode
-from backlog_connector.sinks.duckdb_apply import RunTable
+from backlog_connector.sinks.duckdb_tables import RunTable
 from backlog_connector.sinks.errors import BadBatchError, SchemaConflictError
 from backlog_connector.sinks.naming import quote
 from backlog_connector.sinks.run_rules import CONFLICT_FIX, LOADED_AT_COLUMN, RUN_ID_COLUMN

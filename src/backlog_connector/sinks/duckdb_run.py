@@ -47,7 +47,7 @@ from backlog_connector.reports.base import TableBatch, TableSpec, UpdateMode
 from backlog_connector.sinks import duckdb_staging as staging
 from backlog_connector.sinks.arrow_batches import as_table, keys_table, last_per_key
 from backlog_connector.sinks.base import SinkRun, WriteStats, table_name
-from backlog_connector.sinks.duckdb_apply import Applier, RunTable, Snapshot, check_ownership
+from backlog_connector.sinks.duckdb_apply import Applier
 from backlog_connector.sinks.duckdb_columns import (
     NULL_TYPE,
     arrow_columns,
@@ -58,6 +58,7 @@ from backlog_connector.sinks.duckdb_columns import (
 from backlog_connector.sinks.duckdb_failures import run_failure
 from backlog_connector.sinks.duckdb_file import COMMIT_WAIT_SECONDS, WarehouseFile
 from backlog_connector.sinks.duckdb_rows import StagedRows
+from backlog_connector.sinks.duckdb_tables import RunTable, Snapshot, check_ownership
 from backlog_connector.sinks.errors import RunFinishedError
 from backlog_connector.sinks.naming import quote
 from backlog_connector.sinks.run_rules import (

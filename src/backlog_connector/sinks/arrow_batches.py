@@ -90,17 +90,24 @@ def has_repeats(values: pa.Array) -> bool:
 
 def last_per_key(table: pa.Table, key: Sequence[str]) -> pa.Table:
     """``table`` with only the last row for each key (a page fetched twice must not duplicate)."""
-    if not key or table.num_rows < 2:
-        return table
+    return last_per_key_folded(table, key)[0]
+
+
+def last_per_key_folded(table: pa.Table, key: Sequence[str]) -> tuple[pa.Table, pa.Array | None]:
+    """``last_per_key``, with the ``combined_key`` of the rows kept (None: not foldable, or no
+    key), which the check for repeats needed anyway."""
+    if not key:
+        return table, None
     combined = combined_key(table, key)
-    if combined is not None and not has_repeats(combined):
-        return table
+    if table.num_rows < 2 or (combined is not None and not has_repeats(combined)):
+        return table, combined
     numbered = table.append_column(_POSITION, pa.array(range(table.num_rows), pa.int64()))
     last = numbered.group_by(list(key), use_threads=False).aggregate([(_POSITION, "max")])
     if last.num_rows == table.num_rows:
-        return table
+        return table, combined
     positions = last.column(f"{_POSITION}_max")
-    return table.take(positions.take(pc.sort_indices(positions)))
+    kept = positions.take(pc.sort_indices(positions))
+    return table.take(kept), None if combined is None else combined.take(kept)
 
 
 def keys_table(keys: Sequence[tuple[Any, ...]], schema: pa.Schema, key: Sequence[str]) -> pa.Table:

@@ -24,7 +24,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from backlog_connector.sinks.arrow_batches import combined_key, has_repeats
+from backlog_connector.sinks.arrow_batches import has_repeats
 from backlog_connector.sinks.naming import quote
 
 #: the row number of a staged row (in the order the run wrote them); never reaches a table
@@ -62,14 +62,15 @@ class StagedRows:
 
     folder: Path
     stem: str
-    #: the key whose repeats across batches the commit removes (merge), else empty
-    key: Sequence[str] = ()
+    #: whether the commit removes a key's repeats across batches (merge), so they are tracked
+    track_repeats: bool = False
     segments: list[Segment] = field(default_factory=list)
     _keys: list[pa.Array] = field(default_factory=list)
     _may_repeat: bool = False
 
-    def write(self, data: pa.Table, first_seq: int) -> None:
-        """Stage ``data`` (the columns to keep), its rows numbered from ``first_seq``."""
+    def write(self, data: pa.Table, first_seq: int, folded: pa.Array | None = None) -> None:
+        """Stage ``data`` (the columns to keep), its rows numbered from ``first_seq``;
+        ``folded``: the ``arrow_batches.combined_key`` of its rows (None: not foldable)."""
         if data.num_rows == 0:
             return
         numbered = data.append_column(SEQ_COLUMN, ordinals(first_seq, data.num_rows))
@@ -86,7 +87,7 @@ class StagedRows:
             segment = self._open_segment(numbered.schema)
         assert segment.writer is not None
         segment.writer.write_table(numbered)
-        self._track_keys(data)
+        self._track_keys(folded)
 
     def close(self) -> None:
         """Finish every segment file (the commit reads them); safe to call more than once."""
@@ -141,14 +142,13 @@ class StagedRows:
         self.segments.append(segment)
         return segment
 
-    def _track_keys(self, data: pa.Table) -> None:
-        if not self.key or self._may_repeat:
+    def _track_keys(self, folded: pa.Array | None) -> None:
+        if not self.track_repeats or self._may_repeat:
             return
-        combined = combined_key(data, self.key)
-        if combined is None:  # not foldable: the commit looks for repeats in DuckDB
+        if folded is None:  # not foldable: the commit looks for repeats in DuckDB
             self._may_repeat, self._keys = True, []
         else:
-            self._keys.append(combined)
+            self._keys.append(folded)
 
 
 def _conformed(data: pa.Table, schema: pa.Schema) -> pa.Table | None:

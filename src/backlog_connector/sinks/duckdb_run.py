@@ -45,7 +45,7 @@ import pyarrow as pa
 
 from backlog_connector.reports.base import TableBatch, TableSpec, UpdateMode
 from backlog_connector.sinks import duckdb_staging as staging
-from backlog_connector.sinks.arrow_batches import as_table, keys_table, last_per_key
+from backlog_connector.sinks.arrow_batches import as_table, keys_table, last_per_key_folded
 from backlog_connector.sinks.base import SinkRun, WriteStats, table_name
 from backlog_connector.sinks.duckdb_apply import Applier
 from backlog_connector.sinks.duckdb_columns import (
@@ -118,7 +118,9 @@ class DuckDBSinkRun(SinkRun):
         dedupe = mode is UpdateMode.MERGE
         self._tables = {
             s.suffix: RunTable(
-                table_name(base, s.suffix), s, StagedRows(folder, f"t{i}", s.key if dedupe else ())
+                table_name(base, s.suffix),
+                s,
+                StagedRows(folder, f"t{i}", track_repeats=dedupe and bool(s.key)),
             )
             for i, s in enumerate(tables)
         }
@@ -280,9 +282,10 @@ class DuckDBSinkRun(SinkRun):
         )
 
     def _stage(self, table: RunTable, data: pa.Table, insert: list[str], first_seq: int) -> None:
+        folded = None
         if self._mode is UpdateMode.MERGE:
-            data = last_per_key(data, table.spec.key)
-        table.rows.write(data.select(insert), first_seq)
+            data, folded = last_per_key_folded(data, table.spec.key)
+        table.rows.write(data.select(insert), first_seq, folded)
         add_count(self._stats.rows_written, table.name, data.num_rows)
 
     def _registered(self, data: pa.Table) -> contextlib.AbstractContextManager[str]:

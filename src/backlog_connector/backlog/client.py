@@ -40,6 +40,7 @@ from backlog_connector.backlog.pacing import Pacer
 from backlog_connector.backlog.params import Params, check_api_path, encode_params
 from backlog_connector.backlog.redact import Redactor
 from backlog_connector.backlog.responses import (
+    Decode,
     TokenRejected,
 )
 from backlog_connector.backlog.retry import RetryBudget, RetryPolicy
@@ -132,9 +133,10 @@ class BacklogClient(ListWalks, TokenRefresh, Wire):
         """The budget key of the Backlog user behind the credentials (resolved on first use)."""
         return self._resolve_user_key()
 
-    def get(self, path: str, params: Params | None = None) -> Any:
-        """``GET /api/v2{path}``; returns the parsed JSON."""
-        return self._call("GET", path, params, None)
+    def get(self, path: str, params: Params | None = None, *, decode: Decode | None = None) -> Any:
+        """``GET /api/v2{path}``; returns the parsed JSON, or what ``decode`` made of the body
+        (when it answers None, the body is parsed as JSON as usual)."""
+        return self._call("GET", path, params, None, decode)
 
     def post(self, path: str, data: Params | None = None) -> Any:
         """``POST /api/v2{path}`` with a form body; returns the parsed JSON."""
@@ -195,7 +197,14 @@ class BacklogClient(ListWalks, TokenRefresh, Wire):
 
     # -- one logical call: attempts, refresh, retries ---------------------------------------
 
-    def _call(self, method: str, path: str, params: Params | None, data: Params | None) -> Any:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        params: Params | None,
+        data: Params | None,
+        decode: Decode | None = None,
+    ) -> Any:
         check_api_path(path)
         query = encode_params(params)
         form = encode_params(data) if data is not None else None
@@ -205,7 +214,7 @@ class BacklogClient(ListWalks, TokenRefresh, Wire):
             self._check_cancel()
             try:
                 self._refresh_if_due(state)
-                answer = self._attempt(method, path, query, form, state)
+                answer = self._attempt(method, path, query, form, state, decode)
                 if self.retry_budget is not None:
                     self.retry_budget.earn()
                 return answer
@@ -249,6 +258,7 @@ class BacklogClient(ListWalks, TokenRefresh, Wire):
         query: list[tuple[str, str]],
         form: list[tuple[str, str]] | None,
         state: CallState,
+        decode: Decode | None = None,
     ) -> Any:
         category = category_for(method, path)
         if path == "/users/myself" and self._user_key is None:
@@ -258,7 +268,7 @@ class BacklogClient(ListWalks, TokenRefresh, Wire):
             if headers is not None and response.status_code == 200:
                 self._unpaced_headers = (headers, sent_at, self.budgets.clock())
             self._account(method, path, query, category, response, seconds)
-            return self._interpret(method, path, response)
+            return self._interpret(method, path, response, decode)
         user = self._resolve_user_key()
 
         def wait(seconds: float) -> None:
@@ -279,7 +289,7 @@ class BacklogClient(ListWalks, TokenRefresh, Wire):
 
         response, seconds = self._pacer.send(user, category, send, wait)
         self._account(method, path, query, category, response, seconds)
-        answer = self._interpret(method, path, response)
+        answer = self._interpret(method, path, response, decode)
         self._deadlines.record(shape, seconds)
         return answer
 

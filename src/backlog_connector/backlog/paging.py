@@ -88,9 +88,13 @@ class OffsetPaginator:
         return [("offset", str(self.offset)), ("count", str(self.page_size))]
 
     def take(self, page: Sequence[Mapping[str, Any]]) -> list[Row]:
-        self.offset += len(page)
-        self.has_next = len(page) >= self.page_size
+        self.advance(len(page))
         return _rows(page)
+
+    def advance(self, rows: int) -> None:
+        """Move past a page of ``rows`` rows (one already checked to hold objects)."""
+        self.offset += rows
+        self.has_next = rows >= self.page_size
 
 
 class IdCursorPaginator:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sized
 from typing import Any, NoReturn
 
 import httpx
@@ -14,6 +14,10 @@ from backlog_connector.backlog.budget import RateLimitHeaders
 from backlog_connector.backlog.error_map import error_for_response
 from backlog_connector.backlog.errors import BacklogConnectorError, BadResponseError
 from backlog_connector.backlog.retry import DEFAULT_RATE_LIMIT_WAIT
+
+#: turns the body of a 2xx answer into something else than its parsed JSON (a natively parsed
+#: page, say); None leaves the body to the JSON parser
+Decode = Callable[[bytes], Sized | None]
 
 
 class TokenRejected(Exception):

@@ -6,14 +6,18 @@ strategy (:mod:`.paging`) reads it, so a drifted answer fails naming the endpoin
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sized
 from typing import TYPE_CHECKING, Any
 
 from backlog_connector.backlog.address import SpaceAddress
 from backlog_connector.backlog.pacing import Pacer
 from backlog_connector.backlog.paging import IdCursorPaginator, OffsetPaginator, Paginator, Row
 from backlog_connector.backlog.params import Params, encode_params, without
+from backlog_connector.backlog.responses import Decode
 from backlog_connector.backlog.shapes import expect_list
+
+#: what parsed JSON is made of (anything else came from a decoder)
+_JSON_TYPES = (list, dict, str, int, float, type(None))
 
 
 class ListWalks:
@@ -25,7 +29,9 @@ class ListWalks:
 
     if TYPE_CHECKING:
 
-        def get(self, path: str, params: Params | None = None) -> Any: ...
+        def get(
+            self, path: str, params: Params | None = None, *, decode: Decode | None = None
+        ) -> Any: ...
 
         def _resolve_user_key(self) -> str: ...
 
@@ -44,6 +50,26 @@ class ListWalks:
             rows = paginator.take(page)
             if rows:
                 yield rows
+
+    def iter_offset_decoded(
+        self, path: str, params: Params | None, decode: Decode, *, page_size: int = 100
+    ) -> Iterator[list[Row] | Sized]:
+        """As :meth:`iter_offset`, each page's body given to ``decode`` first: a page is what
+        ``decode`` made of it, or its rows where ``decode`` answered None."""
+        paginator = OffsetPaginator(page_size)
+        base = without(encode_params(params), paginator.owned)
+        self._align_walk(path)
+        while paginator.has_next:
+            answer = self.get(path, base + paginator.page_params(), decode=decode)
+            if isinstance(answer, _JSON_TYPES):
+                page: list[Row] | Sized = paginator.take(
+                    expect_list(answer, path=path, account=self.account_name or None)
+                )
+            else:
+                page = answer
+                paginator.advance(len(answer))
+            if len(page):
+                yield page
 
     def iter_offset(
         self, path: str, params: Params | None = None, *, page_size: int = 100

@@ -19,7 +19,7 @@ from backlog_connector.backlog.budget import BudgetRegistry, RateLimitHeaders
 from backlog_connector.backlog.credentials import Credentials, OAuthToken
 from backlog_connector.backlog.errors import NetworkError
 from backlog_connector.backlog.redact import Redactor, redact_url
-from backlog_connector.backlog.responses import parse_json, raise_for_error
+from backlog_connector.backlog.responses import Decode, parse_json, raise_for_error
 from backlog_connector.backlog.stats import Event, RequestDone, RequestStats
 from backlog_connector.backlog.transport import may_have_been_sent
 
@@ -145,9 +145,15 @@ class Wire:
             )
         )
 
-    def _interpret(self, method: str, path: str, response: httpx.Response) -> Any:
+    def _interpret(
+        self, method: str, path: str, response: httpx.Response, decode: Decode | None = None
+    ) -> Any:
         what = f"{method} {path}"
         if 200 <= response.status_code < 300:
+            if decode is not None and response.content:
+                decoded = decode(response.content)
+                if decoded is not None:
+                    return decoded
             return parse_json(
                 response, what=what, who=self._who(), account=self.account_name or None
             )

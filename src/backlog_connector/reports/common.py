@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, ClassVar
+from collections.abc import Iterable, Iterator, Mapping, Sized
+from typing import Any, ClassVar, TypeVar
 
 from backlog_connector.backlog.errors import InvalidOptionError
 from backlog_connector.backlog.shapes import get_list
@@ -86,7 +86,11 @@ def resolve_projects(ctx: RunContext, selector: list[int | str] | None) -> list[
     return chosen
 
 
-def counted(ctx: RunContext, pages: Iterable[list[Row]]) -> Iterator[list[Row]]:
+#: a page of rows: their list, or a natively parsed page
+PageT = TypeVar("PageT", bound=Sized)
+
+
+def counted(ctx: RunContext, pages: Iterable[PageT]) -> Iterator[PageT]:
     """Pass pages through, counting rows into ``ctx.rows_read`` and reporting progress."""
     for number, page in enumerate(pages, start=1):
         ctx.rows_read += len(page)

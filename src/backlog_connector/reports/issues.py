@@ -14,6 +14,7 @@ from typing import Any
 
 from backlog_connector.backlog.errors import UnexpectedShapeError
 from backlog_connector.backlog.shapes import get_list, get_object
+from backlog_connector.reports import fast_path
 from backlog_connector.reports.base import RunContext, TableBatch, UpdateMode
 from backlog_connector.reports.batching import BATCH_ROWS, BatchBuffer
 from backlog_connector.reports.common import (
@@ -30,6 +31,13 @@ from backlog_connector.reports.issue_filters import (
     Params,
     check_dates,
     search_params,
+)
+from backlog_connector.reports.native_batches import (
+    NativeBuffer,
+    NativeIssues,
+    parse,
+    row_loader,
+    rows_of,
 )
 from backlog_connector.reports.prefetch import prefetch
 from backlog_connector.reports.progress_totals import walk_total
@@ -83,7 +91,8 @@ class IssuesReport(CatalogReport):
         definitions = [
             d for p in projects for d in get_list(ctx.client, f"/projects/{p['id']}/customFields")
         ]
-        shape = ISSUES_TABLE.with_columns(table_columns(plan_columns(definitions)))
+        planned = plan_columns(definitions)
+        shape = ISSUES_TABLE.with_columns(table_columns(planned))
 
         digest = fingerprint(ctx.options)
         cursor = self._usable_cursor(ctx, digest)
@@ -95,17 +104,31 @@ class IssuesReport(CatalogReport):
             since, seen=seen_of(cursor), digests=digests_of(cursor), watch_from=newest.created
         )
         buffer = BatchBuffer(shape, ISSUE_CHILDREN, space=ctx.space, limit=self.batch_rows)
-        pages = ctx.client.iter_offset(
-            "/issues", [*window, *search_order(since)], page_size=PAGE_SIZE
-        )
+        build = NativeIssues.build(shape, ISSUE_CHILDREN, planned) if fast_path.enabled() else None
+        params = [*window, *search_order(since)]
+        pages: Iterator[Any]
+        if build is None:
+            pages = ctx.client.iter_offset("/issues", params, page_size=PAGE_SIZE)
+        else:
+            pages = ctx.client.iter_offset_decoded("/issues", params, parse, page_size=PAGE_SIZE)
         if self.read_ahead:
             pages = prefetch(pages, self.read_ahead)
         walk_total(ctx, window, full=since is None)  # for the progress display
+        natively = (
+            NativeBuffer(build, buffer, space=ctx.space, limit=self.batch_rows) if build else None
+        )
         with fewer_collections() as collections:
             for page in counted(ctx, pages):
                 ctx.progress_advance(len(page))
-                yield from buffer.add(tracker.keep(page))
+                if isinstance(page, list) or natively is None:
+                    if natively is not None:
+                        yield from natively.flush()  # the rows keep their order
+                    yield from buffer.add(tracker.keep(page))
+                else:
+                    yield from _native_page(page, tracker, natively, buffer)
                 collections.tick(len(page))
+            if natively is not None:
+                yield from natively.flush()
             yield from buffer.flush()
 
         expected = _count(ctx, window)
@@ -156,6 +179,26 @@ class IssuesReport(CatalogReport):
         if not cursor.get("complete", True):
             return None
         return cursor
+
+
+def _native_page(
+    page: Any, tracker: IssueTracker, natively: NativeBuffer, buffer: BatchBuffer
+) -> Iterator[TableBatch]:
+    """The batches a natively parsed page completes: natively when the tracker keeps all of
+    its rows, else its kept rows the Python way."""
+    ids, updated = page.ints("id"), page.texts("updated")
+    if ids is None or updated is None:
+        kept_rows = tracker.keep(rows_of(page))
+    else:
+        row = row_loader(page)
+        kept = tracker.keep_rows(ids, updated, row)
+        if len(kept) == len(page):
+            yield from buffer.flush()  # the rows keep their order
+            yield from natively.add(page)
+            return
+        kept_rows = [row(i) for i in kept]
+    yield from natively.flush()
+    yield from buffer.add(kept_rows)
 
 
 def _count(ctx: RunContext, window: Params) -> int | None:

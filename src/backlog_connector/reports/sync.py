@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import orjson
@@ -102,6 +103,11 @@ def search_window(filters: Params, since: int | None) -> Params:
     return [*narrowed, ("updatedSince", max(day, user_since) if user_since else day)]
 
 
+def _loaded(row: Row | Callable[[], Row]) -> Row:
+    """A row, or the row a loader gives (a natively parsed page's row, decoded on demand)."""
+    return row if isinstance(row, dict) else row()
+
+
 #: boundary rows a cursor remembers at most (beyond it an unchanged boundary row may repeat)
 MAX_SEEN = 50_000
 
@@ -142,51 +148,68 @@ class IssueTracker:
         """The issues of ``page`` to write."""
         rows: list[Row] = []
         for issue in page:
-            issue_id = issue.get("id")
             raw = issue.get("updated")
             updated = parse_timestamp(raw) if isinstance(raw, str) else None
-            if issue_id in self.kept:
-                # Updated while we paged: the first copy is written, the next run takes this one.
-                if updated is not None and (self.floor is None or updated < self.floor):
-                    self.floor = updated
-                continue
-            if isinstance(issue_id, int):
-                self.fetched.add(issue_id)
-            if self.since is not None and updated is not None and updated < self.since:
-                continue
-            if (
-                isinstance(issue_id, int)
-                and updated is not None
-                and (self.seen.get(issue_id) == updated and self._unchanged(issue_id, issue))
-            ):
-                continue  # written unchanged by the previous run
-            if isinstance(issue_id, int):
-                self.kept.add(issue_id)
-                if updated is not None:
-                    self._remember(issue_id, updated, issue)
-            if updated is not None and (self.greatest is None or updated > self.greatest):
-                self.greatest = updated
-            rows.append(issue)
+            if self._take(issue.get("id"), updated, issue):
+                rows.append(issue)
         return rows
+
+    def keep_rows(
+        self, ids: Sequence[Any], updated: Sequence[Any], row: Callable[[int], Row]
+    ) -> list[int]:
+        """As :meth:`keep`, for a page given as its rows' ids and ``updated`` texts: the
+        positions of the rows to write (``row(i)`` gives a row's JSON object where it is
+        needed)."""
+        kept: list[int] = []
+        for i, (issue_id, raw) in enumerate(zip(ids, updated, strict=True)):
+            at = parse_timestamp(raw) if isinstance(raw, str) else None
+            if self._take(issue_id, at, partial(row, i)):
+                kept.append(i)
+        return kept
+
+    def _take(self, issue_id: Any, updated: int | None, row: Row | Callable[[], Row]) -> bool:
+        if issue_id in self.kept:
+            # Updated while we paged: the first copy is written, the next run takes this one.
+            if updated is not None and (self.floor is None or updated < self.floor):
+                self.floor = updated
+            return False
+        if isinstance(issue_id, int):
+            self.fetched.add(issue_id)
+        if self.since is not None and updated is not None and updated < self.since:
+            return False
+        if (
+            isinstance(issue_id, int)
+            and updated is not None
+            and (self.seen.get(issue_id) == updated and self._unchanged(issue_id, _loaded(row)))
+        ):
+            return False  # written unchanged by the previous run
+        if isinstance(issue_id, int):
+            self.kept.add(issue_id)
+            if updated is not None:
+                self._remember(issue_id, updated, row)
+        if updated is not None and (self.greatest is None or updated > self.greatest):
+            self.greatest = updated
+        return True
 
     def _unchanged(self, issue_id: int, row: Row) -> bool:
         # a cursor of an earlier version holds no digests: an equal ``updated`` is enough
         known = self.digests.get(issue_id)
         return known is None or known == digest_of(row)
 
-    def _remember(self, issue_id: int, updated: int, row: Row) -> None:
-        if self.watch_from is not None and updated >= self.watch_from:
+    def _remember(self, issue_id: int, updated: int, row: Row | Callable[[], Row]) -> None:
+        recent = self.watch_from is not None and updated >= self.watch_from
+        if recent:
             self._recent[issue_id] = updated
-            self._rows[issue_id] = row
         if self.greatest is None or updated > self.greatest:
             for dropped in self._at_greatest:
                 if dropped not in self._recent:
                     self._rows.pop(dropped, None)
             self._at_greatest = {issue_id: updated}
-            self._rows[issue_id] = row
         elif updated == self.greatest:
             self._at_greatest[issue_id] = updated
-            self._rows[issue_id] = row
+        elif not recent:
+            return
+        self._rows[issue_id] = _loaded(row)
 
     def next_since(self, started: int | None = None) -> int | None:
         """Where the next run starts: the greatest ``updated`` written, pulled back to a

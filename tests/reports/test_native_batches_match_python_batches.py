@@ -1,0 +1,260 @@
+"""Issue batches built in C from the page bytes (``backlog_connector.native``) are exactly the
+batches the Python path builds from the same bytes: every table, column type, NULL and reject.
+Where C cannot promise that (a value of another JSON type than the column reads, an unknown
+field with a value, an integer past 64 bits, invalid JSON), it answers None and the Python path
+builds the batch; a run mixing both ways loads the same tables as a run without C."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pytest
+
+from backlog_connector import native
+from backlog_connector.emulator import Emulator
+from backlog_connector.reports import native_batches, rejects
+from backlog_connector.reports.base import RunContext, UpdateMode
+from backlog_connector.reports.batching import BatchBuffer
+from backlog_connector.reports.custom_fields import plan_columns, table_columns
+from backlog_connector.reports.issue_columns import ISSUE_CHILDREN, ISSUES_TABLE
+from backlog_connector.reports.issues import IssuesReport
+from backlog_connector.reports.native_batches import NativeIssues, parse
+from backlog_connector.reports.values import dates_in_zone
+
+from .conftest import client_for
+
+Json = dict[str, Any]
+Tables = dict[str, pa.Table]
+
+
+def test_the_native_module_is_built() -> None:
+    # CI installs the package with its C extension; a missing build would hide every test below
+    assert native.pages is not None
+
+
+@pytest.fixture(scope="module")
+def space(emulator: Emulator) -> tuple[Emulator, list[Json], Any]:
+    """The session's emulated space (300 issues, read only), its issues and custom fields."""
+    emu = emulator
+    with client_for(emu) as client:
+        definitions = [
+            d
+            for p in client.get("/projects")
+            for d in client.get(f"/projects/{p['id']}/customFields")
+        ]
+        issues = [i for page in client.iter_offset("/issues", [("sort", "created")]) for i in page]
+    return emu, issues, plan_columns(definitions)
+
+
+def _python(body: bytes, planned: Any) -> tuple[Tables, list[rejects.Reject]]:
+    shape = ISSUES_TABLE.with_columns(table_columns(planned))
+    buffer = BatchBuffer(shape, ISSUE_CHILDREN, space="s", limit=10**6)
+    with rejects.collecting() as log, dates_in_zone("Asia/Tokyo"):
+        batches = [*buffer.add(orjson.loads(body)), *buffer.flush()]
+    return _tables(batches), log.kept
+
+
+def _native(body: bytes, planned: Any) -> tuple[Tables, list[rejects.Reject]] | None:
+    shape = ISSUES_TABLE.with_columns(table_columns(planned))
+    build = NativeIssues.build(shape, ISSUE_CHILDREN, planned)
+    assert build is not None
+    page = parse(body)
+    if page is None:
+        return None
+    with rejects.collecting() as log, dates_in_zone("Asia/Tokyo"):
+        batches = build.batches([page], "s")
+    return None if batches is None else (_tables(batches), log.kept)
+
+
+def _tables(batches: list[Any]) -> Tables:
+    found: dict[str, list[pa.RecordBatch]] = {}
+    for batch in batches:
+        found.setdefault(batch.suffix, []).append(batch.batch)
+    return {suffix: pa.Table.from_batches(b) for suffix, b in found.items()}
+
+
+def _same(body: bytes, planned: Any) -> None:
+    """C builds ``body`` and gives exactly what Python gives."""
+    built = _native(body, planned)
+    assert built is not None, "C left a page it should build to the Python path"
+    tables, kept = built
+    expected, expected_rejects = _python(body, planned)
+    assert set(tables) == set(expected)
+    for suffix, table in expected.items():
+        assert tables[suffix].schema == table.schema, suffix
+        assert tables[suffix].equals(table), suffix
+    assert sorted(kept, key=repr) == sorted(expected_rejects, key=repr)
+
+
+def test_emulator_pages_are_built_natively_and_equal(space: Any) -> None:
+    _emu, issues, planned = space
+    body = orjson.dumps(issues)
+    _same(body, planned)
+    tables, _ = _python(body, planned)
+    # the page holds what the comparison is meant to cover
+    assert tables[""].num_rows == 300
+    assert tables["custom_fields"].num_rows > 300
+    assert tables["categories"].num_rows > 0
+    assert tables[""].column("milestone_names").null_count < 300
+    assert any(c.startswith("cf_") for c in tables[""].column_names)
+
+
+def _edit(issues: list[Json], change: Callable[[Json], None], at: int = 7) -> list[Json]:
+    edited = copy.deepcopy(issues)
+    change(edited[at])
+    return edited
+
+
+def _custom(issue: Json, type_id: int) -> Json:
+    return next(e for e in issue["customFields"] if e["fieldTypeId"] == type_id)
+
+
+HANDLED: dict[str, Callable[[Json], None]] = {
+    "text with escapes, emoji, NUL and Japanese": lambda i: i.update(
+        summary='引用 "x" \\ / \u0000 😀 \t end', description=None
+    ),
+    "a timestamp and dates that do not parse (rejects)": lambda i: i.update(
+        created="2014/07/15 15:00:00", startDate="15.07.2014"
+    ),
+    "dueDate missing, legacy limitDate": lambda i: (
+        i.pop("dueDate", None),
+        i.update(limitDate="2014-06-30T15:00:00Z"),
+    ),
+    "integers in a float column, negative zero": lambda i: i.update(
+        estimatedHours=2**53, actualHours=-0.0
+    ),
+    "unknown fields without a value": lambda i: i.update(watchers=None, links=[], meta={}),
+    "null nested objects and lists": lambda i: i.update(
+        assignee=None, status=None, category=None, versions=[], stars=None
+    ),
+    "a numeric custom field that is null": lambda i: _custom(i, 3).update(value=None),
+    "an empty text custom field": lambda i: _custom(i, 1).update(value=""),
+    "a list custom field with an other value": lambda i: _custom(i, 7).update(
+        otherValue="自由記述"
+    ),
+    "a list custom field with nothing ticked": lambda i: _custom(i, 6).update(value=[]),
+    "a custom field of no planned column": lambda i: i["customFields"].append(
+        {"id": 99999, "fieldTypeId": 1, "name": "gone", "value": "x"}
+    ),
+    "a custom date that does not parse": lambda i: _custom(i, 4).update(value="31/12/2024"),
+}
+
+
+@pytest.mark.parametrize("what", sorted(HANDLED))
+def test_odd_values_c_builds_equal_python(space: Any, what: str) -> None:
+    _emu, issues, planned = space
+    _same(orjson.dumps(_edit(issues, HANDLED[what])), planned)
+
+
+LEFT_TO_PYTHON: dict[str, Callable[[Json], None]] = {
+    "text in a number column": lambda i: i.update(estimatedHours="many"),
+    "a float in an integer column": lambda i: i.update(keyId=12.0),
+    "text where an object belongs": lambda i: i.update(status="open"),
+    "an unknown field with a value": lambda i: i.update(externalFileLinks=[{"id": 1}]),
+    "an item that is not an object": lambda i: i.update(category=[None]),
+    "an item without a name": lambda i: i.update(category=[{"id": 1, "name": None}]),
+    "a number too large for a double to hold": lambda i: i.update(estimatedHours=2**53 + 1),
+    "a numeric custom field holding text": lambda i: _custom(i, 3).update(value="abc"),
+    "a custom field of an unknown type": lambda i: _custom(i, 1).update(fieldTypeId=42),
+    "a custom field id that is text": lambda i: _custom(i, 1).update(id="7"),
+}
+
+
+@pytest.mark.parametrize("what", sorted(LEFT_TO_PYTHON))
+def test_values_c_would_not_build_exactly_go_to_python(space: Any, what: str) -> None:
+    _emu, issues, planned = space
+    assert _native(orjson.dumps(_edit(issues, LEFT_TO_PYTHON[what])), planned) is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'[{"id": 1}',  # truncated
+        b'[{"id": 1},]',  # trailing comma
+        b'[{"id": 1e400}]',  # not a finite number
+        b'[{"id": 18446744073709551616}]',  # past 64 bits
+        b'[{"s": "\\ud800"}]',  # a lone surrogate
+        b'[{"s": "\xff"}]',  # not UTF-8
+        b'[{"s": "a\nb"}]',  # a raw control character
+        b'{"id": 1}',  # an object, not a list
+        b"[1, 2]",  # a list of numbers
+        b'[{"id": 1}] x',  # something after the list
+    ],
+)
+def test_bodies_c_cannot_parse_are_left_to_orjson(body: bytes) -> None:
+    assert parse(body) is None
+
+
+def test_parsed_rows_are_the_json_objects_of_the_page() -> None:
+    body = (
+        b' [ {"id": 1, "id": 2, "updated": "2024-01-01T00:00:00Z"},'
+        b' {"id": -3, "k": "\\u00e9\\ud83d\\ude00"} ] '
+    )
+    page = parse(body)
+    assert page is not None
+    assert len(page) == 2
+    assert page.ints("id") == [2, -3]  # the last of two equal keys, as a dict keeps it
+    assert page.texts("updated") == ["2024-01-01T00:00:00Z", None]
+    assert page.texts("k") == [None, "é😀"]
+    assert [orjson.loads(page.row(i)) for i in range(2)] == orjson.loads(body)
+    assert page.texts("id") is None  # an integer where text was asked for
+    with pytest.raises(IndexError):
+        page.row(2)
+
+
+def test_floats_parse_to_the_same_doubles_as_orjson() -> None:
+    texts = ["0.1", "1e-7", "123456789.123456789", "-2.5e300", "4.9e-324", "0.30000000000000004",
+             "1.7976931348623157e308", "2.2250738585072011e-308", "1E2", "-0.0"]  # fmt: skip
+    body = ("[" + ",".join(f'{{"f": {t}}}' for t in texts) + "]").encode()
+    page = parse(body)
+    assert page is not None
+    plan = native.pages.make_plan(["f"], [0], [], [(0, -1, -1, -1, 1)], [], [], -1, 0, [], [])  # type: ignore[union-attr]
+    answer = native.pages.extract([page], plan)  # type: ignore[union-attr]
+    assert answer is not None
+    doubles = native_batches._array(answer[1][0], pa.float64()).to_pylist()
+    assert [repr(d) for d in doubles] == [repr(orjson.loads(t)) for t in texts]
+
+
+def test_a_run_mixing_both_ways_loads_what_python_alone_loads(
+    make_emulator: Callable[..., Emulator], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emu = make_emulator(issues=450, projects=2)
+    order = [i.id for i in emu.state.order]
+    for position in (150, 420):  # pages 2 and 5 go to the Python path
+        body = copy.deepcopy(emu.renderer.issue(emu.state.issues[order[position]]))
+        body["estimatedHours"] = "many"
+        emu.renderer.serve_as(order[position], body)
+
+    built: list[str] = []
+    real = NativeIssues.batches
+
+    def counted(self: NativeIssues, pages: Any, space: str) -> Any:
+        answer = real(self, pages, space)
+        built.append("native" if answer is not None else "python")
+        return answer
+
+    monkeypatch.setattr(NativeIssues, "batches", counted)
+    with_c = _read(emu)
+    monkeypatch.setattr(native_batches, "native", None)  # as where the module is not built
+    without_c = _read(emu)
+
+    assert built.count("native") >= 2
+    assert built.count("python") == 2
+    assert set(with_c) == set(without_c)
+    for suffix, table in without_c.items():
+        assert with_c[suffix].schema == table.schema, suffix
+        assert with_c[suffix].equals(table), suffix  # same rows, same order
+    assert with_c[""].num_rows == 450
+
+
+def _read(emu: Emulator) -> Tables:
+    report = IssuesReport(batch_rows=100)
+    with client_for(emu) as client:
+        ctx = RunContext(client=client, options=report.validate_options({}),
+                         space=client.address.fqdn, mode=UpdateMode.MERGE)  # fmt: skip
+        with rejects.collecting():
+            return _tables(list(report.read(ctx)))

@@ -53,3 +53,15 @@ def test_commands_take_the_progress_event_from_datasets() -> None:
         if name.startswith("backlog_connector.reports")
     }
     assert bad == set()
+
+
+def test_the_native_code_is_a_leaf() -> None:
+    # reports/ drives it; it knows nothing of the layers that use it
+    bad = {
+        (path.name, name)
+        for path in (PACKAGE / "native").rglob("*.py")
+        for name in _imports(path)
+        if name.startswith("backlog_connector.") and not name.startswith("backlog_connector.native")
+    }
+    assert bad == set()
+    assert (PACKAGE / "native" / "_pages.c").exists()

@@ -4,6 +4,10 @@ batches (tracker, struct conversion, custom fields, child tables) and the DuckDB
 writes and the commit into the warehouse); each as CPU seconds per 1,000 issues (all threads
 of the process), and their sum against issue 16's target of 0.07.
 
+The same stages for the path a run takes (``native_pages_*``): pages parsed in C
+(``parse_in_c``), then the tracker and the batches built in C from the parsed pages
+(``batches_in_c``), where the two stages above are orjson and the Arrow batches.
+
 It also times two native decoders on the same page bytes, reading the plain fields the table
 declares (what would replace orjson and the struct conversion): pyarrow's JSON reader (strict
 types, one page per call) and DuckDB's ``read_json`` (lenient types, so its answer would need a
@@ -43,6 +47,7 @@ from backlog_connector.reports.batching import BATCH_ROWS, BatchBuffer
 from backlog_connector.reports.custom_fields import plan_columns, table_columns
 from backlog_connector.reports.gc_pause import fewer_collections
 from backlog_connector.reports.issue_columns import ISSUE_CHILDREN, ISSUES_TABLE
+from backlog_connector.reports.native_batches import NativeBuffer, NativeIssues, parse, row_loader
 from backlog_connector.reports.sync import PAGE_SIZE, IssueTracker
 from backlog_connector.sinks.duckdb import DuckDBSink
 from bench_sync import start_emulator
@@ -98,7 +103,8 @@ def measure(base_url: str, key: str, issues: int, rounds: int) -> dict[str, Any]
         for p in client.get("/projects")
         for d in client.get(f"/projects/{p['id']}/customFields")
     ]
-    shape = ISSUES_TABLE.with_columns(table_columns(plan_columns(definitions)))
+    planned = plan_columns(definitions)
+    shape = ISSUES_TABLE.with_columns(table_columns(planned))
     bodies = raw_pages(base_url, key, issues)
     params = [("sort", "created"), ("order", "asc")]
 
@@ -124,6 +130,29 @@ def measure(base_url: str, key: str, issues: int, rounds: int) -> dict[str, Any]
             out += buffer.flush()
         return out
 
+    build = NativeIssues.build(shape, ISSUE_CHILDREN, planned)
+    if build is None:
+        raise SystemExit("the native module is not built: run scripts/setup.sh")
+
+    def parse_natively() -> list[Any]:
+        return [parse(body) for body in bodies]
+
+    parsed = parse_natively()
+
+    def native_batches() -> list[TableBatch]:
+        # what the report does with natively parsed pages: the tracker, then C's batches
+        out: list[TableBatch] = []
+        fallback = BatchBuffer(shape, ISSUE_CHILDREN, space="bench", limit=BATCH_ROWS)
+        buffer = NativeBuffer(build, fallback, space="bench", limit=BATCH_ROWS)
+        tracker = IssueTracker(None)
+        for page in parsed:
+            tracker.keep_rows(page.ints("id"), page.texts("updated"), row_loader(page))
+            out += buffer.add(page)
+        out += buffer.flush()
+        if buffer.python_batches:
+            raise SystemExit("C left batches of the emulator's pages to Python")
+        return out
+
     built = batches()
     tables = [shape.spec(), *(child.shape.spec() for child in ISSUE_CHILDREN)]
     with tempfile.TemporaryDirectory() as tmp:
@@ -142,6 +171,8 @@ def measure(base_url: str, key: str, issues: int, rounds: int) -> dict[str, Any]
     fetch_cpu = best_cpu(rounds, fetch)  # HTTP, the client and orjson
     decode_cpu = best_cpu(rounds, decode)
     batches_cpu = best_cpu(rounds, batches)  # orjson and the batches
+    parse_cpu = best_cpu(rounds, parse_natively)
+    native_cpu = best_cpu(rounds, native_batches)
     client.close()
     per_1000 = 1000 / issues
     stages = {
@@ -152,6 +183,12 @@ def measure(base_url: str, key: str, issues: int, rounds: int) -> dict[str, Any]
     }
     native = native_decoders(shape, bodies, rounds)
     total = sum(stages.values())
+    native_stages = {
+        "http_and_client": stages["http_and_client"],
+        "parse_in_c": parse_cpu * per_1000,
+        "batches_in_c": native_cpu * per_1000,
+        "duckdb_sink": stages["duckdb_sink"],
+    }
     return {
         "benchmark": "CPU per stage of a full issues sync, in one process",
         "issues": issues,
@@ -161,6 +198,10 @@ def measure(base_url: str, key: str, issues: int, rounds: int) -> dict[str, Any]
         "sum_of_stages": round(total, 4),
         "target": TARGET_CPU_SECONDS_PER_1000,
         "sum_without_arrow_batches": round(total - stages["arrow_batches"], 4),
+        "native_pages_cpu_seconds_per_1000_issues": {
+            k: round(v, 4) for k, v in native_stages.items()
+        },
+        "native_pages_sum_of_stages": round(sum(native_stages.values()), 4),
         "native_decoders_cpu_seconds_per_1000_issues": {
             k: round(v * per_1000, 4) for k, v in native.items()
         },

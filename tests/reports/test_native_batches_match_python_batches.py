@@ -213,7 +213,7 @@ def test_floats_parse_to_the_same_doubles_as_orjson() -> None:
     body = ("[" + ",".join(f'{{"f": {t}}}' for t in texts) + "]").encode()
     page = parse(body)
     assert page is not None
-    plan = native.pages.make_plan(["f"], [0], [], [(0, -1, -1, -1, 1)], [], [], -1, 0, [], [])  # type: ignore[union-attr]
+    plan = native.pages.make_plan(["f"], [], [(0, -1, -1, -1, 1)], [], [], -1, 0, [], [])  # type: ignore[union-attr]
     answer = native.pages.extract([page], plan)  # type: ignore[union-attr]
     assert answer is not None
     doubles = native_batches._array(answer[1][0], pa.float64()).to_pylist()

@@ -15,7 +15,6 @@ class Page:
 def parse(body: bytes) -> Page | None: ...
 def make_plan(
     tops: Sequence[str],
-    roles: Sequence[int],
     subs: Sequence[str],
     fields: Sequence[tuple[int, int, int, int, int]],
     lists: Sequence[int],

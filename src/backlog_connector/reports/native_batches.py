@@ -155,7 +155,6 @@ class NativeIssues:
             return None
         plan = native.make_plan(
             tops,
-            [0] * len(tops),
             subs,
             fields,
             [top[k] for k in lists],

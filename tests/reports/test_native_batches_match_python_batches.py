@@ -320,3 +320,32 @@ def test_random_shapes_built_natively_equal_python(space: Any) -> None:
     # both outcomes were exercised: the comparison covers pages C builds
     assert built >= 40
     assert left >= 40
+
+
+_SPLICES = [
+    *(b'"', b"\\", b"\\u", b"\\ud83d", b"{", b"}", b"[", b"]", b",", b":", b"1e999", b"-"),
+    *(b"0.", b"\xe3\x81", b"\xff", b"null", b'"x":1,', b"99999999999999999999"),
+]
+
+
+def test_c_parses_only_what_orjson_parses_and_to_the_same_rows(space: Any) -> None:
+    _emu, issues, _planned = space
+    rng = random.Random(7)
+    parsed = refused = 0
+    for _ in range(2000):
+        body = bytearray(orjson.dumps(rng.sample(issues, 3)))
+        for _change in range(rng.randrange(1, 3)):
+            at = rng.randrange(len(body) or 1)
+            if rng.random() < 0.5:
+                body[at:at] = rng.choice(_SPLICES)
+            else:
+                del body[at : at + rng.randrange(1, 20)]
+        page = parse(bytes(body))
+        if page is None:
+            refused += 1
+            continue
+        parsed += 1
+        rows = orjson.loads(bytes(body))  # raises if C took a body orjson refuses
+        assert [orjson.loads(page.row(i)) for i in range(len(page))] == rows
+    assert parsed >= 50
+    assert refused >= 500

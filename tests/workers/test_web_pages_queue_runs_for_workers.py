@@ -65,7 +65,8 @@ def test_run_now_and_cancel_from_the_page_reach_the_worker(
                             lambda r: r["status"] == "succeeded", timeout=60)  # fmt: skip
                 assert done["rows_read"] == len(space.state.issues)
 
-                space.set_faults(slow=1.0, slow_seconds=0.4)
+                # 12 pages at 1 s each: the cancel lands before the run ends, even under load
+                space.set_faults(slow=1.0, slow_seconds=1.0)
                 page = web.get("/datasets/Issues")
                 ran = web.post("/datasets/Issues/run", data={"csrf_token": _csrf(page)})
                 run_id = int(ran.headers["location"].rsplit("run=", 1)[1])

@@ -15,7 +15,6 @@ then built the Python way from the same bytes, so a table is the same whichever 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -70,12 +69,9 @@ def _list(buffers: Sequence[Any], values: pa.Array, arrow_type: pa.DataType) -> 
     )
 
 
-@dataclass(frozen=True)
-class _Main:
-    """Where each column of the main table comes from in C's answer."""
-
-    #: per column: ("field", n) | ("names", n) | ("count", n) | ("wide", n)
-    sources: tuple[tuple[str, int], ...]
+#: where a column of the main table comes from in C's answer: ("field", n), ("names", n),
+#: ("count", n) or ("wide", n)
+Source = tuple[str, int]
 
 
 class NativeIssues:
@@ -85,15 +81,14 @@ class NativeIssues:
         self,
         shape: TableShape,
         children: Sequence[ChildTable],
-        planned: Sequence[CustomFieldColumn],
         plan: Any,
-        main: _Main,
+        sources: Sequence[Source],
         list_keys: Sequence[str],
     ) -> None:
         self.shape = shape
         self.children = tuple(children)
         self._plan = plan
-        self._main = main
+        self._sources = tuple(sources)
         self._list_keys = tuple(list_keys)
 
     @classmethod
@@ -115,7 +110,7 @@ class NativeIssues:
         lists: list[str] = []
         counts: list[str] = []
         wide = {c.name: n for n, c in enumerate(planned)}
-        sources: list[tuple[str, int]] = []
+        sources: list[Source] = []
 
         def path_of(path: tuple[str, ...]) -> tuple[int, int] | None:
             if not path or len(path) > 2 or path[0] not in top:
@@ -164,11 +159,12 @@ class NativeIssues:
             [(fid, n) for n, c in enumerate(planned) for fid in c.field_ids],
             [c.type_id for c in planned],
         )
-        return cls(shape, children, planned, plan, _Main(tuple(sources)), lists)
+        return cls(shape, children, plan, sources, lists)
 
     def batches(self, pages: Sequence[Any], space: str) -> list[TableBatch] | None:
         """The batches of ``pages`` (natively parsed, all their rows kept): the main table's,
-        then each child's that has rows; None when C left them to the Python path."""
+        then each child's that has rows; None when C left them to the Python path (before any
+        reject is noted, so that the Python path notes each once)."""
         assert native is not None
         answer = native.extract(pages, self._plan)
         if answer is None:
@@ -185,13 +181,13 @@ class NativeIssues:
             )
             for buffers in lists
         ]
-        main = self._main_batch(rows, fields, item_lists, counts, wide, space)
+        main = self._main_columns(fields, item_lists, counts, wide)
         if main is None:
             return None
-        out = [TableBatch(self.shape.suffix, main)]
-        ids = main.column("id")
+        raws, arrays = main
+        ids = arrays[[c.name for c in self.shape.columns].index("id")]
+        children: list[tuple[ChildTable, dict[str, Any]]] = []
         for child in self.children:
-            values: dict[str, Any]
             if child.shape.suffix in LINKS:
                 key, what = LINKS[child.shape.suffix]
                 found = list_items.link_columns(
@@ -199,34 +195,43 @@ class NativeIssues:
                 )
                 if found is None:
                     return None
-                values = found
+                children.append((child, found))
             else:
-                values = {
+                values: dict[str, Any] = {
                     name: _array(buffers, arrow_type)
                     for name, buffers, arrow_type in zip(_LONG, long, _LONG_TYPES, strict=True)
                 }
                 values["item_ids"] = _list(item_ids, _array(item_ids[4], INT), INT_LIST)
+                children.append((child, values))
+
+        self.shape.note_rejects(raws, arrays)
+        if self.shape.extra:
+            arrays.append(pa.nulls(rows, STRING))  # C gives up on any row with extra fields
+        arrays.append(pa.repeat(pa.scalar(space, STRING), rows))
+        out = [
+            TableBatch(
+                self.shape.suffix, pa.RecordBatch.from_arrays(arrays, schema=self.shape.schema)
+            )
+        ]
+        for child, values in children:
             count = len(next(iter(values.values())))
             if count:
-                out.append(
-                    TableBatch(
-                        child.shape.suffix, child.shape.batch_of_columns(values, count, space)
-                    )
-                )
+                batch = child.shape.batch_of_columns(values, count, space)
+                out.append(TableBatch(child.shape.suffix, batch))
         return out
 
-    def _main_batch(
+    def _main_columns(
         self,
-        rows: int,
         fields: Sequence[Any],
         item_lists: Sequence[pa.Array],
         counts: Sequence[Any],
         wide: Sequence[Any],
-        space: str,
-    ) -> pa.RecordBatch | None:
+    ) -> tuple[list[pa.Array], list[pa.Array]] | None:
+        """The main table's declared columns: raw (as read) and typed; None when one cannot
+        be built as the Python path builds it."""
         raws: list[pa.Array] = []
         arrays: list[pa.Array] = []
-        for column, (source, n) in zip(self.shape.columns, self._main.sources, strict=True):
+        for column, (source, n) in zip(self.shape.columns, self._sources, strict=True):
             if source == "field":
                 raw = _array(fields[n], _RAW[_KINDS[column.type]])
                 array = typed(raw, column.type)
@@ -242,11 +247,7 @@ class NativeIssues:
                 array = typed(raw, column.type)
             raws.append(raw)
             arrays.append(array)
-        self.shape.note_rejects(raws, arrays)
-        if self.shape.extra:
-            arrays.append(pa.nulls(rows, STRING))  # C gives up on any row with extra fields
-        arrays.append(pa.repeat(pa.scalar(space, STRING), rows))
-        return pa.RecordBatch.from_arrays(arrays, schema=self.shape.schema)
+        return raws, arrays
 
 
 def parse(body: bytes) -> Any:

@@ -138,6 +138,12 @@ HANDLED: dict[str, Callable[[Json], None]] = {
         otherValue="自由記述"
     ),
     "a list custom field with nothing ticked": lambda i: _custom(i, 6).update(value=[]),
+    "one empty item name and an other value": lambda i: _custom(i, 7).update(
+        value=[{"id": 8, "name": ""}], otherValue="free"
+    ),
+    "empty item names only": lambda i: _custom(i, 6).update(
+        value=[{"id": 8, "name": ""}, {"id": 9, "name": ""}]
+    ),
     "a custom field of no planned column": lambda i: i["customFields"].append(
         {"id": 99999, "fieldTypeId": 1, "name": "gone", "value": "x"}
     ),
@@ -320,6 +326,31 @@ def test_random_shapes_built_natively_equal_python(space: Any) -> None:
     # both outcomes were exercised: the comparison covers pages C builds
     assert built >= 40
     assert left >= 40
+
+
+def test_a_field_planned_into_two_columns_fills_the_last_as_python_does() -> None:
+    # the same field id under two names: both columns are planned, Python's slots keep the last
+    planned = plan_columns(
+        [{"id": 1, "typeId": 1, "name": "a"}, {"id": 1, "typeId": 1, "name": "b"}]
+    )
+    assert [c.name for c in planned] == ["cf_a", "cf_b"]
+    issues = [{"id": 1, "customFields": [{"id": 1, "fieldTypeId": 1, "name": "a", "value": "x"}]}]
+    _same(orjson.dumps(issues), planned)
+    tables, _ = _python(orjson.dumps(issues), planned)
+    assert tables[""].column("cf_b").to_pylist() == ["x"]
+
+
+@pytest.mark.parametrize(
+    "definition",
+    [{"id": 3, "typeId": 2**32 + 3, "name": "n"}, {"id": 2**63, "typeId": 1, "name": "n"}],
+)
+def test_ids_past_what_c_holds_leave_the_run_to_python(definition: Json) -> None:
+    planned = plan_columns([definition])
+    shape = ISSUES_TABLE.with_columns(table_columns(planned))
+    assert NativeIssues.build(shape, ISSUE_CHILDREN, planned) is None
+    issues = [{"id": 1, "customFields": [{"id": 3, "fieldTypeId": 3, "value": 1.5}]}]
+    tables, _ = _python(orjson.dumps(issues), planned)  # the Python path builds it
+    assert tables[""].num_rows == 1
 
 
 _SPLICES = [

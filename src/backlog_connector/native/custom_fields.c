@@ -18,7 +18,8 @@ int number_value(const Node *v, double *out) {
 }
 
 static int slot_of(const Plan *plan, int64_t field_id) {
-    for (int i = 0; i < plan->n_slots; i++)
+    /* the last slot of the id: Python's dict of slots keeps the last column planned for it */
+    for (int i = plan->n_slots - 1; i >= 0; i--)
         if (plan->slots[i].field_id == field_id) return i;
     return -1;
 }
@@ -94,7 +95,8 @@ int custom_row(Out *o, const Plan *plan, const Node *nodes,
                 if (r) return r;
             }
             if (other_text) {
-                if (n_names && buf_put(&o->names, ", ", 2)) return -2;
+                /* after the names only where they are not all empty, as Python's truthiness */
+                if (o->names.len && buf_put(&o->names, ", ", 2)) return -2;
                 if (buf_put(&o->names, other->v.s, other->len)) return -2;
             }
             if (n_names || other_text) {
@@ -132,7 +134,7 @@ int custom_row(Out *o, const Plan *plan, const Node *nodes,
                 /* joined names live in the scratch buffer: keep a copy for this row */
                 char *copy = malloc(shown.len ? shown.len : 1);
                 if (!copy) return -2;
-                memcpy(copy, o->names.data, shown.len);
+                if (shown.len) memcpy(copy, o->names.data, shown.len);
                 w->s = copy;
                 w->kind = 3; /* a string to free */
             }

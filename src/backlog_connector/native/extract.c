@@ -34,13 +34,12 @@ static const Node *sub_member(const Node *nodes, const Node *parent,
 static void out_free(Out *o, const Plan *plan) {
     if (o->fields)
         for (int i = 0; i < plan->n_fields; i++) col_free(&o->fields[i]);
-    if (o->list_ids)
-        for (int i = 0; i < plan->n_lists; i++) {
-            col_free(&o->list_ids[i]);
-            col_free(&o->list_names[i]);
-            buf_free(&o->list_offsets[i]);
-            buf_free(&o->list_valid[i]);
-        }
+    for (int i = 0; i < plan->n_lists; i++) { /* each array checked: out_start may stop early */
+        if (o->list_ids) col_free(&o->list_ids[i]);
+        if (o->list_names) col_free(&o->list_names[i]);
+        if (o->list_offsets) buf_free(&o->list_offsets[i]);
+        if (o->list_valid) buf_free(&o->list_valid[i]);
+    }
     if (o->counts)
         for (int i = 0; i < plan->n_counts; i++) col_free(&o->counts[i]);
     if (o->wide)

@@ -3,6 +3,7 @@
 
 #include "columns.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,9 +67,14 @@ static int *int_array(PyObject *seq, int *n_out) {
     int *out = calloc((size_t)n + 1, sizeof(int));
     if (!out) return NULL;
     for (Py_ssize_t i = 0; i < n; i++) {
-        long v = PyLong_AsLong(PySequence_Fast_GET_ITEM(seq, i));
+        long long v = PyLong_AsLongLong(PySequence_Fast_GET_ITEM(seq, i));
         if (v == -1 && PyErr_Occurred()) {
             free(out);
+            return NULL;
+        }
+        if (v < INT_MIN || v > INT_MAX) { /* never truncated: a type id 2^32 + 3 is not 3 */
+            free(out);
+            PyErr_SetString(PyExc_ValueError, "a plan's index or type id is past the C int range");
             return NULL;
         }
         out[i] = (int)v;

@@ -46,6 +46,8 @@ LINKS = {
     "milestones": ("milestone", "milestone"),
 }
 CUSTOM_FIELDS = "customFields"
+_INT32 = (-(2**31), 2**31 - 1)
+_INT64 = (-(2**63), 2**63 - 1)
 _LONG = ("issue_id", "field_id", "field_name", "field_type_id", "value_text", "value_number",
          "value_date", "item_names", "other_value")  # fmt: skip
 _LONG_TYPES = (INT, INT, STRING, INT, STRING, FLOAT, STRING, STRING, STRING)
@@ -148,6 +150,11 @@ class NativeIssues:
                 return None
         if not all(name in top for name in (*lists, *counts)) or "id" not in shape.known_fields:
             return None
+        slots = [(fid, n) for n, c in enumerate(planned) for fid in c.field_ids]
+        if not all(_INT32[0] <= c.type_id <= _INT32[1] for c in planned) or not all(
+            _INT64[0] <= fid <= _INT64[1] for fid, _n in slots
+        ):
+            return None  # ids from the space that C cannot hold as they are
         plan = native.make_plan(
             tops,
             subs,
@@ -156,7 +163,7 @@ class NativeIssues:
             [top[k] for k in counts],
             top[CUSTOM_FIELDS],
             top["id"],
-            [(fid, n) for n, c in enumerate(planned) for fid in c.field_ids],
+            slots,
             [c.type_id for c in planned],
         )
         return cls(shape, children, plan, sources, lists)
@@ -274,7 +281,10 @@ def rows_of(page: Any) -> list[Row]:
 
 class NativeBuffer:
     """Collects natively parsed pages into batches of ``limit`` rows, as :class:`BatchBuffer`
-    does rows; a batch C leaves to Python is built by ``fallback`` from the same pages."""
+    does rows; a batch C leaves to Python is built by ``fallback`` from the same pages.
+
+    A batch holds whole pages: ``limit`` rows where it is a multiple of the page size (as the
+    report's are), else the first whole page past it. The tables do not depend on it."""
 
     def __init__(self, build: NativeIssues, fallback: BatchBuffer, *, space: str,
                  limit: int = BATCH_ROWS) -> None:  # fmt: skip

@@ -21,7 +21,8 @@ _JSON_TYPES = (list, dict, str, int, float, type(None))
 
 
 class ListWalks:
-    """``paginate``, ``iter_offset`` and ``iter_ids`` over the client's ``get``."""
+    """``paginate``, ``iter_offset`` (``iter_offset_decoded``) and ``iter_ids`` over the
+    client's ``get``."""
 
     account_name: str
     address: SpaceAddress

@@ -5,7 +5,7 @@ from __future__ import annotations
 from backlog_connector.backlog.errors import InvalidOptionError
 from backlog_connector.reports.activities import RecentUpdatesReport
 from backlog_connector.reports.base import Report
-from backlog_connector.reports.comments import CommentsReport, IssueStatusHistoryReport
+from backlog_connector.reports.comments import CommentsReport
 from backlog_connector.reports.flow import CumulativeFlowReport, CycleTimesReport, ThroughputReport
 from backlog_connector.reports.git import GitRepositoriesReport, PullRequestsReport
 from backlog_connector.reports.issues import IssuesReport
@@ -21,6 +21,7 @@ from backlog_connector.reports.project_lists import (
 )
 from backlog_connector.reports.projects import ProjectsReport
 from backlog_connector.reports.space import RateLimitReport, SpaceReport
+from backlog_connector.reports.status_history import IssueStatusHistoryReport
 
 _ALL: tuple[Report, ...] = (
     # the nine of the original connector, in its order

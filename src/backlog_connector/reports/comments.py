@@ -1,11 +1,9 @@
-"""``comments`` and ``issue_status_history``: the comments of issues updated since the last
-run, and the status changes recorded in their change logs (the basis of cycle-time charts).
+"""``comments``: the comments of issues updated since the last run, and their change logs.
 
-Both first walk the same way: search the chosen projects' issues updated since the day before
-the cursor (all issues on a first run), then read every comment of each issue that changed.
+The walk (:class:`CommentWalk`, shared with ``issue_status_history`` in
+:mod:`.status_history`): search the chosen projects' issues updated since the day before the
+cursor (all issues on a first run), then read every comment of each issue that changed.
 Reading all of a changed issue's comments (not only new ids) also picks up edited comments.
-Once its cursor holds an activity id, ``issue_status_history`` reads only the space activities
-since then (``reports.status_activities``): about ceil(new activities / 100) requests a run.
 """
 
 from __future__ import annotations
@@ -13,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from backlog_connector.backlog.shapes import get_list
 from backlog_connector.reports.base import ProgressEvent, RunContext, TableBatch, UpdateMode
 from backlog_connector.reports.batching import BatchBuffer, ChildTable
 from backlog_connector.reports.columns import (
@@ -35,7 +32,6 @@ from backlog_connector.reports.common import (
 )
 from backlog_connector.reports.progress_totals import walk_total
 from backlog_connector.reports.read_ahead import read_ahead
-from backlog_connector.reports.status_activities import StatusActivities
 from backlog_connector.reports.sync import (
     PAGE_SIZE,
     IssueTracker,
@@ -96,24 +92,6 @@ CHANGE_LOG_TABLE = TableShape(
     key=("comment_id", "position"),
     description="one row per field change recorded by a comment",
     parent_key=("comment_id",),
-)
-
-STATUS_HISTORY_TABLE = TableShape(
-    "",
-    (
-        field("commentId", INT),
-        field("issueId", INT),
-        field("issueKey", STRING),
-        field("projectId", INT),
-        field("fromStatus", STRING),
-        field("toStatus", STRING),
-        field("fromStatusId", INT),
-        field("toStatusId", INT),
-        field("changedAt", TIMESTAMP),
-        *user_fields("changedBy"),
-    ),
-    key=("comment_id",),
-    description="one row per status change: issue, from, to, when, by whom",
 )
 
 
@@ -296,106 +274,3 @@ class CommentsReport(CatalogReport):
                 walk.checkpoint()
         yield from buffer.flush()
         walk.finish()
-
-
-class StatusNames:
-    """Status name -> id per project, fetched once per project when first needed."""
-
-    def __init__(self, ctx: RunContext) -> None:
-        self.ctx = ctx
-        self._by_project: dict[Any, dict[str, int]] = {}
-
-    def id_of(self, project_id: Any, name: Any) -> int | None:
-        if project_id is None or not isinstance(name, str):
-            return None
-        names = self._by_project.get(project_id)
-        if names is None:
-            statuses = get_list(self.ctx.client, f"/projects/{project_id}/statuses")
-            names = {str(s.get("name")): s["id"] for s in statuses if isinstance(s.get("id"), int)}
-            self._by_project[project_id] = names
-        return names.get(name)
-
-
-def status_changes(comments: Rows, statuses: StatusNames) -> list[Row]:
-    """One row per ``status`` entry in the change logs of ``comments``."""
-    rows: list[Row] = []
-    for comment in comments:
-        for change in as_rows(comment.get("changeLog")):
-            if change.get("field") != "status":
-                continue
-            project_id = comment.get("projectId")
-            rows.append(
-                {
-                    "commentId": comment.get("id"),
-                    "issueId": comment.get("issueId"),
-                    "issueKey": comment.get("issueKey"),
-                    "projectId": project_id,
-                    "fromStatus": change.get("originalValue"),
-                    "toStatus": change.get("newValue"),
-                    "fromStatusId": statuses.id_of(project_id, change.get("originalValue")),
-                    "toStatusId": statuses.id_of(project_id, change.get("newValue")),
-                    "changedAt": comment.get("created"),
-                    "changedBy": comment.get("createdUser"),
-                }
-            )
-    return rows
-
-
-class IssueStatusHistoryReport(CatalogReport):
-    name = "issue_status_history"
-    title = "Issue status history"
-    description = (
-        "Every status change of the chosen projects' issues, from the comments' "
-        "change logs: issue, from status, to status, when, by whom."
-    )
-    options = (PROJECTS_OPTION,)
-    parsers = PROJECTS_PARSER
-    tables = (STATUS_HISTORY_TABLE.spec(),)
-    update_modes = (UpdateMode.MERGE, UpdateMode.REPLACE)
-    default_update_mode = UpdateMode.MERGE
-    incremental = True
-
-    def read(self, ctx: RunContext) -> Iterator[TableBatch]:
-        buffer = BatchBuffer(STATUS_HISTORY_TABLE, space=ctx.space, limit=self.batch_rows)
-        statuses = StatusNames(ctx)
-        after = _activity_cursor(ctx)
-        if after is None:
-            walk = CommentWalk(ctx)
-            for comments in walk.comments():
-                yield from buffer.add(status_changes(comments, statuses))
-                if walk.due():
-                    yield from buffer.flush()
-                    walk.checkpoint()
-            yield from buffer.flush()
-            walk.finish()
-            return
-        # after a first run: the status changes since then, from the space activities
-        selector = ctx.options.get("projects")
-        projects = resolve_projects(ctx, selector)
-        project_ids = None if selector is None else {p["id"] for p in projects}
-        started = newest_activity(ctx).id
-        changes = StatusActivities(ctx, after, project_ids)
-        for rows in changes.rows():
-            yield from buffer.add(rows)
-        reread = read_ahead(lambda i: read_issue_comments(ctx, i), changes.reread_issues())
-        for _issue, comments in reread:
-            ctx.rows_read += len(comments)
-            yield from buffer.add(status_changes(comments, statuses))
-        yield from buffer.flush()
-        ctx.deleted_keys = changes.deleted_keys()
-        assert ctx.cursor is not None
-        ctx.new_cursor = {**ctx.cursor, "activity_id": started if started is not None else after}
-
-
-def _activity_cursor(ctx: RunContext) -> int | None:
-    """The activity id of the previous run's cursor when this run may read from activities."""
-    cursor = ctx.cursor
-    if (
-        ctx.mode is UpdateMode.REPLACE
-        or cursor is None
-        or cursor.get("version") != CURSOR_VERSION
-        or cursor.get("options") != fingerprint(ctx.options)
-    ):
-        return None
-    after = cursor.get("activity_id")
-    return after if isinstance(after, int) else None

@@ -32,7 +32,8 @@ def _int(value: Any) -> int | None:
 
 
 class StatusActivities:
-    """The status-change rows (``STATUS_HISTORY_TABLE`` shape) of activities after ``after``."""
+    """The status-change rows (``status_history.STATUS_HISTORY_TABLE`` shape) of activities
+    after ``after``."""
 
     def __init__(self, ctx: RunContext, after: int, project_ids: set[int] | None) -> None:
         self.ctx = ctx

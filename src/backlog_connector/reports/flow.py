@@ -27,12 +27,12 @@ from backlog_connector.reports.flow_math import (
     throughput,
 )
 from backlog_connector.reports.options import Parser
+from backlog_connector.reports.stored_timelines import previous_timelines
 from backlog_connector.reports.timeline import (
     STATUS_CHANGES_TABLE,
     ProjectStatuses,
     Timeline,
     TimelineReader,
-    previous_timelines,
 )
 from backlog_connector.reports.values import DATE, FLOAT, INT, STRING, TIMESTAMP
 

@@ -104,12 +104,18 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=40.0)
     parser.add_argument("--minute-seconds", type=float, default=10.0)
     parser.add_argument("--issues", type=int, default=3000)
-    parser.add_argument("--outside-every", type=float, default=0.25,
-                        help="seconds between the outside client's requests (0: none)")
-    parser.add_argument("--no-baseline", action="store_true",
-                        help="skip the baseline (each process pacing itself)")
-    parser.add_argument("--reader", nargs=5, metavar=("URL", "KEY", "DB", "S", "N"),
-                        help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--outside-every",
+        type=float,
+        default=0.25,
+        help="seconds between the outside client's requests (0: none)",
+    )
+    parser.add_argument(
+        "--no-baseline", action="store_true", help="skip the baseline (each process pacing itself)"
+    )
+    parser.add_argument(
+        "--reader", nargs=5, metavar=("URL", "KEY", "DB", "S", "N"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     if args.reader:
         url, key, db, seconds, issues = args.reader
@@ -159,9 +165,18 @@ def measure(args: argparse.Namespace, db_url: str) -> dict[str, Any]:
         started = time.time()
         readers = [
             subprocess.Popen(
-                [sys.executable, __file__, "--reader", line["base_url"], keys[0], db_url,
-                 str(args.seconds), str(args.issues)],
-                stdout=subprocess.PIPE, text=True,
+                [
+                    sys.executable,
+                    __file__,
+                    "--reader",
+                    line["base_url"],
+                    keys[0],
+                    db_url,
+                    str(args.seconds),
+                    str(args.issues),
+                ],
+                stdout=subprocess.PIPE,
+                text=True,
             )
             for _ in range(args.processes)
         ]

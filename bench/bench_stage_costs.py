@@ -99,9 +99,7 @@ def main() -> None:
 def measure(base_url: str, key: str, issues: int, rounds: int) -> dict[str, Any]:
     client = BacklogClient(SpaceAddress.parse_base_url(base_url), ApiKey(key))
     definitions = [
-        d
-        for p in client.get("/projects")
-        for d in client.get(f"/projects/{p['id']}/customFields")
+        d for p in client.get("/projects") for d in client.get(f"/projects/{p['id']}/customFields")
     ]
     planned = plan_columns(definitions)
     shape = ISSUES_TABLE.with_columns(table_columns(planned))

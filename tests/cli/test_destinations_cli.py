@@ -52,9 +52,7 @@ def _no_secret_anywhere(home: Path, password: str, *outputs: str) -> None:
             assert form.encode() not in data, path
 
 
-def test_add_list_show_verify_never_show_the_password(
-    cli: Cli, home: Path, pg: PgDatabase
-) -> None:
+def test_add_list_show_verify_never_show_the_password(cli: Cli, home: Path, pg: PgDatabase) -> None:
     added = cli("destinations", "add", "pg", "--url", pg.url(), "--json")
     info = as_json(added)
     shown = f"postgresql://{pg.owner}@127.0.0.1:5432/{pg.database}"
@@ -111,7 +109,8 @@ def _refusals(pg: PgDatabase) -> dict[str, tuple[list[str], str]]:
         "unknown user": (["--url", pg.url(user="nobody_" + pg.database)], "nobody_"),
         "no CREATE in public": (["--url", pg.url(user=pg.reader)], "permission"),
         "no CREATE for a new schema": (
-            ["--url", pg.url(user=pg.reader), "--schema", "backlog"], "permission",
+            ["--url", pg.url(user=pg.reader), "--schema", "backlog"],
+            "permission",
         ),
         "closed port": (["--url", pg.url(port=free_port())], "127.0.0.1"),
         "not postgresql": (["--url", f"mysql://u:{secret}@127.0.0.1/db"], "mysql"),
@@ -147,9 +146,7 @@ def test_a_wrong_password_is_refused_with_exit_2_and_nothing_saved(
         refused = cli("destinations", "add", "pg", "--url", url)
         assert refused.exit_code == 2, refused.output
         assert "refused the login" in refused.stderr
-        assert [d["name"] for d in as_json(cli("destinations", "list", "--json"))] == [
-            "warehouse"
-        ]
+        assert [d["name"] for d in as_json(cli("destinations", "list", "--json"))] == ["warehouse"]
         _no_secret_anywhere(home, wrong, refused.output)
         monkeypatch.setenv("BACKLOG_DESTINATION_PASSWORD", right)
         added = cli("destinations", "add", "pg", "--url", url)
@@ -281,9 +278,7 @@ def test_show_names_the_field_of_a_column_postgresql_made_shorter(
 
 
 def test_a_link_local_host_is_refused_before_anything_connects(cli: Cli, home: Path) -> None:
-    refused = cli(
-        "destinations", "add", "meta", "--url", "postgresql://u@169.254.169.254:5432/db"
-    )
+    refused = cli("destinations", "add", "meta", "--url", "postgresql://u@169.254.169.254:5432/db")
     assert refused.exit_code == 2, refused.output
     assert "link-local" in refused.stderr
     assert "network.allow_private_addresses" in refused.stderr

@@ -93,9 +93,7 @@ def test_help_and_listings_import_no_heavy_module(populated: Path, tmp_path: Pat
         assert printed["datasetslist"][0]["webhook_url"] == "https://hooks.example.com/…"
         assert printed["datasetslist"][0]["last_run"]["status"] == "succeeded"
         assert printed["accountslist"] == [plane.get_account("acme").to_dict()]
-        assert printed["destinationslist"] == [
-            plane.get_destination("warehouse").to_dict()
-        ]
+        assert printed["destinationslist"] == [plane.get_destination("warehouse").to_dict()]
         assert printed["datasetshistory"] == [plane.get_run(r["id"]).to_dict()
                                               for r in printed["datasetshistory"]]  # fmt: skip
         assert len(printed["datasetshistory"]) == 1
@@ -105,7 +103,7 @@ def test_a_run_of_a_dead_process_is_settled_by_the_listing(populated: Path, tmp_
     with sqlite3.connect(populated / "control.sqlite") as db:
         dataset_id = db.execute("SELECT id FROM datasets WHERE name = 'tracker'").fetchone()[0]
         db.execute(
-            "INSERT INTO runs (dataset_id, \"trigger\", attempt, status, created_at, started_at,"
+            'INSERT INTO runs (dataset_id, "trigger", attempt, status, created_at, started_at,'
             " rows_read, rows_written, rows_deleted, rate_limited, retries, wait_seconds,"
             " warnings, owner_host, owner_pid, owner_started) VALUES (?, 'manual', 1, 'running',"
             " '2026-01-01 00:00:00.000000', '2026-01-01 00:00:00.000000', 0, 0, 0, 0, 0, 0, 0,"
@@ -201,9 +199,7 @@ def test_listings_on_postgresql_read_what_the_orm_reads(
         assert got[0][0].created_at.tzinfo is not None
 
 
-def test_listing_output_is_the_same_through_the_in_process_cli(
-    populated: Path, cli: Cli
-) -> None:
+def test_listing_output_is_the_same_through_the_in_process_cli(populated: Path, cli: Cli) -> None:
     listed = as_json(cli("datasets", "list", "--json"))
     assert [d["name"] for d in listed] == ["people", "tracker"]
     unknown = cli("datasets", "history", "nope")

@@ -46,9 +46,7 @@ def test_reports_needs_no_data_home(cli: Cli, home: Path) -> None:
     assert not home.exists()  # no database, key file or warehouse just to list the catalog
 
 
-def test_show_while_another_process_holds_the_warehouse(
-    cli: Cli, account: str, home: Path
-) -> None:
+def test_show_while_another_process_holds_the_warehouse(cli: Cli, account: str, home: Path) -> None:
     created = cli("datasets", "create", "Space", "--account", account, "--report", "space")
     assert created.exit_code == 0, created.output
     assert cli("datasets", "run", "Space").exit_code == 0

@@ -144,9 +144,7 @@ def test_a_plane_opens_one_sink_per_destination_and_closes_them(
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_migration_keeps_existing_datasets_in_the_warehouse(
-    backend: str, tmp_path: Path
-) -> None:
+def test_migration_keeps_existing_datasets_in_the_warehouse(backend: str, tmp_path: Path) -> None:
     admin_url = os.environ.get(
         "BACKLOG_CONNECTOR_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
     )
@@ -162,9 +160,17 @@ def test_migration_keeps_existing_datasets_in_the_warehouse(
         upgrade(engine, "0002")  # a database of the version before destinations
         now = utcnow()
         with Session(engine) as s, s.begin():
-            account = Account(name="acme", base_url="https://acme.backlog.com",
-                              space="acme.backlog.com", address_kind="fqdn", auth_kind="api_key",
-                              api_key_in_query=False, secret=b"x", created_at=now, updated_at=now)
+            account = Account(
+                name="acme",
+                base_url="https://acme.backlog.com",
+                space="acme.backlog.com",
+                address_kind="fqdn",
+                auth_kind="api_key",
+                api_key_in_query=False,
+                secret=b"x",
+                created_at=now,
+                updated_at=now,
+            )
             s.add(account)
             s.execute(sa.text(
                 "insert into datasets (name, description, account_id, report, options,"

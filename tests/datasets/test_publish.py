@@ -43,7 +43,11 @@ def test_each_successful_run_publishes_the_whole_table(plane: ControlPlane, acme
 
 def test_a_failed_run_publishes_nothing(plane: ControlPlane, acme: str) -> None:
     plane.create_dataset(
-        "Bad", account=acme, report="issues", publish="parquet", options={"statuses": "Nope"},
+        "Bad",
+        account=acme,
+        report="issues",
+        publish="parquet",
+        options={"statuses": "Nope"},
         check_options=False,  # saved unchecked: the run refuses the name
     )
     [run] = plane.run_datasets(["Bad"])

@@ -14,26 +14,68 @@ from backlog_connector.emulator import Emulator
 from .helpers import USER, Ts, check_shape, client, error_code
 
 REPOSITORY = {
-    "id": int, "projectId": int, "name": str, "description": str, "hookUrl": (str, None),
-    "httpUrl": str, "sshUrl": str, "displayOrder": int, "pushedAt": (Ts, None),
-    "createdUser": USER, "created": Ts, "updatedUser": USER, "updated": Ts,
+    "id": int,
+    "projectId": int,
+    "name": str,
+    "description": str,
+    "hookUrl": (str, None),
+    "httpUrl": str,
+    "sshUrl": str,
+    "displayOrder": int,
+    "pushedAt": (Ts, None),
+    "createdUser": USER,
+    "created": Ts,
+    "updatedUser": USER,
+    "updated": Ts,
 }
 PULL_REQUEST = {
-    "id": int, "projectId": int, "repositoryId": int, "number": int, "summary": str,
-    "description": str, "base": str, "branch": str, "status": {"id": int, "name": str},
-    "assignee": (USER, None), "issue": ({"id": int}, None), "baseCommit": (str, None),
-    "branchCommit": (str, None), "mergeCommit": (str, None), "closeAt": (Ts, None),
-    "mergeAt": (Ts, None), "createdUser": USER, "created": Ts, "updatedUser": USER,
-    "updated": Ts, "attachments": list, "stars": list,
+    "id": int,
+    "projectId": int,
+    "repositoryId": int,
+    "number": int,
+    "summary": str,
+    "description": str,
+    "base": str,
+    "branch": str,
+    "status": {"id": int, "name": str},
+    "assignee": (USER, None),
+    "issue": ({"id": int}, None),
+    "baseCommit": (str, None),
+    "branchCommit": (str, None),
+    "mergeCommit": (str, None),
+    "closeAt": (Ts, None),
+    "mergeAt": (Ts, None),
+    "createdUser": USER,
+    "created": Ts,
+    "updatedUser": USER,
+    "updated": Ts,
+    "attachments": list,
+    "stars": list,
 }
 WIKI_ITEM = {
-    "id": int, "projectId": int, "name": str, "tags": [{"id": int, "name": str}],
-    "createdUser": USER, "created": Ts, "updatedUser": USER, "updated": Ts,
+    "id": int,
+    "projectId": int,
+    "name": str,
+    "tags": [{"id": int, "name": str}],
+    "createdUser": USER,
+    "created": Ts,
+    "updatedUser": USER,
+    "updated": Ts,
 }
 DOCUMENT = {
-    "id": str, "projectId": int, "title": str, "plain": str, "json": str, "statusId": int,
-    "emoji": (str, None), "attachments": list, "tags": [{"id": int, "name": str}],
-    "createdUser": USER, "created": Ts, "updatedUser": USER, "updated": Ts,
+    "id": str,
+    "projectId": int,
+    "title": str,
+    "plain": str,
+    "json": str,
+    "statusId": int,
+    "emoji": (str, None),
+    "attachments": list,
+    "tags": [{"id": int, "name": str}],
+    "createdUser": USER,
+    "created": Ts,
+    "updatedUser": USER,
+    "updated": Ts,
 }
 
 
@@ -54,7 +96,8 @@ def test_repositories_and_pull_requests(admin: httpx.Client, emulator: Emulator)
     base = f"/projects/{project.key}/git/repositories/{repo.name}/pullRequests"
     listed = admin.get(base, params={"count": 100}).json()
     assert [p["number"] for p in listed] == sorted(
-        (p.number for p in dev.pull_requests[repo.id]), reverse=True)
+        (p.number for p in dev.pull_requests[repo.id]), reverse=True
+    )
     for pr in listed:
         check_shape(pr, PULL_REQUEST)
     assert admin.get(f"{base}/count").json() == {"count": len(listed)}
@@ -63,25 +106,23 @@ def test_repositories_and_pull_requests(admin: httpx.Client, emulator: Emulator)
     merged = admin.get(base, params={"statusId[]": 3, "count": 100}).json()
     assert {p["status"]["name"] for p in merged} <= {"Merged"}
     with_comments = next(p for p in dev.pull_requests[repo.id] if p.comments)
-    comments = admin.get(f"{base}/{with_comments.number}/comments",
-                         params={"order": "asc"}).json()
+    comments = admin.get(f"{base}/{with_comments.number}/comments", params={"order": "asc"}).json()
     assert [c["id"] for c in comments] == [c.id for c in with_comments.comments]
     assert all(isinstance(c["changeLog"], list) for c in comments)
     assert admin.get(f"{base}/999/comments").status_code == 404
 
 
-def test_wikis_need_a_project_and_count_as_search(
-    admin: httpx.Client, emulator: Emulator
-) -> None:
+def test_wikis_need_a_project_and_count_as_search(admin: httpx.Client, emulator: Emulator) -> None:
     key = emulator.state.projects[2].key
     response = admin.get("/wikis", params={"projectIdOrKey": key})
-    assert response.headers["X-RateLimit-Limit"] == admin.get(
-        "/issues/count").headers["X-RateLimit-Limit"]
+    assert (
+        response.headers["X-RateLimit-Limit"]
+        == admin.get("/issues/count").headers["X-RateLimit-Limit"]
+    )
     pages = response.json()
     for page in pages:
         check_shape(page, WIKI_ITEM)
-    assert admin.get("/wikis/count", params={"projectIdOrKey": key}).json() == {
-        "count": len(pages)}
+    assert admin.get("/wikis/count", params={"projectIdOrKey": key}).json() == {"count": len(pages)}
     assert error_code(admin.get("/wikis")) == 7
     full = admin.get(f"/wikis/{pages[0]['id']}").json()
     assert {"content", "attachments", "sharedFiles", "stars"} <= set(full)

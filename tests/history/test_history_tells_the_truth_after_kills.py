@@ -34,8 +34,11 @@ class Home:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.env = {k: v for k, v in os.environ.items()
-                    if not k.startswith("BACKLOG_CONNECTOR_") and k != "BACKLOG_API_KEY"}
+        self.env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("BACKLOG_CONNECTOR_") and k != "BACKLOG_API_KEY"
+        }
         self.env["BACKLOG_CONNECTOR_HOME"] = str(path)  # fmt: skip
 
     def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -150,8 +153,13 @@ def test_a_kill_after_the_commit_is_reconciled_with_the_commit_marker(
 
 
 def _kill_after_the_commit_then_read_the_history(home: Home) -> None:
-    died = subprocess.run([sys.executable, str(HERE / "commit_then_die.py"), str(home.path),
-                           "Issues"], env=home.env, capture_output=True, text=True, timeout=60)
+    died = subprocess.run(
+        [sys.executable, str(HERE / "commit_then_die.py"), str(home.path), "Issues"],
+        env=home.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert died.returncode == -signal.SIGKILL, died.stderr  # fmt: skip
     run_id = int(died.stdout.split()[0])
     assert home.raw_status(run_id) == "running"

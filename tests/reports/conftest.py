@@ -98,9 +98,15 @@ def table_rows(sink: DuckDBSink, table: str, *key: str) -> list[dict[str, Any]]:
     return sorted(found, key=lambda r: tuple(r[k] for k in key)) if key else found
 
 
-DUCKDB_TYPES = {"int64": "BIGINT", "string": "VARCHAR", "double": "DOUBLE", "bool": "BOOLEAN",
-                "date32[day]": "DATE", "timestamp[s, tz=UTC]": "TIMESTAMP WITH TIME ZONE",
-                "list<item: int64>": "BIGINT[]"}
+DUCKDB_TYPES = {
+    "int64": "BIGINT",
+    "string": "VARCHAR",
+    "double": "DOUBLE",
+    "bool": "BOOLEAN",
+    "date32[day]": "DATE",
+    "timestamp[s, tz=UTC]": "TIMESTAMP WITH TIME ZONE",
+    "list<item: int64>": "BIGINT[]",
+}
 
 
 def assert_declared_types(sink: DuckDBSink, report_name: str, table: str) -> None:

@@ -66,8 +66,9 @@ def test_per_project_reports_cover_every_project_for_an_admin(
     key = emulator.state.projects[missing[0]].key
     sync(other_admin, warehouse, "categories", options={"projects": key})
     got = {r["project_id"] for r in table_rows(warehouse, "categories", "id")}
-    expected = {c.project_id for c in emulator.state.categories.values()
-                if c.project_id == missing[0]}
+    expected = {
+        c.project_id for c in emulator.state.categories.values() if c.project_id == missing[0]
+    }
     assert expected
     assert got == expected
 

@@ -17,8 +17,9 @@ from .conftest import assert_declared_types, client_for, sync, table_rows
 def _generated_comments(emu: Emulator) -> dict[int, int]:
     """comment id -> position in the emulator's comment columns (live issues only)."""
     state = emu.state
-    return {state.c_id[pos]: pos for pos in range(len(state.c_id))
-            if state.c_issue[pos] in state.issues}
+    return {
+        state.c_id[pos]: pos for pos in range(len(state.c_id)) if state.c_issue[pos] in state.issues
+    }
 
 
 def test_comments_and_status_history_full_load(
@@ -73,8 +74,9 @@ def test_incremental_comments_history_and_activities_after_writes(
         issue_id = sorted(emu.state.issues)[5]
         old_status = emu.state.issues[issue_id].status_id
         new_status = 3 if old_status != 3 else 2
-        client.patch(f"/issues/{issue_id}",
-                     [("statusId", new_status), ("comment", "moving it along")])
+        client.patch(
+            f"/issues/{issue_id}", [("statusId", new_status), ("comment", "moving it along")]
+        )
         client.post(f"/issues/{issue_id}/comments", [("content", "a plain remark")])
 
         reads_before = client.stats.requests.get("read", 0)
@@ -88,8 +90,11 @@ def test_incremental_comments_history_and_activities_after_writes(
 
         sync(client, sink, "issue_status_history")
         assert sink.row_count("issue_status_history") == history_before + 1
-        [latest] = [h for h in table_rows(sink, "issue_status_history", "comment_id")
-                    if h["issue_id"] == issue_id][-1:]
+        [latest] = [
+            h
+            for h in table_rows(sink, "issue_status_history", "comment_id")
+            if h["issue_id"] == issue_id
+        ][-1:]
         assert latest["to_status_id"] == new_status
         assert latest["from_status_id"] == old_status
 

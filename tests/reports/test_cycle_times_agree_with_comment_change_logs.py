@@ -35,9 +35,7 @@ def _at(epoch: int | None) -> dt.datetime | None:
 
 
 @pytest.fixture(scope="module")
-def loaded(
-    emulator: Emulator, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ControlPlane]:
+def loaded(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
     saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("BACKLOG_CONNECTOR_")}
     home = tmp_path_factory.mktemp("flow") / "home"
     with ControlPlane.open(home) as cp:
@@ -130,15 +128,19 @@ def test_throughput_weeks_add_up_and_end_with_the_open_issues(
 ) -> None:
     weeks = loaded.preview("throughput", limit=100_000).to_pylist()
     for project_id in {t.project_id for t in issues.values()}:
-        mine = sorted((w for w in weeks if w["project_id"] == project_id),
-                      key=lambda w: w["week_start"])
+        mine = sorted(
+            (w for w in weeks if w["project_id"] == project_id), key=lambda w: w["week_start"]
+        )
         assert all(w["week_start"].weekday() == 0 for w in mine)
         assert sum(w["created"] for w in mine) == sum(
             1 for t in issues.values() if t.project_id == project_id
         )
         assert sum(w["resolved"] for w in mine) == sum(
-            1 for t in issues.values() if t.project_id == project_id
-            for _at_, _old, new in t.moves if new == 4
+            1
+            for t in issues.values()
+            if t.project_id == project_id
+            for _at_, _old, new in t.moves
+            if new == 4
         )
         running = 0
         for w in mine:
@@ -162,7 +164,9 @@ def test_a_closed_status_named_by_the_dataset_moves_resolved(
         "ct_three", account="acme", report="cycle_times", options={"closed_status": "3"}
     )
     loaded.create_dataset(
-        "ct_named", account="acme", report="cycle_times",
+        "ct_named",
+        account="acme",
+        report="cycle_times",
         options={"closed_status": name, "projects": project.key},
     )
     runs = loaded.run_datasets(["ct_three", "ct_named"])
@@ -178,7 +182,10 @@ def test_a_closed_status_named_by_the_dataset_moves_resolved(
             assert named[t.issue_id]["resolved"] == _at(t.resolved(closed=3))
     assert all(r["resolved"] is None for r in by_id.values() if r["status_id"] == 4)
     loaded.create_dataset(  # saved unchecked: saving would refuse it already
-        "ct_bad", account="acme", report="cycle_times", options={"closed_status": "Done"},
+        "ct_bad",
+        account="acme",
+        report="cycle_times",
+        options={"closed_status": "Done"},
         check_options=False,
     )
     (bad,) = loaded.run_datasets(["ct_bad"])

@@ -32,50 +32,105 @@ from backlog_connector.reports.values import (
 
 UTC = dt.UTC
 
-ADMIN = {"id": 1, "userId": "admin", "name": "admin", "roleType": 1, "lang": "ja",
-         "nulabAccount": None, "mailAddress": "eguchi@nulab.example",
-         "lastLoginTime": "2022-09-01T06:35:39Z"}
-EGUCHI = {"id": 2, "userId": "eguchi", "name": "eguchi", "roleType": 2, "lang": None,
-          "nulabAccount": {"nulabId": "tSa", "name": "eguchi", "uniqueId": "eguchi"},
-          "mailAddress": "eguchi@nulab.example", "lastLoginTime": "2022-09-01T06:35:39Z"}
+ADMIN = {
+    "id": 1,
+    "userId": "admin",
+    "name": "admin",
+    "roleType": 1,
+    "lang": "ja",
+    "nulabAccount": None,
+    "mailAddress": "eguchi@nulab.example",
+    "lastLoginTime": "2022-09-01T06:35:39Z",
+}
+EGUCHI = {
+    "id": 2,
+    "userId": "eguchi",
+    "name": "eguchi",
+    "roleType": 2,
+    "lang": None,
+    "nulabAccount": {"nulabId": "tSa", "name": "eguchi", "uniqueId": "eguchi"},
+    "mailAddress": "eguchi@nulab.example",
+    "lastLoginTime": "2022-09-01T06:35:39Z",
+}
 
 # The issue example of backlog-api.md §4.7
 DOC_ISSUE = {
-    "id": 1, "projectId": 1, "issueKey": "BLG-1", "keyId": 1,
-    "issueType": {"id": 2, "projectId": 1, "name": "タスク", "color": "#7ea800",
-                  "displayOrder": 0},
-    "summary": "first issue", "description": "", "resolution": None,
+    "id": 1,
+    "projectId": 1,
+    "issueKey": "BLG-1",
+    "keyId": 1,
+    "issueType": {"id": 2, "projectId": 1, "name": "タスク", "color": "#7ea800", "displayOrder": 0},
+    "summary": "first issue",
+    "description": "",
+    "resolution": None,
     "priority": {"id": 3, "name": "中"},
-    "status": {"id": 1, "projectId": 1, "name": "未対応", "color": "#ed8077",
-               "displayOrder": 1000},
-    "assignee": EGUCHI, "category": [], "versions": [],
-    "milestone": [{"id": 30, "projectId": 1, "name": "wait for release", "description": "",
-                   "startDate": None, "releaseDueDate": None, "archived": False,
-                   "displayOrder": 0}],
-    "startDate": None, "dueDate": "2013-02-15T00:00:00Z", "estimatedHours": 2.5,
-    "actualHours": None, "parentIssueId": None, "createdUser": ADMIN,
-    "created": "2012-07-23T06:10:15Z", "updatedUser": ADMIN, "updated": "2013-02-07T08:09:49Z",
-    "customFields": [{"id": 1073742490, "fieldTypeId": 5, "name": "しんぐるりすと",
-                      "value": {"id": 1, "name": "たまご", "displayOrder": 0}}],
+    "status": {"id": 1, "projectId": 1, "name": "未対応", "color": "#ed8077", "displayOrder": 1000},
+    "assignee": EGUCHI,
+    "category": [],
+    "versions": [],
+    "milestone": [
+        {
+            "id": 30,
+            "projectId": 1,
+            "name": "wait for release",
+            "description": "",
+            "startDate": None,
+            "releaseDueDate": None,
+            "archived": False,
+            "displayOrder": 0,
+        }
+    ],
+    "startDate": None,
+    "dueDate": "2013-02-15T00:00:00Z",
+    "estimatedHours": 2.5,
+    "actualHours": None,
+    "parentIssueId": None,
+    "createdUser": ADMIN,
+    "created": "2012-07-23T06:10:15Z",
+    "updatedUser": ADMIN,
+    "updated": "2013-02-07T08:09:49Z",
+    "customFields": [
+        {
+            "id": 1073742490,
+            "fieldTypeId": 5,
+            "name": "しんぐるりすと",
+            "value": {"id": 1, "name": "たまご", "displayOrder": 0},
+        }
+    ],
     "attachments": [{"id": 1, "name": "IMGP0088.JPG", "size": 85079}],
     "sharedFiles": [],
-    "stars": [{"id": 10, "comment": None, "url": "https://xx.backlog.jp/view/BLG-1",
-               "title": "t", "presenter": EGUCHI, "created": "2013-07-08T10:24:28Z"}],
+    "stars": [
+        {
+            "id": 10,
+            "comment": None,
+            "url": "https://xx.backlog.jp/view/BLG-1",
+            "title": "t",
+            "presenter": EGUCHI,
+            "created": "2013-07-08T10:24:28Z",
+        }
+    ],
 }
 
 # An issue as old spaces send it (backlog4j fixtures, around 2014)
 OLD_ISSUE = {
-    "id": 7, "projectId": 1, "issueKey": "BLG-7", "keyId": 7,
+    "id": 7,
+    "projectId": 1,
+    "issueKey": "BLG-7",
+    "keyId": 7,
     "issueType": {"id": 2, "name": "Task"},
-    "summary": "old", "description": "x",
+    "summary": "old",
+    "description": "x",
     "priority": {"id": 3, "name": "Normal"},
-    "status": {"id": 2, "name": "In Progress"},           # no colour, no projectId
-    "assignee": {"id": 5, "name": "no login id"},          # a user without userId
-    "category": [{"id": 12, "name": "Dev", "displayOrder": 0}],   # category without projectId
-    "versions": [], "milestone": [],
-    "limitDate": "2014-06-30T15:00:00Z",                  # legacy alias of dueDate, JST midnight
-    "createdUser": ADMIN, "created": "2014-06-01T00:00:00Z",
-    "updatedUser": ADMIN, "updated": "2014-06-02T00:00:00Z",
+    "status": {"id": 2, "name": "In Progress"},  # no colour, no projectId
+    "assignee": {"id": 5, "name": "no login id"},  # a user without userId
+    "category": [{"id": 12, "name": "Dev", "displayOrder": 0}],  # category without projectId
+    "versions": [],
+    "milestone": [],
+    "limitDate": "2014-06-30T15:00:00Z",  # legacy alias of dueDate, JST midnight
+    "createdUser": ADMIN,
+    "created": "2014-06-01T00:00:00Z",
+    "updatedUser": ADMIN,
+    "updated": "2014-06-02T00:00:00Z",
     "someFieldFromTheFuture": {"x": 1},
 }
 
@@ -109,7 +164,10 @@ def test_doc_issue_is_flattened_and_typed() -> None:
     assert row["resolution_id"] is None
     assert row["resolution_name"] is None
     assert (row["assignee_id"], row["assignee_user_id"], row["assignee_name"]) == (
-        2, "eguchi", "eguchi")
+        2,
+        "eguchi",
+        "eguchi",
+    )
     assert row["created_user_name"] == "admin"
     assert row["updated_user_name"] == "admin"
     assert row["milestone_names"] == "wait for release"
@@ -149,7 +207,8 @@ def test_issue_child_tables() -> None:
     batch = children["categories"].batch([OLD_ISSUE, DOC_ISSUE], "s")
     assert batch is not None
     assert batch.to_pylist() == [
-        {"issue_id": 7, "category_id": 12, "category_name": "Dev", "_space": "s"}]
+        {"issue_id": 7, "category_id": 12, "category_name": "Dev", "_space": "s"}
+    ]
     miles = children["milestones"].batch([DOC_ISSUE], "s")
     assert miles is not None
     assert miles.to_pylist() == [
@@ -158,30 +217,59 @@ def test_issue_child_tables() -> None:
     assert children["versions"].batch([DOC_ISSUE, OLD_ISSUE], "s") is None
     values = children["custom_fields"].batch([DOC_ISSUE], "s")
     assert values is not None
-    assert values.to_pylist() == [{
-        "issue_id": 1, "field_id": 1073742490, "field_name": "しんぐるりすと",
-        "field_type_id": 5, "value_text": None, "value_number": None, "value_date": None,
-        "item_ids": [1], "item_names": "たまご", "other_value": None, "_space": "s"}]
+    assert values.to_pylist() == [
+        {
+            "issue_id": 1,
+            "field_id": 1073742490,
+            "field_name": "しんぐるりすと",
+            "field_type_id": 5,
+            "value_text": None,
+            "value_number": None,
+            "value_date": None,
+            "item_ids": [1],
+            "item_names": "たまご",
+            "other_value": None,
+            "_space": "s",
+        }
+    ]
 
 
 def test_category_without_project_id_takes_the_listed_project() -> None:
-    rows = [{"id": 12, "name": "開発", "displayOrder": 2147483646,
-             "projectId": 5, "projectKey": "DEV"}]
+    rows = [
+        {"id": 12, "name": "開発", "displayOrder": 2147483646, "projectId": 5, "projectKey": "DEV"}
+    ]
     assert CATEGORIES_TABLE.batch(rows, "s").to_pylist() == [
-        {"id": 12, "project_id": 5, "project_key": "DEV", "name": "開発",
-         "display_order": 2147483646, "_extra": None, "_space": "s"}]
+        {
+            "id": 12,
+            "project_id": 5,
+            "project_key": "DEV",
+            "name": "開発",
+            "display_order": 2147483646,
+            "_extra": None,
+            "_space": "s",
+        }
+    ]
 
 
 def test_teams_member_count_names_and_child_rows() -> None:
-    team = {"id": 1, "name": "test", "members": [EGUCHI, ADMIN], "displayOrder": None,
-            "createdUser": ADMIN, "created": "2013-05-30T09:11:36Z", "updatedUser": ADMIN,
-            "updated": "2013-05-30T09:11:36Z"}
+    team = {
+        "id": 1,
+        "name": "test",
+        "members": [EGUCHI, ADMIN],
+        "displayOrder": None,
+        "createdUser": ADMIN,
+        "created": "2013-05-30T09:11:36Z",
+        "updatedUser": ADMIN,
+        "updated": "2013-05-30T09:11:36Z",
+    }
     row = _row(TEAMS_TABLE.batch([team], "s"))
     assert row["member_count"] == 2
     assert row["member_names"] == "eguchi, admin"
     members = TEAM_MEMBERS_TABLE.batch(team_members([team]), "s").to_pylist()
     assert [(m["team_id"], m["member_id"], m["member_user_id"]) for m in members] == [
-        (1, 2, "eguchi"), (1, 1, "admin")]
+        (1, 2, "eguchi"),
+        (1, 1, "admin"),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -190,14 +278,26 @@ def test_teams_member_count_names_and_child_rows() -> None:
         ([1, "2", None, "x", True], INT, [1, 2, None, None, 1]),
         ([1.5, 2, "3.5", None, "n/a"], FLOAT, [1.5, 2.0, 3.5, None, None]),
         (["a", 1, None, {"k": 1}], STRING, ["a", "1", None, '{"k":1}']),
-        (["2014-08-11T00:00:00Z", "2024-06-24", "bad", None, 5], DATE,
-         [dt.date(2014, 8, 11), dt.date(2024, 6, 24), None, None, None]),
-        (["2013-08-05T06:15:06Z", "2013-08-05T15:15:06+09:00", None], TIMESTAMP,
-         [dt.datetime(2013, 8, 5, 6, 15, 6, tzinfo=UTC)] * 2 + [None]),
+        (
+            ["2014-08-11T00:00:00Z", "2024-06-24", "bad", None, 5],
+            DATE,
+            [dt.date(2014, 8, 11), dt.date(2024, 6, 24), None, None, None],
+        ),
+        (
+            ["2013-08-05T06:15:06Z", "2013-08-05T15:15:06+09:00", None],
+            TIMESTAMP,
+            [dt.datetime(2013, 8, 5, 6, 15, 6, tzinfo=UTC)] * 2 + [None],
+        ),
         ([[1, "2", "x"], None, [3]], INT_LIST, [None, None, [3]]),  # refused whole: a reject
-        (["2013-08-05T06:15:06Z", "garbage", 1603881873], TIMESTAMP,
-         [dt.datetime(2013, 8, 5, 6, 15, 6, tzinfo=UTC), None,
-          dt.datetime(2020, 10, 28, 10, 44, 33, tzinfo=UTC)]),
+        (
+            ["2013-08-05T06:15:06Z", "garbage", 1603881873],
+            TIMESTAMP,
+            [
+                dt.datetime(2013, 8, 5, 6, 15, 6, tzinfo=UTC),
+                None,
+                dt.datetime(2020, 10, 28, 10, 44, 33, tzinfo=UTC),
+            ],
+        ),
     ],
 )
 def test_values_of_the_wrong_kind_become_null(
@@ -210,8 +310,10 @@ def test_values_of_the_wrong_kind_become_null(
 
 def test_batches_are_bounded_and_children_follow_their_parents() -> None:
     shape = TableShape("", (field("id", INT), field("name", STRING)), key=("id",))
-    pages = [[{"id": i, "name": f"n{i}"} for i in range(start, start + 100)]
-             for start in range(0, 450, 100)][:5]
+    pages = [
+        [{"id": i, "name": f"n{i}"} for i in range(start, start + 100)]
+        for start in range(0, 450, 100)
+    ][:5]
     pages[-1] = pages[-1][:50]
     sizes = [b.batch.num_rows for b in batches_of(shape, pages, space="s", limit=120)]
     assert sizes == [120, 120, 120, 90]
@@ -252,8 +354,12 @@ CF_ISSUE = {
         {"id": 3, "fieldTypeId": 3, "name": "Story points", "value": 99.9},
         {"id": 4, "fieldTypeId": 4, "name": "Target date", "value": "2024-06-24"},
         {"id": 5, "fieldTypeId": 5, "name": "Environment", "value": _item(51, "prod")},
-        {"id": 6, "fieldTypeId": 6, "name": "Platforms",
-         "value": [_item(61, "iOS"), _item(62, "Android")]},
+        {
+            "id": 6,
+            "fieldTypeId": 6,
+            "name": "Platforms",
+            "value": [_item(61, "iOS"), _item(62, "Android")],
+        },
         {"id": 7, "fieldTypeId": 7, "name": "Checks", "value": [], "otherValue": "by hand"},
         {"id": 8, "fieldTypeId": 8, "name": "Severity", "value": None, "otherValue": None},
         {"id": 404, "fieldTypeId": 1, "name": "a field of another project", "value": "x"},
@@ -298,8 +404,14 @@ def test_old_user_and_project_shapes_still_load() -> None:
     assert user["nulab_account_unique_id"] is None
     assert user["last_login_time"] is None
     assert user["role_name"] == "Normal User"
-    old_project = {"id": 3, "projectKey": "OLD", "name": "old", "chartEnabled": True,
-                   "useGantt": True, "archived": False}
+    old_project = {
+        "id": 3,
+        "projectKey": "OLD",
+        "name": "old",
+        "chartEnabled": True,
+        "useGantt": True,
+        "archived": False,
+    }
     [project] = PROJECTS_TABLE.batch([old_project], "s").to_pylist()
     assert project["project_key"] == "OLD"
     assert project["chart_enabled"] is True

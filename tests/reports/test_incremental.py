@@ -20,14 +20,18 @@ from backlog_connector.sinks.duckdb import DuckDBSink
 from .conftest import client_for, sync, table_rows
 
 ISSUE_TABLES = ("", "__categories", "__versions", "__milestones", "__custom_fields")
-CHILD_KEYS = {"": ("id",), "__categories": ("issue_id", "category_id"),
-              "__versions": ("issue_id", "version_id"),
-              "__milestones": ("issue_id", "milestone_id"),
-              "__custom_fields": ("issue_id", "field_id")}
+CHILD_KEYS = {
+    "": ("id",),
+    "__categories": ("issue_id", "category_id"),
+    "__versions": ("issue_id", "version_id"),
+    "__milestones": ("issue_id", "milestone_id"),
+    "__custom_fields": ("issue_id", "field_id"),
+}
 
 
-def _change_and_delete(emu: Emulator, client: BacklogClient, changes: int, deletions: int,
-                       seed: int = 7) -> tuple[list[int], list[int]]:
+def _change_and_delete(
+    emu: Emulator, client: BacklogClient, changes: int, deletions: int, seed: int = 7
+) -> tuple[list[int], list[int]]:
     rng = random.Random(seed)
     ids = sorted(emu.state.issues)
     changed = rng.sample(ids, changes)
@@ -36,8 +40,13 @@ def _change_and_delete(emu: Emulator, client: BacklogClient, changes: int, delet
         if n % 2:
             form.append(("statusId", 2 + n % 3))
         client.patch(f"/issues/{issue_id}", form)
-    candidates = [i for i in ids if i not in changed and not emu.state.children.get(i)
-                  and emu.state.issues[i].parent_issue_id is None]
+    candidates = [
+        i
+        for i in ids
+        if i not in changed
+        and not emu.state.children.get(i)
+        and emu.state.issues[i].parent_issue_id is None
+    ]
     deleted = rng.sample(candidates, deletions)
     for issue_id in deleted:
         client.delete(f"/issues/{issue_id}")
@@ -53,8 +62,9 @@ def _assert_same_tables(sink: DuckDBSink, merged: str, fresh: str) -> None:
         assert left == right, suffix
 
 
-def _merge_after_changes(make_emulator: Callable[..., Emulator], tmp_path: Path,
-                         issues: int) -> None:
+def _merge_after_changes(
+    make_emulator: Callable[..., Emulator], tmp_path: Path, issues: int
+) -> None:
     emu = make_emulator(issues=issues, projects=4)
     sink = DuckDBSink(tmp_path / "warehouse.duckdb")
     with client_for(emu) as client:
@@ -109,9 +119,13 @@ def _run_with_write_between_pages(
     """A merge run of issues that calls ``write(first issue id read)`` after the first page."""
     # a batch per page, no read-ahead: the write lands between two page reads
     report = IssuesReport(batch_rows=100, read_ahead=0)
-    ctx = RunContext(client=client, options=report.validate_options({}),
-                     space=client.address.fqdn, mode=UpdateMode.MERGE,
-                     cursor=sink.read_state("issues"))
+    ctx = RunContext(
+        client=client,
+        options=report.validate_options({}),
+        space=client.address.fqdn,
+        mode=UpdateMode.MERGE,
+        cursor=sink.read_state("issues"),
+    )
     run = sink.open_run("issues", report.tables, ctx.mode, run_id="between-pages")
     written = False
     for batch in report.read(ctx):
@@ -162,7 +176,8 @@ def test_a_deletion_while_paging_is_reported_and_healed(
     sink = DuckDBSink(tmp_path / "warehouse.duckdb")
     with client_for(emu) as client:
         ctx = _run_with_write_between_pages(
-            client, sink, lambda issue_id: client.delete(f"/issues/{issue_id}"))
+            client, sink, lambda issue_id: client.delete(f"/issues/{issue_id}")
+        )
         assert not ctx.complete
         assert "issues/count" in (ctx.incomplete_reason or "")
         assert ctx.new_cursor is not None

@@ -19,13 +19,20 @@ from .conftest import client_for
 
 REPORTS = ("cycle_times", "issue_status_history", "cumulative_flow", "throughput")
 TABLES = {
-    "cycle_times": (("", ("issue_id",)), ("__time_in_status", ("issue_id", "status_id")),
-                    ("__status_changes", ("issue_id", "comment_id"))),
+    "cycle_times": (
+        ("", ("issue_id",)),
+        ("__time_in_status", ("issue_id", "status_id")),
+        ("__status_changes", ("issue_id", "comment_id")),
+    ),
     "issue_status_history": (("", ("comment_id",)),),
-    "cumulative_flow": (("", ("project_id", "day", "status_id")),
-                        ("__status_changes", ("issue_id", "comment_id"))),
-    "throughput": (("", ("project_id", "week_start")),
-                   ("__status_changes", ("issue_id", "comment_id"))),
+    "cumulative_flow": (
+        ("", ("project_id", "day", "status_id")),
+        ("__status_changes", ("issue_id", "comment_id")),
+    ),
+    "throughput": (
+        ("", ("project_id", "week_start")),
+        ("__status_changes", ("issue_id", "comment_id")),
+    ),
 }
 
 
@@ -61,12 +68,21 @@ def _writes(emu: Emulator) -> int:
         client.post(f"/issues/{closed_ids[1]}/comments", [("content", "a note")])
         project = next(p for p in state.projects.values() if not p.archived)
         issue_type = next(t for t in state.issue_types.values() if t.project_id == project.id)
-        new = client.post("/issues", [("projectId", project.id), ("summary", "fresh"),
-                                      ("issueTypeId", issue_type.id), ("priorityId", 3)])
+        new = client.post(
+            "/issues",
+            [
+                ("projectId", project.id),
+                ("summary", "fresh"),
+                ("issueTypeId", issue_type.id),
+                ("priorityId", 3),
+            ],
+        )
         client.patch(f"/issues/{new['id']}", [("statusId", 2)])
-        victim = next(i for i, t in state.issues.items()
-                      if t.status_id == 3 and not state.children.get(i)
-                      and t.parent_issue_id is None)
+        victim = next(
+            i
+            for i, t in state.issues.items()
+            if t.status_id == 3 and not state.children.get(i) and t.parent_issue_id is None
+        )
         client.delete(f"/issues/{victim}")
     return len(state.a_time) - before
 

@@ -31,7 +31,10 @@ def test_git_repositories_are_every_repository(
     for row in rows:
         repo = next(r for r in repos if r.id == row["id"])
         assert (row["project_id"], row["name"], row["display_order"]) == (
-            repo.project_id, repo.name, repo.display_order)
+            repo.project_id,
+            repo.name,
+            repo.display_order,
+        )
         assert row["project_key"] == emulator.state.projects[repo.project_id].key
     assert_declared_types(warehouse, "git_repositories", "git_repositories")
 
@@ -50,8 +53,12 @@ def test_pull_requests_and_comments_match_the_api_counts(
     rows = table_rows(warehouse, "pull_requests", "id")
     assert len(rows) == api_total == sum(len(v) for v in dev.pull_requests.values())
     comments = table_rows(warehouse, "pull_requests__comments", "pull_request_id", "comment_id")
-    expected = sorted((c.pull_request_id, c.id) for prs in dev.pull_requests.values()
-                      for p in prs for c in p.comments)
+    expected = sorted(
+        (c.pull_request_id, c.id)
+        for prs in dev.pull_requests.values()
+        for p in prs
+        for c in p.comments
+    )
     assert [(c["pull_request_id"], c["comment_id"]) for c in comments] == expected
     merged = [r for r in rows if r["status_name"] == "Merged"]
     assert merged
@@ -74,17 +81,26 @@ def test_a_merge_run_rereads_only_pull_requests_updated_since(
             latest = max(p.updated for p in prs)
             target = prs[0]
             with emu.state.lock:
-                target.comments.append(PullRequestComment(
-                    99_999, target.id, "late remark", [], target.created_user_id,
-                    latest + 60, latest + 60))
+                target.comments.append(
+                    PullRequestComment(
+                        99_999,
+                        target.id,
+                        "late remark",
+                        [],
+                        target.created_user_id,
+                        latest + 60,
+                        latest + 60,
+                    )
+                )
                 target.updated = latest + 60
             second = sync(client, sink, "pull_requests")
         written = second.stats.rows_written
         # the changed one, plus those updated in the last second of their repository's cursor
         assert 1 <= written["pull_requests"] < total
         comments = table_rows(sink, "pull_requests__comments", "comment_id")
-        assert any(c["comment_id"] == 99_999 and c["pull_request_id"] == target.id
-                   for c in comments)
+        assert any(
+            c["comment_id"] == 99_999 and c["pull_request_id"] == target.id for c in comments
+        )
         assert len(table_rows(sink, "pull_requests")) == total
         assert len(comments) == sum(len(p.comments) for p in prs)
     finally:
@@ -118,7 +134,10 @@ def test_documents_are_every_document_of_the_chosen_projects(
     assert sorted(r["id"] for r in rows) == sorted(docs)
     for row in rows:
         assert (row["title"], row["project_id"], row["status_id"]) == (
-            docs[row["id"]].title, docs[row["id"]].project_id, docs[row["id"]].status_id)
+            docs[row["id"]].title,
+            docs[row["id"]].project_id,
+            docs[row["id"]].status_id,
+        )
     one = emulator.state.projects[1].key
     sync(admin, warehouse, "documents", table="one", options={"projects": one})
     assert {r["project_id"] for r in table_rows(warehouse, "one")} == {1}
@@ -143,7 +162,8 @@ def test_issues_without_a_due_date(
     sync(admin, warehouse, "issues", options={"has_due_date": "false"})
     rows = table_rows(warehouse, "issues", "id")
     assert [r["id"] for r in rows] == sorted(
-        i.id for i in emulator.state.issues.values() if i.due_day is None)
+        i.id for i in emulator.state.issues.values() if i.due_day is None
+    )
     with pytest.raises(InvalidOptionError, match="only false"):
         get_report("issues").validate_options({"has_due_date": "true"})
 
@@ -179,8 +199,10 @@ def test_grandchild_issues_by_the_parent_child_option(
 ) -> None:
     state = emulator.state
     grandchildren = sorted(
-        i.id for i in state.issues.values()
-        if i.parent_issue_id and state.issues[i.parent_issue_id].parent_issue_id)
+        i.id
+        for i in state.issues.values()
+        if i.parent_issue_id and state.issues[i.parent_issue_id].parent_issue_id
+    )
     assert grandchildren
     sync(admin, warehouse, "issues", options={"parent_child": "grandchild"})
     assert [r["id"] for r in table_rows(warehouse, "issues", "id")] == grandchildren

@@ -10,17 +10,33 @@ from backlog_connector.reports.base import UpdateMode
 from backlog_connector.reports.catalog import REPORTS, get_report
 from backlog_connector.reports.custom_fields import plan_columns, table_columns
 
-ORIGINAL_NINE = ["space", "projects", "users", "teams", "issue_types", "categories", "issues",
-                 "recent_updates", "rate_limit"]
-BEYOND = ["statuses", "priorities", "resolutions", "versions", "custom_fields", "comments",
-          "issue_status_history"]
+ORIGINAL_NINE = [
+    "space",
+    "projects",
+    "users",
+    "teams",
+    "issue_types",
+    "categories",
+    "issues",
+    "recent_updates",
+    "rate_limit",
+]
+BEYOND = [
+    "statuses",
+    "priorities",
+    "resolutions",
+    "versions",
+    "custom_fields",
+    "comments",
+    "issue_status_history",
+]
 REST_OF_THE_API = ["git_repositories", "pull_requests", "wikis", "documents", "project_members"]
 DERIVED = ["cycle_times", "cumulative_flow", "throughput"]
 
 
 def test_catalog_holds_every_report_with_a_sound_spec() -> None:
     assert [n for n in REPORTS if n not in DERIVED] == ORIGINAL_NINE + BEYOND + REST_OF_THE_API
-    assert list(REPORTS)[-len(DERIVED):] == DERIVED  # the derived reports close the catalog
+    assert list(REPORTS)[-len(DERIVED) :] == DERIVED  # the derived reports close the catalog
     for name, report in REPORTS.items():
         assert report.name == name
         assert report.default_update_mode in report.update_modes
@@ -59,15 +75,22 @@ def test_defaults_fill_in() -> None:
 
 
 def test_good_values_are_typed() -> None:
-    options = REPORTS["issues"].validate_options({
-        "projects": "blg, 12", "statuses": "1, In Progress", "created_since": "2025-01-01",
-        "keyword": "login", "parent_child": "Parent"})
+    options = REPORTS["issues"].validate_options(
+        {
+            "projects": "blg, 12",
+            "statuses": "1, In Progress",
+            "created_since": "2025-01-01",
+            "keyword": "login",
+            "parent_child": "Parent",
+        }
+    )
     assert options["projects"] == ["BLG", 12]
     assert options["statuses"] == [1, "In Progress"]
     assert options["created_since"] == "2025-01-01"
     assert options["parent_child"] == "parent"
     assert REPORTS["recent_updates"].validate_options({"activity_types": "1,2, 3"}) == {
-        "activity_types": [1, 2, 3]}
+        "activity_types": [1, 2, 3]
+    }
     assert REPORTS["categories"].validate_options({"projects": "all"}) == {"projects": None}
 
 
@@ -80,8 +103,11 @@ def test_good_values_are_typed() -> None:
         ("issues", {"created_since": "01/02/2025"}, ["created_since", "yyyy-MM-dd"]),
         ("issues", {"parent_child": "kids"}, ["parent_child", "not_child"]),
         ("issues", {"projects": "a-b"}, ["projects", "project key"]),
-        ("issues", {"updated_since": "2025-02-01", "updated_until": "2025-01-01"},
-         ["updated_since", "updated_until"]),
+        (
+            "issues",
+            {"updated_since": "2025-02-01", "updated_until": "2025-01-01"},
+            ["updated_since", "updated_until"],
+        ),
         ("recent_updates", {"activity_types": "1,999"}, ["999", "Issue created"]),
         ("recent_updates", {"activity_types": "one"}, ["activity_types", "numeric ids"]),
     ],
@@ -98,8 +124,8 @@ def test_bad_options_name_the_problem_and_the_fix(
 def test_custom_field_columns_are_unique_stable_and_typed() -> None:
     definitions = [
         {"id": 30, "projectId": 2, "typeId": 5, "name": "Severity"},
-        {"id": 10, "projectId": 1, "typeId": 6, "name": "Severity"},   # same name, list: shared
-        {"id": 20, "projectId": 1, "typeId": 3, "name": "Severity"},   # numeric: must differ
+        {"id": 10, "projectId": 1, "typeId": 6, "name": "Severity"},  # same name, list: shared
+        {"id": 20, "projectId": 1, "typeId": 3, "name": "Severity"},  # numeric: must differ
         {"id": 40, "projectId": 1, "typeId": 4, "name": "Due (JST)"},
         {"id": 50, "projectId": 1, "typeId": 1, "name": "!!!"},
         {"id": 60, "projectId": 1, "typeId": 1, "name": "見積もり"},

@@ -21,8 +21,14 @@ from backlog_connector.reports.values import (
 
 SHAPE = TableShape(
     "",
-    (field("id", INT), field("when", TIMESTAMP), field("day", DATE), field("n", INT),
-     field("ids", INT_LIST), field("note", STRING)),
+    (
+        field("id", INT),
+        field("when", TIMESTAMP),
+        field("day", DATE),
+        field("n", INT),
+        field("ids", INT_LIST),
+        field("note", STRING),
+    ),
     key=("id",),
 )
 
@@ -38,10 +44,22 @@ def test_only_present_values_that_become_null_are_refused() -> None:
 
 def test_a_batch_notes_its_rejects_with_the_row_key_and_the_raw_value() -> None:
     rows = [
-        {"id": 1, "when": "2014-07-15T15:00:00Z", "day": "2014-07-15T15:00:00Z", "n": 3,
-         "ids": [1], "note": "fine"},
-        {"id": 2, "when": "2014/07/15 15:00:00", "day": "15.07.2014", "n": "many",
-         "ids": [1, "one"], "note": {"any": "text is never refused"}},
+        {
+            "id": 1,
+            "when": "2014-07-15T15:00:00Z",
+            "day": "2014-07-15T15:00:00Z",
+            "n": 3,
+            "ids": [1],
+            "note": "fine",
+        },
+        {
+            "id": 2,
+            "when": "2014/07/15 15:00:00",
+            "day": "15.07.2014",
+            "n": "many",
+            "ids": [1, "one"],
+            "note": {"any": "text is never refused"},
+        },
     ]
     with rejects.collecting() as log:
         batch = SHAPE.batch(rows, "acme.backlog.com")
@@ -72,8 +90,15 @@ def test_the_rejects_table_carries_the_main_key_and_the_space() -> None:
     log = rejects.RejectLog()
     log.add(rejects.Reject("", (7,), '{"id": 7}', "n", "many", "not an integer"))
     row = rejects.rejects_batch(log, spec, "acme.backlog.com").to_pylist()[0]
-    assert row == {"id": 7, "table_suffix": "", "row_key": '{"id": 7}', "column_name": "n",
-                   "raw_value": "many", "reason": "not an integer", "_space": "acme.backlog.com"}
+    assert row == {
+        "id": 7,
+        "table_suffix": "",
+        "row_key": '{"id": 7}',
+        "column_name": "n",
+        "raw_value": "many",
+        "reason": "not an integer",
+        "_space": "acme.backlog.com",
+    }
 
 
 def test_without_a_run_nothing_is_collected() -> None:

@@ -16,6 +16,8 @@ from backlog_connector.sinks.duckdb import DuckDBSink
 from .conftest import assert_declared_types, sync, table_rows
 
 UTC = dt.UTC
+
+
 def _ts(epoch: int | None) -> dt.datetime | None:
     return None if epoch is None else dt.datetime.fromtimestamp(epoch, UTC)
 
@@ -43,7 +45,8 @@ def test_projects(
 ) -> None:
     sync(admin, warehouse, "projects", options={"archived": archived})
     truth = {
-        p.id: p for p in emulator.state.projects.values()
+        p.id: p
+        for p in emulator.state.projects.values()
         if archived == "all" or p.archived == (archived == "archived")
     }
     got = table_rows(warehouse, "projects", "id")
@@ -51,7 +54,10 @@ def test_projects(
     for row in got:
         project = truth[row["id"]]
         assert (row["project_key"], row["name"], row["archived"]) == (
-            project.key, project.name, project.archived)
+            project.key,
+            project.name,
+            project.archived,
+        )
     assert_declared_types(warehouse, "projects", "projects")
 
 
@@ -63,14 +69,16 @@ def test_users(admin: BacklogClient, emulator: Emulator, warehouse: DuckDBSink) 
     for row in got:
         user = users[row["id"]]
         assert (row["user_id"], row["name"], row["role_type"], row["mail_address"]) == (
-            user.user_id, user.name, user.role_type, user.mail_address)
+            user.user_id,
+            user.name,
+            user.role_type,
+            user.mail_address,
+        )
         assert row["last_login_time"] == _ts(user.last_login)
     assert_declared_types(warehouse, "users", "users")
 
 
-def test_teams_and_members(
-    admin: BacklogClient, emulator: Emulator, warehouse: DuckDBSink
-) -> None:
+def test_teams_and_members(admin: BacklogClient, emulator: Emulator, warehouse: DuckDBSink) -> None:
     sync(admin, warehouse, "teams")
     teams = {t.id: t for t in emulator.state.teams}
     users = emulator.state.users
@@ -82,7 +90,8 @@ def test_teams_and_members(
         assert row["member_names"] == (", ".join(users[m].name for m in team.member_ids) or None)
     members = table_rows(warehouse, "teams__members", "team_id", "member_id")
     assert sorted((m["team_id"], m["member_id"]) for m in members) == sorted(
-        (t.id, m) for t in teams.values() for m in t.member_ids)
+        (t.id, m) for t in teams.values() for m in t.member_ids
+    )
     assert_declared_types(warehouse, "teams", "teams")
 
 
@@ -92,10 +101,16 @@ def test_teams_and_members(
         ("issue_types", lambda s: {(t.project_id, t.id): t.name for t in s.issue_types.values()}),
         ("categories", lambda s: {(c.project_id, c.id): c.name for c in s.categories.values()}),
         ("versions", lambda s: {(v.project_id, v.id): v.name for v in s.versions.values()}),
-        ("statuses", lambda s: {(pid, st.id): st.name for pid, by_id in s.statuses.items()
-                                for st in by_id.values()}),
-        ("custom_fields", lambda s: {(f.project_id, f.id): f.name
-                                     for f in s.custom_fields.values()}),
+        (
+            "statuses",
+            lambda s: {
+                (pid, st.id): st.name for pid, by_id in s.statuses.items() for st in by_id.values()
+            },
+        ),
+        (
+            "custom_fields",
+            lambda s: {(f.project_id, f.id): f.name for f in s.custom_fields.values()},
+        ),
     ],
 )
 def test_per_project_lists(
@@ -119,7 +134,8 @@ def test_per_project_lists_for_chosen_projects(
     got = table_rows(warehouse, "categories", "id")
     assert {r["project_id"] for r in got} == {first.id, second.id}
     assert len(got) == sum(
-        1 for c in emulator.state.categories.values() if c.project_id in (first.id, second.id))
+        1 for c in emulator.state.categories.values() if c.project_id in (first.id, second.id)
+    )
 
 
 def test_versions_dates_and_custom_field_items(
@@ -133,11 +149,13 @@ def test_versions_dates_and_custom_field_items(
     sync(admin, warehouse, "custom_fields")
     items = table_rows(warehouse, "custom_fields__items", "field_id", "item_id")
     assert [(r["field_id"], r["item_id"], r["item_name"]) for r in items] == sorted(
-        (f.id, i.id, i.name) for f in emulator.state.custom_fields.values() for i in f.items)
+        (f.id, i.id, i.name) for f in emulator.state.custom_fields.values() for i in f.items
+    )
 
 
-@pytest.mark.parametrize(("report", "attr"), [("priorities", "priorities"),
-                                              ("resolutions", "resolutions")])
+@pytest.mark.parametrize(
+    ("report", "attr"), [("priorities", "priorities"), ("resolutions", "resolutions")]
+)
 def test_lookups(
     admin: BacklogClient, emulator: Emulator, warehouse: DuckDBSink, report: str, attr: str
 ) -> None:
@@ -204,8 +222,9 @@ def test_issues_full_load(admin: BacklogClient, emulator: Emulator, warehouse: D
         assert row["created"] == _ts(issue.created)
         assert row["updated"] == _ts(issue.updated)
         assert row["attachment_count"] == len(issue.attachments)
-        assert row["category_names"] == (", ".join(
-            state.categories[c].name for c in issue.category_ids) or None)
+        assert row["category_names"] == (
+            ", ".join(state.categories[c].name for c in issue.category_ids) or None
+        )
         for cf, raw in zip(state.project_fields[issue.project_id], issue.custom, strict=True):
             if cf.applicable_issue_types and issue.issue_type_id not in cf.applicable_issue_types:
                 continue
@@ -213,15 +232,15 @@ def test_issues_full_load(admin: BacklogClient, emulator: Emulator, warehouse: D
 
     categories = table_rows(warehouse, "issues__categories")
     assert sorted((r["issue_id"], r["category_id"]) for r in categories) == sorted(
-        (i.id, c) for i in state.issues.values() for c in i.category_ids)
+        (i.id, c) for i in state.issues.values() for c in i.category_ids
+    )
     milestones = table_rows(warehouse, "issues__milestones")
     assert len(milestones) == sum(len(i.milestone_ids) for i in state.issues.values())
     values = table_rows(warehouse, "issues__custom_fields")
     assert values, "the emulator sets custom-field values"
     for value in values:
         cf = state.custom_fields[value["field_id"]]
-        raw = state.issues[value["issue_id"]].custom[
-            state.project_fields[cf.project_id].index(cf)]
+        raw = state.issues[value["issue_id"]].custom[state.project_fields[cf.project_id].index(cf)]
         if cf.type_id == 3:
             assert value["value_number"] == raw
         elif cf.type_id == 4:
@@ -241,11 +260,17 @@ def test_issue_filters(admin: BacklogClient, emulator: Emulator, warehouse: Duck
     state = emulator.state
     project = sorted(state.projects.values(), key=lambda p: p.id)[0]
     status = state.statuses[project.id][2]
-    sync(admin, warehouse, "issues", mode="replace",
-         options={"projects": project.key, "statuses": status.name.upper()})
+    sync(
+        admin,
+        warehouse,
+        "issues",
+        mode="replace",
+        options={"projects": project.key, "statuses": status.name.upper()},
+    )
     got = {r["id"] for r in table_rows(warehouse, "issues")}
-    assert got == {i.id for i in state.issues.values()
-                   if i.project_id == project.id and i.status_id == 2}
+    assert got == {
+        i.id for i in state.issues.values() if i.project_id == project.id and i.status_id == 2
+    }
     assert got
 
 
@@ -285,7 +310,13 @@ def test_recent_updates_exact_by_id(
     assert warehouse.row_count("recent_updates") == total
     assert_declared_types(warehouse, "recent_updates", "recent_updates")
 
-    sync(admin, warehouse, "recent_updates", table="deletions",
-         options={"activity_types": "4"}, mode="merge")
+    sync(
+        admin,
+        warehouse,
+        "recent_updates",
+        table="deletions",
+        options={"activity_types": "4"},
+        mode="merge",
+    )
     assert {r["type_id"] for r in table_rows(warehouse, "deletions")} <= {4}
     assert warehouse.row_count("deletions") == sum(1 for t in state.a_type if t == 4)

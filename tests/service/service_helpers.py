@@ -46,8 +46,9 @@ class LiveService:
 
 def serve_in_thread(app: FastAPI, plane: ControlPlane, token: str) -> LiveService:
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                            proxy_headers=False)  # as serve: the app judges proxy headers
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", proxy_headers=False
+    )  # as serve: the app judges proxy headers
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -13,11 +13,19 @@ from backlog_connector.emulator import Emulator
 def _add_projects_dataset(live: LiveService, space: Emulator, name: str) -> None:
     with live.client() as client:
         if client.get("/api/accounts/acme").status_code == 404:
-            added = client.post("/api/accounts", json={
-                "name": "acme", "base_url": space.base_url, "api_key": space.api_keys["admin"]})
+            added = client.post(
+                "/api/accounts",
+                json={
+                    "name": "acme",
+                    "base_url": space.base_url,
+                    "api_key": space.api_keys["admin"],
+                },
+            )
             assert added.status_code == 201, added.text
-        made = client.post("/api/datasets", json={
-            "name": name, "account": "acme", "report": "projects", "schedule": "daily 03:00"})
+        made = client.post(
+            "/api/datasets",
+            json={"name": name, "account": "acme", "report": "projects", "schedule": "daily 03:00"},
+        )
         assert made.status_code == 201, made.text  # fmt: skip
 
 
@@ -27,8 +35,10 @@ def test_an_overflowing_interval_is_refused_naming_the_longest(
     _add_projects_dataset(live, space, "Good")
     with live.client() as client:
         for spec in ("every 100000000000000000000h", "every 99999999999h", "every 367d"):
-            made = client.post("/api/datasets", json={
-                "name": "Bad", "account": "acme", "report": "projects", "schedule": spec})
+            made = client.post(
+                "/api/datasets",
+                json={"name": "Bad", "account": "acme", "report": "projects", "schedule": spec},
+            )
             assert made.status_code == 422, made.text
             assert "366 days" in made.json()["detail"]
             changed = client.patch("/api/datasets/Good", json={"schedule": spec})

@@ -123,8 +123,12 @@ def test_session_requests_that_change_things_need_the_csrf_token_or_own_origin(
             {"X-CSRF-Token": "not-the-token"},
         ]
         for headers in refused:
-            for method, path in (("POST", "/api/datasets/x/runs"), ("DELETE", "/api/datasets/x"),
-                                 ("PATCH", "/api/datasets/x"), ("POST", "/api/runs/1/cancel")):
+            for method, path in (
+                ("POST", "/api/datasets/x/runs"),
+                ("DELETE", "/api/datasets/x"),
+                ("PATCH", "/api/datasets/x"),
+                ("POST", "/api/runs/1/cancel"),
+            ):
                 response = browser.request(method, path, json=body, headers=headers)
                 assert response.status_code == 403, (headers, method, path, response.text)
                 assert "X-CSRF-Token" in response.json()["detail"]
@@ -286,7 +290,8 @@ def test_revoked_key_fails_is_not_retried_and_shows_in_the_api(
     assert shown["last_run"]["status"] == "failed"
     assert shown["scheduler"]["retry_at"] is None  # no retry pending ...
     assert [(r["trigger"], r["status"]) for r in runs] == [  # ... and none ran
-        ("manual", "failed"), ("manual", "succeeded")
+        ("manual", "failed"),
+        ("manual", "succeeded"),
     ]
     failed = runs[0]
     assert failed["error_action"] == "configuration"

@@ -64,4 +64,3 @@ def sink(request: pytest.FixtureRequest, warehouse_path: Path) -> Iterator[Sink]
         s = DuckDBSink(warehouse_path)
     yield s
     s.close()
-

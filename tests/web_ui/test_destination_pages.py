@@ -74,7 +74,7 @@ def test_destination_pages_and_the_wizard(
     detail = browser.get("/datasets/People").text
     assert 'href="/destinations#destination-pg">pg</a>' in detail
     assert "<code>_space</code>" in detail  # the schema, read from PostgreSQL
-    assert "table class=\"preview\"" in detail
+    assert 'table class="preview"' in detail
     assert 'data-label="Destination">pg</td>' in browser.get("/datasets").text
     plane.create_dataset("Teams", account="emu", report="teams")
     only_pg = browser.get("/datasets?destination=pg").text

@@ -68,7 +68,11 @@ def test_journey(browser: Browser, plane: ControlPlane, emulator: Emulator) -> N
     assert target == URL
     ds = plane.get_dataset(NAME)
     assert (ds.report, ds.options, ds.schedule, ds.timezone) == (
-        "issues", {"projects": chosen}, "daily 06:30", "Asia/Tokyo")
+        "issues",
+        {"projects": chosen},
+        "daily 06:30",
+        "Asia/Tokyo",
+    )
     assert (ds.update_mode, ds.retries, ds.retry_interval) == ("merge", 2, "1m")
 
     # run it now; the page follows the run through the JSON endpoint until it ends
@@ -91,8 +95,11 @@ def test_journey(browser: Browser, plane: ControlPlane, emulator: Emulator) -> N
     assert page.count(f"{chosen}-") >= min(rows, 20)  # preview rows carry the issue keys
     assert "<svg" in page
     assert "<title>Run " in page
-    assert re.search(rf'<td data-label="Run" class="num lead">{run_id}</td>\s*'
-                     r'<td data-label="Status"><span class="badge succeeded">', page)
+    assert re.search(
+        rf'<td data-label="Run" class="num lead">{run_id}</td>\s*'
+        r'<td data-label="Status"><span class="badge succeeded">',
+        page,
+    )
     assert "issue_key" in page
     assert "BIGINT" in page
 

@@ -24,11 +24,20 @@ def values(**fields: str | list[str]) -> FormValues:
     ("fields", "spec"),
     [
         ({"schedule_mode": "manual"}, "manual"),
-        ({"schedule_mode": "basic", "kind": "every", "every_n": "15", "every_unit": "m"},
-         "every 15m"),
+        (
+            {"schedule_mode": "basic", "kind": "every", "every_n": "15", "every_unit": "m"},
+            "every 15m",
+        ),
         ({"schedule_mode": "basic", "kind": "daily", "at_time": "9:05"}, "daily 09:05"),
-        ({"schedule_mode": "basic", "kind": "weekly", "days": ["thu", "mon"], "at_time": "18:30"},
-         "weekly mon,thu 18:30"),
+        (
+            {
+                "schedule_mode": "basic",
+                "kind": "weekly",
+                "days": ["thu", "mon"],
+                "at_time": "18:30",
+            },
+            "weekly mon,thu 18:30",
+        ),
         ({"schedule_mode": "advanced", "cron": " 0  9 * * 1-5 "}, "cron 0 9 * * 1-5"),
     ],
 )
@@ -95,13 +104,21 @@ def test_report_options_join_lists_and_drop_empty_ones() -> None:
 
 
 def test_carried_fields_never_carry_the_api_key_or_the_current_step() -> None:
-    posted = values(account="acme", api_key="secret-key", report="issues",
-                    csrf_token="t", step="2", **{"opt.projects": "PRJ"})
+    posted = values(
+        account="acme",
+        api_key="secret-key",
+        report="issues",
+        csrf_token="t",
+        step="2",
+        **{"opt.projects": "PRJ"},
+    )
     step = forms.step_by_number(2)
     carried = forms.carried_fields(posted, step)
     assert ("account", "acme") in carried
-    assert all(name not in ("api_key", "csrf_token", "step", "report", "opt.projects")
-               for name, _ in carried)
+    assert all(
+        name not in ("api_key", "csrf_token", "step", "report", "opt.projects")
+        for name, _ in carried
+    )
 
 
 def test_account_errors_land_next_to_their_field() -> None:
@@ -109,9 +126,7 @@ def test_account_errors_land_next_to_their_field() -> None:
         "api_key"
     )
     assert forms.account_error_field(InvalidAddressError("bad"), uses_base_url=False) == "fqdn"
-    assert forms.account_error_field(InvalidAddressError("bad"), uses_base_url=True) == (
-        "base_url"
-    )
+    assert forms.account_error_field(InvalidAddressError("bad"), uses_base_url=True) == ("base_url")
 
 
 @pytest.mark.parametrize(

@@ -33,8 +33,11 @@ def _wait_for_runs(home: Path, names: int, timeout: float = 120.0) -> None:
     while time.monotonic() < deadline:
         with ControlPlane.open(home) as cp:
             done = [d for d in cp.list_datasets() if d.rows is not None]
-            failed = [d for d in cp.list_datasets()
-                      if d.last_run is not None and d.last_run.status == "failed"]
+            failed = [
+                d
+                for d in cp.list_datasets()
+                if d.last_run is not None and d.last_run.status == "failed"
+            ]
         assert not failed, [d.last_run.error for d in failed if d.last_run]
         if len(done) == names:
             return
@@ -43,13 +46,16 @@ def _wait_for_runs(home: Path, names: int, timeout: float = 120.0) -> None:
 
 
 def test_insights_page_creates_its_datasets_and_draws_the_charts(
-    serve: tuple[str, Path, list[str]], browser: Browser, emulator: Emulator  # noqa: F811
+    serve: tuple[str, Path, list[str]],  # noqa: F811
+    browser: Browser,  # noqa: F811
+    emulator: Emulator,
 ) -> None:
     url, home, _output = serve
     with ControlPlane.open(home) as cp:
         cp.add_account("acme", base_url=emulator.base_url, api_key=emulator.api_keys["admin"])
-    context = browser.new_context(base_url=url, viewport={"width": 1280, "height": 900},
-                                  locale="en-US")
+    context = browser.new_context(
+        base_url=url, viewport={"width": 1280, "height": 900}, locale="en-US"
+    )
     page = context.new_page()
     page.set_default_timeout(20_000)
     errors: list[str] = []

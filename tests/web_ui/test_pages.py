@@ -16,7 +16,7 @@ def field_error(html: str, field: str) -> str:
     """The message shown next to ``field`` (empty when there is none)."""
     match = re.search(
         rf'name="{re.escape(field)}"[^>]*>.*?<div class="error" id="{re.escape(field)}-error"'
-        rf'[^>]*>([^<]*)</div>',
+        rf"[^>]*>([^<]*)</div>",
         html,
         re.S,
     )
@@ -29,8 +29,14 @@ def test_pages_need_a_sign_in_and_come_back_after_it(client: TestClient) -> None
     assert response.headers["location"] == "/login?next=%2Fdatasets%3Fq%3Dabc"
     page = client.get(response.headers["location"])
     assert 'name="next" value="/datasets?q=abc"' in page.text
-    signed = client.post("/login", data={"password": ADMIN_PASSWORD, "next": "/datasets?q=abc",
-                                         "csrf_token": csrf_of(page.text)})
+    signed = client.post(
+        "/login",
+        data={
+            "password": ADMIN_PASSWORD,
+            "next": "/datasets?q=abc",
+            "csrf_token": csrf_of(page.text),
+        },
+    )
     assert signed.status_code == 303
     assert signed.headers["location"] == "/datasets?q=abc"
     assert client.get("/datasets").status_code == 200
@@ -46,8 +52,14 @@ def test_a_wrong_password_shows_next_to_the_field(client: TestClient) -> None:
 
 def test_sign_in_never_redirects_to_another_site(client: TestClient) -> None:
     page = client.get("/login")
-    response = client.post("/login", data={"password": ADMIN_PASSWORD, "next": "//evil.test/x",
-                                           "csrf_token": csrf_of(page.text)})
+    response = client.post(
+        "/login",
+        data={
+            "password": ADMIN_PASSWORD,
+            "next": "//evil.test/x",
+            "csrf_token": csrf_of(page.text),
+        },
+    )
     assert response.headers["location"] == "/datasets"
 
 

@@ -41,9 +41,7 @@ class Browser:
     def post(self, url: str, data: Mapping[str, str | list[str]]) -> httpx.Response:
         if not self.token:
             self.get("/datasets")
-        body = [
-            (k, v) for k, vs in data.items() for v in (vs if isinstance(vs, list) else [vs])
-        ]
+        body = [(k, v) for k, vs in data.items() for v in (vs if isinstance(vs, list) else [vs])]
         body.append(("csrf_token", self.token))
         return self._remember(self.client.post(url, content=urlencode(body), headers=_FORM))
 
@@ -61,7 +59,10 @@ def wizard(browser: Browser, step: int, fields: dict[str, str | list[str]], page
         if name not in ("csrf_token", "step"):
             value = html.unescape(value)
             previous = carried.get(name)
-            carried[name] = value if previous is None else [
-                *(previous if isinstance(previous, list) else [previous]), value]
+            carried[name] = (
+                value
+                if previous is None
+                else [*(previous if isinstance(previous, list) else [previous]), value]
+            )
     response = browser.post("/datasets/new", {**carried, **fields, "step": str(step)})
     return response.text if response.status_code != 303 else response.headers["location"]

@@ -39,9 +39,7 @@ def _plane(settings: Settings, emulator: Emulator) -> ControlPlane:
     return cp
 
 
-def test_due_times_and_skips_come_from_the_database(
-    settings: Settings, emulator: Emulator
-) -> None:
+def test_due_times_and_skips_come_from_the_database(settings: Settings, emulator: Emulator) -> None:
     with _plane(settings, emulator) as cp:
         queue = RunQueue(cp)
         try:

@@ -32,9 +32,7 @@ def _csrf(page: httpx.Response) -> str:
 
 
 @pytest.mark.slow
-def test_run_now_and_cancel_from_the_page_reach_the_worker(
-    space: Emulator, tmp_path: Path
-) -> None:
+def test_run_now_and_cancel_from_the_page_reach_the_worker(space: Emulator, tmp_path: Path) -> None:
     procs: list[Proc] = []
     with scratch_database("web") as control, scratch_database("webdest") as dest:
         env = cluster_env(tmp_path / "home",

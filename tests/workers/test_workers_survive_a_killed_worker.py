@@ -82,8 +82,11 @@ def test_a_dozen_datasets_on_three_workers_one_killed(space: Emulator, tmp_path:
             serve, base = start_serve(env, logs)
             second, _ = start_serve(env, logs, "serve-2")
             procs += [serve, second]
-            workers = [start_worker(env, logs, "worker-0", "--warehouse"),
-                       start_worker(env, logs, "worker-1"), start_worker(env, logs, "worker-2")]
+            workers = [
+                start_worker(env, logs, "worker-0", "--warehouse"),
+                start_worker(env, logs, "worker-1"),
+                start_worker(env, logs, "worker-2"),
+            ]
             procs += workers
             with api(base) as client:
                 for user in ("admin", "member"):
@@ -126,8 +129,12 @@ def test_a_dozen_datasets_on_three_workers_one_killed(space: Emulator, tmp_path:
                                  timeout=60)[0]  # fmt: skip
                     time.sleep(max(0.0, started + RUN_FOR_SECONDS - time.time()))
                     for name in [*PLAN, WAREHOUSE_DATASET[0]]:
-                        assert client.patch(f"/api/datasets/{name}",
-                                            json={"enabled": False}).status_code == 200
+                        assert (
+                            client.patch(
+                                f"/api/datasets/{name}", json={"enabled": False}
+                            ).status_code
+                            == 200
+                        )
                     ended = time.time()
                     poll(lambda: _rows(db, "select count(*) from runs where status in"
                                            " ('queued', 'running')")[0][0],

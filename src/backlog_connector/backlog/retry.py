@@ -157,8 +157,10 @@ class RetryPolicy:
         the call (budget waits excluded). With the run's ``budget``, attempts past
         ``max_attempts`` (up to ``max_attempts_in_budget``) are paid from it.
         """
-        ceiling = self.max_attempts if budget is None else max(
-            self.max_attempts, self.max_attempts_in_budget
+        ceiling = (
+            self.max_attempts
+            if budget is None
+            else max(self.max_attempts, self.max_attempts_in_budget)
         )
         if failures >= ceiling:
             return None

@@ -32,7 +32,7 @@ def accounts() -> None:
 
 KEY_ON_COMMAND_LINE_WARNING = (
     "warning: a key given with --api-key is visible to every user of this machine (ps) and"
-    f" stays in the shell history; pipe it on stdin (echo \"$KEY\" | ... or --api-key -),"
+    f' stays in the shell history; pipe it on stdin (echo "$KEY" | ... or --api-key -),'
     f" type it at the prompt, or set {API_KEY_ENV} instead"
 )
 

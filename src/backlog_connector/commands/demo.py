@@ -66,9 +66,10 @@ def demo(issues: int, projects: int, seed: int, plan: str) -> None:
     err = stderr()
     args = ["--seed", str(seed), "--projects", str(projects), "--issues", str(issues)]
     err.print(f"Starting the Backlog emulator ({issues} issues, {plan} plan)...")
-    with control_plane() as plane, emulator_at(
-        _previous_port(plane), ["--plan", plan, *args]
-    ) as hello:
+    with (
+        control_plane() as plane,
+        emulator_at(_previous_port(plane), ["--plan", plan, *args]) as hello,
+    ):
         base_url, api_key = hello["base_url"], hello["api_keys"]["admin"]
         err.print(f"Emulator at {base_url}")
         _save_account(plane, base_url, api_key)

@@ -20,9 +20,7 @@ if TYPE_CHECKING:
     Credentials = ApiKey | OAuthToken
 
 
-def parse_address(
-    fqdn: str | None, base_url: str | None, *, allow_private: bool
-) -> SpaceAddress:
+def parse_address(fqdn: str | None, base_url: str | None, *, allow_private: bool) -> SpaceAddress:
     """The space address from exactly one of ``fqdn`` and ``base_url``; a base URL on a
     private or link-local address only with ``allow_private`` (``backlog.private_hosts``)."""
     if bool(fqdn) == bool(base_url):

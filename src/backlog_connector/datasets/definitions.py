@@ -313,9 +313,7 @@ class DatasetsMixin(PlaneCore):
         ``<table>.<format>`` file each, all paths checked first; the paths written."""
         from backlog_connector.datasets.exports import export_all_tables
 
-        return export_all_tables(
-            self, name, fmt, folder, overwrite=overwrite, encoding=encoding
-        )
+        return export_all_tables(self, name, fmt, folder, overwrite=overwrite, encoding=encoding)
 
     def dataset_tables(self, name: str) -> list[str]:
         """The dataset's tables in its destination: the main one first, then its children

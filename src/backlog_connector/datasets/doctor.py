@@ -111,9 +111,7 @@ def check_warehouse(plane: Any) -> Check:
     return Check("warehouse", True, f"{path} opens read-only, {len(tables)} table(s)")
 
 
-def _each(
-    names: list[str], label: str, verify: Callable[[str], str]
-) -> Iterator[Check]:
+def _each(names: list[str], label: str, verify: Callable[[str], str]) -> Iterator[Check]:
     for name in names:
         try:
             yield Check(f"{label} {name}", True, verify(name))

@@ -140,7 +140,7 @@ def as_progress(stored: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
 
 def waiting_text(waiting: Mapping[str, Any]) -> str:
-    """"waiting 55 s for the search rate budget"."""
+    """ "waiting 55 s for the search rate budget"."""
     seconds = max(0, round(_float(waiting.get("seconds"))))
     category = str(waiting.get("category") or "")
     budget = f"the {category} rate budget" if category else "the rate budget"
@@ -172,7 +172,7 @@ def percent(done: int, total: int) -> int:
 
 
 def duration_text(seconds: float) -> str:
-    """"45s", "9m 34s", "2h 05m"."""
+    """ "45s", "9m 34s", "2h 05m"."""
     whole = max(0, round(seconds))
     if whole < 60:
         return f"{whole}s"

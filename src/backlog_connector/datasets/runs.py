@@ -311,10 +311,7 @@ class RunsMixin(SettleMixin):
             dataset = s.get(Dataset, run.dataset_id)
             if dataset is not None:
                 # a change during the run (version bumped) still needs its own full run
-                if (
-                    full_at_version == dataset.config_version
-                    and outcome.status == "succeeded"
-                ):
+                if full_at_version == dataset.config_version and outcome.status == "succeeded":
                     dataset.force_full = False
                 if outcome.rate_budget:
                     self._share_budget(s, dataset.account, outcome.rate_budget)

@@ -349,6 +349,7 @@ class Renderer(EventRenderer, DevRenderer):
             out.append(entry)
         return out
 
+
 def _date(day: int | None, project_id: int) -> str | None:
     """A date-only field: midnight UTC, or (even projects) the zone's midnight in UTC."""
     if day is None:

@@ -86,9 +86,8 @@ class Job:
                 "run_id": self.run_id,
                 "error": self.error,
                 "error_action": self.error_action,
-                "progress": as_progress(self.stored_progress) or self.live.snapshot(
-                    final=self.status in FINISHED
-                ),
+                "progress": as_progress(self.stored_progress)
+                or self.live.snapshot(final=self.status in FINISHED),
                 "created_at": self.created_at.isoformat(),
                 "started_at": self.started_at.isoformat() if self.started_at else None,
                 "finished_at": self.finished_at.isoformat() if self.finished_at else None,

@@ -44,6 +44,7 @@ class DatasetStatus:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready values."""
+
         def iso(value: datetime | None) -> str | None:
             return value.isoformat() if value else None
 

@@ -152,9 +152,18 @@ def list_projects(name: str, cp: CP) -> list[dict[str, Any]]:
 
 @router.get("/accounts/{name}/values/{option}", tags=["accounts"], summary="Option values")
 def option_values(
-    name: str, option: str, cp: CP,
-    projects: Annotated[str | None, Query(max_length=2000, description=(
-        "project keys or ids, comma-separated; default: every project the account sees"))] = None,
+    name: str,
+    option: str,
+    cp: CP,
+    projects: Annotated[
+        str | None,
+        Query(
+            max_length=2000,
+            description=(
+                "project keys or ids, comma-separated; default: every project the account sees"
+            ),
+        ),
+    ] = None,
 ) -> list[dict[str, Any]]:
     """What a report option may name in the account's space, for pickers: ``option`` is
     projects, statuses, issue_types, categories, milestones or assignees. Each value is
@@ -306,12 +315,21 @@ def schema(name: str, cp: CP) -> list[dict[str, str]]:
 
 
 @router.get(
-    "/datasets/{name}/export", tags=["data"], summary="Download the table",
+    "/datasets/{name}/export",
+    tags=["data"],
+    summary="Download the table",
     response_class=FileResponse,
-    responses={200: {"description": "the file", "content": {
-        "text/csv": {"schema": {"type": "string"}},
-        "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
-    }}},
+    responses={
+        200: {
+            "description": "the file",
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/vnd.apache.parquet": {
+                    "schema": {"type": "string", "format": "binary"}
+                },
+            },
+        }
+    },
 )
 def export(
     name: str, cp: CP, format: Annotated[str, Query(pattern="^(csv|parquet)$")] = "csv"

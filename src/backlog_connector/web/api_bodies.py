@@ -130,5 +130,3 @@ class RunRequest(_Body):
 def option_strings(raw: dict[str, OptionValue]) -> dict[str, str]:
     """Option values as the control plane takes them (booleans as true/false)."""
     return {k: (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in raw.items()}
-
-

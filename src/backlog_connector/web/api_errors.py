@@ -120,7 +120,6 @@ class ApiRoute(APIRoute):
         return handle
 
 
-
 class Problem(BaseModel):
     """One invalid field of a request."""
 

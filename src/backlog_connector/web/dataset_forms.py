@@ -63,9 +63,7 @@ def split_options(report: ReportInfo) -> tuple[list[Any], list[Any]]:
     return main, filters
 
 
-def project_choices(
-    plane: ControlPlane, account: str
-) -> tuple[list[dict[str, Any]] | None, str]:
+def project_choices(plane: ControlPlane, account: str) -> tuple[list[dict[str, Any]] | None, str]:
     """The account's projects for the picker, or None and why they could not be listed."""
     if not account or account == NEW_ACCOUNT:
         return None, ""
@@ -128,12 +126,9 @@ def wake_scheduler(request: Request) -> None:
         scheduler.wake()
 
 
-
 def option_field(values: FormValues, text: str) -> str:
     """The ``opt.NAME`` field an error message names (quoted), or ""."""
-    return next(
-        (n for n in values.names() if n.startswith("opt.") and f"'{n[4:]}'" in text), ""
-    )
+    return next((n for n in values.names() if n.startswith("opt.") and f"'{n[4:]}'" in text), "")
 
 
 def check_in_space(

@@ -133,7 +133,7 @@ def datasets_page(
         rows.append(ds)
     pages_total = max(1, math.ceil(len(rows) / PAGE_SIZE))
     page = min(max(page, 1), pages_total)
-    shown = [_list_row(request, ds, now) for ds in rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]]
+    shown = [_list_row(request, ds, now) for ds in rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]]
     given = (("q", q), ("report", report), ("account", account), ("status", status),
              ("destination", destination))  # fmt: skip
     filters = {k: v for k, v in given if v}
@@ -181,7 +181,11 @@ def _cell(value: Any) -> Any:
 def _chart(history: Sequence[RunInfo]) -> Any:
     points = [
         RunPoint(
-            r.id, r.status, r.rows_written, r.duration_seconds, r.started_at or r.created_at,
+            r.id,
+            r.status,
+            r.rows_written,
+            r.duration_seconds,
+            r.started_at or r.created_at,
             rows_child=r.rows_child or 0,
         )
         for r in reversed(history)
@@ -309,9 +313,7 @@ def _render_edit(
     context.update(update_context(values, report))
     if report and any(o.name in PROJECT_OPTIONS for o in report.options):
         context["projects"], context["projects_error"] = project_choices(plane, ds.account)
-    return render(
-        request, "datasets/edit.html", status_code=400 if errors else 200, **context
-    )
+    return render(request, "datasets/edit.html", status_code=400 if errors else 200, **context)
 
 
 @router.get("/datasets/{name}/edit", response_class=HTMLResponse)

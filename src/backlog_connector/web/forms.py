@@ -279,8 +279,12 @@ STEPS: tuple[Step, ...] = (
     Step(1, "credentials", "Credentials", ACCOUNT_FIELDS),
     Step(2, "data", "Data selection", frozenset({"report", "skip_option_check"}), ("opt.",)),
     Step(3, "schedule", "Scheduling", SCHEDULE_FIELDS),
-    Step(4, "update", "Update method and retry", frozenset(
-        {"update_mode", "retries", "retry_interval"})),
+    Step(
+        4,
+        "update",
+        "Update method and retry",
+        frozenset({"update_mode", "retries", "retry_interval"}),
+    ),
     Step(5, "name", "Name and destination", frozenset({"name", "description", "destination"})),
 )
 

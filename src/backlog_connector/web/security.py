@@ -87,8 +87,8 @@ class HostPolicy:
         if not header:
             return False
         name = _host_name(header)
-        return name in self.names or name.endswith(".localhost") or (
-            self.ip_literals and _is_ip(name)
+        return (
+            name in self.names or name.endswith(".localhost") or (self.ip_literals and _is_ip(name))
         )
 
 

@@ -95,7 +95,7 @@ class SignInThrottle:
             over = failures.count - self.attempts
             if over < 0:
                 return 0.0
-            wait = min(MAX_LOCK_SECONDS, 2.0 ** over)
+            wait = min(MAX_LOCK_SECONDS, 2.0**over)
             failures.locked_until = self.clock() + wait
             return wait
 

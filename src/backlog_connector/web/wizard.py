@@ -238,4 +238,3 @@ def _create_dataset(request: Request, values: FormValues) -> Response:
     wake_scheduler(request)
     flash(request, "success", f"Dataset {info.name} created. Run it now to fill its table.")
     return redirect(f"/datasets/{quote(info.name, safe='')}")
-

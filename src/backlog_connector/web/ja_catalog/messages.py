@@ -207,8 +207,7 @@ MESSAGES: dict[str, str] = {
     ),
     "There is no destination named {name}. Pick one on the destinations page, or add it "
     "with Add destination.": (
-        "保存先 {name} はありません。保存先のページから選ぶか、「保存先を追加」で追加して"
-        "ください。"
+        "保存先 {name} はありません。保存先のページから選ぶか、「保存先を追加」で追加してください。"
     ),
     "this form's security token is missing or has expired; reload the page and submit the "
     "form again": (

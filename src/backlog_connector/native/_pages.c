@@ -26,9 +26,9 @@ static Py_ssize_t Page_len(Page *self) { return (Py_ssize_t)self->tape.n_rows; }
 
 static PySequenceMethods Page_as_sequence = {.sq_length = (lenfunc)Page_len};
 
-static PyObject *Page_ints(Page *self, PyObject *arg) {
-    /* list of the rows' integer values of a top-level key (None where null or missing);
-     * None when some row holds another type */
+static PyObject *values_of(Page *self, PyObject *arg, uint32_t type) {
+    /* list of the rows' values of a top-level key, all of JSON type `type` (None where null
+     * or missing); None when some row holds another type */
     Py_ssize_t key_len;
     const char *key = PyUnicode_AsUTF8AndSize(arg, &key_len);
     if (!key) return NULL;
@@ -39,47 +39,25 @@ static PyObject *Page_ints(Page *self, PyObject *arg) {
         PyObject *item;
         if (!v || v->type == J_NULL) {
             item = Py_NewRef(Py_None);
-        } else if (v->type == J_INT) {
-            item = PyLong_FromLongLong(v->v.i);
+        } else if (v->type != type) {
+            Py_DECREF(out);
+            Py_RETURN_NONE;
+        } else {
+            item = type == J_INT ? PyLong_FromLongLong(v->v.i)
+                                 : PyUnicode_DecodeUTF8(v->v.s, (Py_ssize_t)v->len, "strict");
             if (!item) {
                 Py_DECREF(out);
                 return NULL;
             }
-        } else {
-            Py_DECREF(out);
-            Py_RETURN_NONE;
         }
         PyList_SET_ITEM(out, r, item);
     }
     return out;
 }
 
-static PyObject *Page_texts(Page *self, PyObject *arg) {
-    /* as ints, for text values */
-    Py_ssize_t key_len;
-    const char *key = PyUnicode_AsUTF8AndSize(arg, &key_len);
-    if (!key) return NULL;
-    PyObject *out = PyList_New((Py_ssize_t)self->tape.n_rows);
-    if (!out) return NULL;
-    for (Py_ssize_t r = 0; r < (Py_ssize_t)self->tape.n_rows; r++) {
-        const Node *v = member(self->tape.nodes, self->tape.rows[r], key, (size_t)key_len);
-        PyObject *item;
-        if (!v || v->type == J_NULL) {
-            item = Py_NewRef(Py_None);
-        } else if (v->type == J_STR) {
-            item = PyUnicode_DecodeUTF8(v->v.s, (Py_ssize_t)v->len, "strict");
-            if (!item) {
-                Py_DECREF(out);
-                return NULL;
-            }
-        } else {
-            Py_DECREF(out);
-            Py_RETURN_NONE;
-        }
-        PyList_SET_ITEM(out, r, item);
-    }
-    return out;
-}
+static PyObject *Page_ints(Page *self, PyObject *arg) { return values_of(self, arg, J_INT); }
+
+static PyObject *Page_texts(Page *self, PyObject *arg) { return values_of(self, arg, J_STR); }
 
 static PyObject *Page_row(Page *self, PyObject *arg) {
     /* the JSON bytes of row i */

@@ -177,12 +177,10 @@ class IssueTracker:
             self.fetched.add(issue_id)
         if self.since is not None and updated is not None and updated < self.since:
             return False
-        if (
-            isinstance(issue_id, int)
-            and updated is not None
-            and (self.seen.get(issue_id) == updated and self._unchanged(issue_id, _loaded(row)))
-        ):
-            return False  # written unchanged by the previous run
+        if isinstance(issue_id, int) and updated is not None and self.seen.get(issue_id) == updated:
+            row = _loaded(row)  # decoded once, for the digest and for _remember
+            if self._unchanged(issue_id, row):
+                return False  # written unchanged by the previous run
         if isinstance(issue_id, int):
             self.kept.add(issue_id)
             if updated is not None:

@@ -7,7 +7,7 @@ strategy (:mod:`.paging`) reads it, so a drifted answer fails naming the endpoin
 from __future__ import annotations
 
 from collections.abc import Iterator, Sized
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from backlog_connector.backlog.address import SpaceAddress
 from backlog_connector.backlog.pacing import Pacer
@@ -40,35 +40,32 @@ class ListWalks:
         self, path: str, params: Params | None, paginator: Paginator
     ) -> Iterator[list[Row]]:
         """Yield the pages of a list endpoint as lists of rows, as ``paginator`` walks it."""
-        base = without(encode_params(params), paginator.owned)
-        self._align_walk(path)
-        while paginator.has_next:
-            page = expect_list(
-                self.get(path, base + paginator.page_params()),
-                path=path,
-                account=self.account_name or None,
-            )
-            rows = paginator.take(page)
-            if rows:
-                yield rows
+        for page in self._walk(path, params, paginator, None):
+            yield cast(list[Row], page)  # without a decoder every page is rows
 
     def iter_offset_decoded(
         self, path: str, params: Params | None, decode: Decode, *, page_size: int = 100
     ) -> Iterator[list[Row] | Sized]:
         """As :meth:`iter_offset`, each page's body given to ``decode`` first: a page is what
         ``decode`` made of it, or its rows where ``decode`` answered None."""
-        paginator = OffsetPaginator(page_size)
+        return self._walk(path, params, OffsetPaginator(page_size), decode)
+
+    def _walk(
+        self, path: str, params: Params | None, paginator: Paginator, decode: Decode | None
+    ) -> Iterator[list[Row] | Sized]:
         base = without(encode_params(params), paginator.owned)
         self._align_walk(path)
         while paginator.has_next:
             answer = self.get(path, base + paginator.page_params(), decode=decode)
+            page: list[Row] | Sized
             if isinstance(answer, _JSON_TYPES):
-                page: list[Row] | Sized = paginator.take(
+                page = paginator.take(
                     expect_list(answer, path=path, account=self.account_name or None)
                 )
-            else:
-                page = answer
+            else:  # a decoded page (decoders are given to offset walks only)
+                assert isinstance(paginator, OffsetPaginator)
                 paginator.advance(len(answer))
+                page = answer
             if len(page):
                 yield page
 
